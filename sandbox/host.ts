@@ -1,0 +1,265 @@
+/**
+ * A sandbox validator host in a temporary folder, laid out exactly as the operators' runbook
+ * leaves one: `{root}/v0.4.3/` prepared by hand, the six links pointing straight into it, the
+ * shared DB under `{root}/v0.4/`, and the node running under a `command` service manager.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar';
+import { buildRelease, SVC_JS, type ReleaseOptions } from './releases.js';
+import type { ReleaseServer } from './release-server.js';
+
+export const RUNBOOK_LINKS = ['bin', 'third_party', 'data', 'configs', 'docker-compose.yaml', '.env'];
+
+/** The sandbox's secrets: tests scan every output for them. */
+export const SANDBOX_ENV: Record<string, string> = {
+  HEURISTKEY: 'hk-sandbox-7f3a9c1e5b2d4f60',
+  OPENAIKEY: 'sk-sandbox-openai-91b7c3d5e8f2a406',
+  ANTHROPICKEY: '',
+  VALIDATOR_PASSWORD: 'pw-sandbox-5c8e1a9b3d7f2046',
+};
+export const SANDBOX_KEYSTORE = '{"address":"5a0b54d5dc17e0aadc383d2db43b0a0d3e029c4c","crypto":{"ciphertext":"ks-sandbox-c1ph3rt3xt-8d2f6a0e4b9c7153"}}';
+
+export interface HostOptions {
+  server: ReleaseServer;
+  /** the version the runbook installed and that runs (default v0.4.3) */
+  running?: string;
+  release?: Partial<ReleaseOptions>;
+  env?: Record<string, string>;
+  /** start the node and wait until it is healthy (default true) */
+  start?: boolean;
+  /** parent folder for the sandbox (default the OS temp folder) */
+  parent?: string;
+}
+
+export interface DesiredOptions {
+  version: string;
+  providers?: Record<string, boolean> | null;
+  timeoutSeconds?: number;
+  running?: boolean;
+  sha256?: string;
+  /** extra top-level YAML appended verbatim */
+  extra?: string;
+  root?: string;
+}
+
+export class SandboxHost {
+  readonly root: string;
+  readonly state: string;
+  readonly db: string;
+  readonly file: string;
+  readonly healthUrl: string;
+
+  private constructor(
+    readonly dir: string,
+    readonly opsPort: number,
+    readonly server: ReleaseServer,
+  ) {
+    this.root = path.join(dir, 'opt/genlayer-node');
+    this.state = path.join(dir, 'state');
+    this.db = path.join(this.root, 'v0.4/data/node/genlayer.db');
+    this.file = path.join(dir, 'desired-state.yaml');
+    this.healthUrl = `http://127.0.0.1:${opsPort}/health`;
+  }
+
+  static async create(o: HostOptions): Promise<SandboxHost> {
+    const dir = realpathSync(mkdtempSync(path.join(o.parent ?? os.tmpdir(), 'glr-host-')));
+    const host = new SandboxHost(dir, await freePort(), o.server);
+    const version = o.running ?? 'v0.4.3';
+    mkdirSync(host.state, { recursive: true });
+    mkdirSync(host.db, { recursive: true });
+    const tarball = await buildRelease({ version, ...o.release });
+    o.server.add(version, tarball);
+    await host.installByRunbook(version, tarball, o.env ?? SANDBOX_ENV);
+    if (o.start ?? true) {
+      host.svc('start');
+      await host.waitHealthy(version, 15_000);
+    }
+    return host;
+  }
+
+  /** The runbook's Phase 1 and switch, by hand, for the first version. */
+  private async installByRunbook(version: string, tarball: Buffer, env: Record<string, string>): Promise<void> {
+    const dir = path.join(this.root, version);
+    mkdirSync(dir, { recursive: true });
+    await pipeline(Readable.from(tarball), tar.x({ cwd: dir, strip: 1 }));
+    execFileSync('python3', [path.join(dir, 'third_party/genvm/bin/setup.py')], { stdio: 'ignore' });
+    writeFileSync(path.join(dir, 'configs/node/config.yaml'), `# operator's config\nnode:\n  ops:\n    port: ${this.opsPort}\n  rpc:\n    port: 9151\nrollup:\n  zksyncurl: https://zksync.example\n`);
+    writeFileSync(path.join(dir, '.env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+    chmodSync(path.join(dir, '.env'), 0o600);
+    mkdirSync(path.join(dir, 'data/node'), { recursive: true });
+    symlinkSync(this.db, path.join(dir, 'data/node/genlayer.db'));
+    const keystore = path.join(dir, 'data/node/keystore');
+    mkdirSync(keystore, { mode: 0o700 });
+    writeFileSync(path.join(keystore, 'UTC--2025-06-01T10-00-00.000000000Z--5a0b54d5dc17e0aadc383d2db43b0a0d3e029c4c'), SANDBOX_KEYSTORE, { mode: 0o600 });
+    for (const name of RUNBOOK_LINKS) symlinkSync(path.join(dir, name), path.join(this.root, name));
+  }
+
+  /** desired-state.yaml for this host, as an operator would write it */
+  desiredYaml(o: DesiredOptions): string {
+    const argv = (verb: string) => JSON.stringify([process.execPath, SVC_JS, verb, '--root', this.root, '--state', this.state]);
+    const providers = o.providers === undefined ? { openai: true } : o.providers;
+    return [
+      '# sandbox validator host',
+      `version: ${o.version}`,
+      `root: ${o.root ?? this.root}`,
+      'release:',
+      `  url: ${this.server.urlTemplate}`,
+      ...(o.sha256 ? [`  sha256: ${o.sha256}`] : []),
+      ...(providers && Object.keys(providers).length ? ['llm:', '  providers:', ...Object.entries(providers).map(([k, v]) => `    ${k}: ${v}`)] : []),
+      'service:',
+      `  running: ${o.running ?? true}`,
+      '  manager: command',
+      `  start: ${argv('start')}`,
+      `  stop: ${argv('stop')}`,
+      `  status: ${argv('status')}`,
+      'health:',
+      `  url: ${this.healthUrl}`,
+      `  timeoutSeconds: ${o.timeoutSeconds ?? 10}`,
+      ...(o.extra ? [o.extra] : []),
+      '',
+    ].join('\n');
+  }
+
+  writeDesired(o: DesiredOptions, file = this.file): string {
+    writeFileSync(file, this.desiredYaml(o));
+    return file;
+  }
+
+  /** Runs the sandbox service manager; returns its exit code. */
+  svc(verb: 'start' | 'stop' | 'status'): number {
+    try {
+      execFileSync(process.execPath, [SVC_JS, verb, '--root', this.root, '--state', this.state], { stdio: 'ignore' });
+      return 0;
+    } catch (e) {
+      return (e as { status?: number }).status ?? 1;
+    }
+  }
+
+  async health(): Promise<{ status: number; body: Record<string, unknown> } | null> {
+    try {
+      const res = await fetch(this.healthUrl, { signal: AbortSignal.timeout(1000) });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    } catch {
+      return null;
+    }
+  }
+
+  async healthyOn(version: string): Promise<boolean> {
+    const h = await this.health();
+    const checks = h?.body.checks as { validating?: { status?: string } } | undefined;
+    return h?.status === 200 && h.body.node_version === version && checks?.validating?.status === 'up';
+  }
+
+  async waitHealthy(version: string, timeoutMs: number): Promise<void> {
+    await waitFor(() => this.healthyOn(version), { timeoutMs, what: `the sandbox node to be healthy on ${version}` });
+  }
+
+  /** Where each switch link resolves, relative to the root. */
+  linkTargets(names = RUNBOOK_LINKS): Record<string, string | null> {
+    const real = realpathSync(this.root);
+    return Object.fromEntries(
+      names.map((n) => {
+        try {
+          return [n, path.relative(real, realpathSync(path.join(this.root, n)))];
+        } catch {
+          return [n, null];
+        }
+      }),
+    );
+  }
+
+  /** The versions the six links resolve into (one element when they agree). */
+  linkVersions(): string[] {
+    return [...new Set(Object.values(this.linkTargets()).map((t) => (t ? t.split('/')[0]! : 'dangling')))];
+  }
+
+  /** Records the nodes wrote to the shared DB: `seq pid version`. */
+  dbRecords(): { seq: number; pid: number; version: string }[] {
+    const f = path.join(this.db, 'writes.log');
+    if (!existsSync(f)) return [];
+    return readFileSync(f, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [seq, pid, version] = l.split(' ');
+        return { seq: Number(seq), pid: Number(pid), version: version! };
+      });
+  }
+
+  /** Lines the fake node wrote when it found another node on the same DB. */
+  doubleRuns(): string[] {
+    const f = path.join(this.db, 'DOUBLE_RUN.log');
+    return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean) : [];
+  }
+
+  /** Every file, folder and link under the root: name, type, mode, link target, size. */
+  tree(): string[] {
+    const out: string[] = [];
+    const walk = (rel: string) => {
+      const p = path.join(this.root, rel);
+      const st = lstatSync(p);
+      const mode = (st.mode & 0o7777).toString(8);
+      if (st.isSymbolicLink()) out.push(`${rel} link ${readlinkSync(p)}`);
+      else if (st.isDirectory()) {
+        out.push(`${rel} dir ${mode}`);
+        // the running node's own files change by themselves; glr's promise is about the rest
+        if (rel.endsWith('data/node/logs')) return;
+        for (const e of readdirSync(p).sort()) walk(path.join(rel, e));
+      } else out.push(`${rel} file ${mode} ${rel.includes('genlayer.db') || rel.endsWith('node.log') ? '' : st.size}`);
+    };
+    walk('.');
+    return out.filter((l) => !l.startsWith('v0.4/data/node/genlayer.db/'));
+  }
+
+  /** Stops every node this sandbox ever started and deletes the sandbox. */
+  async cleanup(): Promise<void> {
+    const pids = existsSync(path.join(this.state, 'pids.log')) ? readFileSync(path.join(this.state, 'pids.log'), 'utf8').split('\n').filter(Boolean).map(Number) : [];
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await waitFor(() => pids.every((p) => !isAlive(p)), { timeoutMs: 5000, what: 'sandbox nodes to exit' }).catch(() => {});
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+/** Polls `cond` until it holds or the deadline passes (then throws, naming what was awaited). */
+export async function waitFor(cond: () => boolean | Promise<boolean>, o: { timeoutMs: number; what: string; everyMs?: number }): Promise<void> {
+  const deadline = Date.now() + o.timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${o.timeoutMs} ms waiting for ${o.what}`);
+    await new Promise((r) => setTimeout(r, o.everyMs ?? 25));
+  }
+}
+
+export async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}

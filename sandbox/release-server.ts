@@ -1,0 +1,130 @@
+/**
+ * A fake of GenLayer's release bucket on 127.0.0.1: tarballs at the bucket's paths with
+ * Content-Length and `x-goog-hash` (crc32c and md5, as GCS sends them), the JSON listing API
+ * with pages, and faults to inject (HTTP errors, a cut-short body, a stall, corruption).
+ */
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Crc32c } from '@aws-crypto/crc32c';
+
+export type Fault =
+  | { kind: 'status'; code: number; /** only the first N requests; then serve normally */ times?: number }
+  | { kind: 'truncate' }
+  | { kind: 'stall' }
+  | { kind: 'corrupt' }
+  | { kind: 'no-hash' }
+  | { kind: 'split-hash' }
+  | { kind: 'throttle'; bytesPerSecond: number };
+
+export interface ReleaseServer {
+  /** http://127.0.0.1:PORT */
+  origin: string;
+  /** release.url for desired-state.yaml, with {version} */
+  urlTemplate: string;
+  add(version: string, tarball: Buffer): void;
+  fault(version: string, fault: Fault | null): void;
+  /** versions in the listing that have no tarball here (listing tests) */
+  list(names: string[]): void;
+  pageSize: number;
+  requests: string[];
+  close(): Promise<void>;
+}
+
+export const BUCKET_PREFIX = 'genlayer-node/bin/amd64/';
+
+export async function startReleaseServer(): Promise<ReleaseServer> {
+  const releases = new Map<string, Buffer>();
+  const faults = new Map<string, Fault & { served?: number }>();
+  const listed = new Set<string>();
+  const requests: string[] = [];
+  const stalled = new Set<http.ServerResponse>();
+  const state = { pageSize: 2 };
+
+  const server = http.createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/storage/v1/b/gh-af/o') return listing(url, res);
+    const m = /^\/gh-af\/genlayer-node\/bin\/amd64\/([^/]+)\/genlayer-node-linux-amd64-([^/]+)\.tar\.gz$/.exec(url.pathname);
+    const body = m && m[1] === m[2] ? releases.get(m[1]!) : undefined;
+    if (!m || !body) {
+      res.writeHead(404, { 'content-type': 'application/xml' }).end('<Error><Code>NoSuchKey</Code></Error>');
+      return;
+    }
+    const fault = faults.get(m[1]!);
+    if (fault?.kind === 'status') {
+      fault.served = (fault.served ?? 0) + 1;
+      if (fault.times === undefined || fault.served <= fault.times) {
+        res.writeHead(fault.code).end(`error ${fault.code}`);
+        return;
+      }
+    }
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(new Crc32c().update(body).digest() >>> 0);
+    const md5 = createHash('md5').update(body).digest('base64');
+    const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/gzip', 'content-length': body.length };
+    if (fault?.kind !== 'no-hash') {
+      headers['x-goog-hash'] = fault?.kind === 'split-hash' ? [`crc32c=${crc.toString('base64')}`, `md5=${md5}`] : `crc32c=${crc.toString('base64')},md5=${md5}`;
+    }
+    res.writeHead(200, headers);
+    if (fault?.kind === 'truncate') {
+      res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.destroy());
+    } else if (fault?.kind === 'stall') {
+      stalled.add(res);
+      res.write(body.subarray(0, Math.floor(body.length / 3)));
+    } else if (fault?.kind === 'corrupt') {
+      const bad = Buffer.from(body);
+      bad[bad.length - 30] = bad[bad.length - 30]! ^ 0xff;
+      res.end(bad);
+    } else if (fault?.kind === 'throttle') {
+      const chunk = Math.max(1, Math.floor(fault.bytesPerSecond / 20));
+      let off = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed) return clearInterval(timer);
+        res.write(body.subarray(off, off + chunk));
+        off += chunk;
+        if (off >= body.length) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 50);
+    } else {
+      res.end(body);
+    }
+  });
+
+  function listing(url: URL, res: http.ServerResponse): void {
+    const prefix = url.searchParams.get('prefix') ?? '';
+    const names = [...new Set([...releases.keys(), ...listed])]
+      .map((v) => `${BUCKET_PREFIX}${v}/genlayer-node-linux-amd64-${v}.tar.gz`)
+      .filter((n) => n.startsWith(prefix))
+      .sort();
+    const start = Number(url.searchParams.get('pageToken') ?? 0);
+    const page = names.slice(start, start + state.pageSize);
+    const next = start + state.pageSize < names.length ? String(start + state.pageSize) : undefined;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ kind: 'storage#objects', items: page.map((name) => ({ kind: 'storage#object', name, bucket: 'gh-af' })), ...(next ? { nextPageToken: next } : {}) }));
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    origin,
+    urlTemplate: `${origin}/gh-af/genlayer-node/bin/amd64/{version}/genlayer-node-linux-amd64-{version}.tar.gz`,
+    add: (v, tarball) => void releases.set(v, tarball),
+    fault: (v, f) => void (f ? faults.set(v, { ...f }) : faults.delete(v)),
+    list: (names) => names.forEach((n) => listed.add(n)),
+    get pageSize() {
+      return state.pageSize;
+    },
+    set pageSize(n: number) {
+      state.pageSize = n;
+    },
+    requests,
+    close: async () => {
+      for (const r of stalled) r.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * Fake GenLayer node releases, laid out like the real tarballs: one top folder
+ * `genlayer-node-linux-amd64-VERSION/` with bin/genlayernode, third_party/genvm (a slow
+ * setup.py that leaves a marker, and the LLM module config), configs/node/config.yaml and
+ * docker-compose.yaml.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tar from 'tar';
+import type { FakeNodeSpec } from './fake-node.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const FAKE_NODE_JS = path.join(here, 'fake-node.js');
+export const SVC_JS = path.join(here, 'svc.js');
+
+export interface ReleaseOptions {
+  version: string;
+  mode?: FakeNodeSpec['mode'];
+  bootMs?: number;
+  syncMs?: number;
+  stopMs?: number;
+  writeEveryMs?: number;
+  /** how long GenVM's setup.py takes */
+  setupMs?: number;
+  /** bytes of incompressible filler (third_party/genvm/lib/genvm.bin), to make the tarball release-sized */
+  padBytes?: number;
+  /** extra top-level files, e.g. alloy-config.river in newer releases */
+  extraTopFiles?: Record<string, string>;
+  /** replaces the shipped genvm-module-llm.yaml */
+  llmConfig?: string;
+  /** leave out these top-level entries (to build broken releases) */
+  omit?: string[];
+}
+
+export const LLM_CONFIG = `# GenVM LLM module: one backend per provider. A backend without \`enabled\` is enabled;
+# a backend whose key is empty is switched off at start-up.
+bind_address: 127.0.0.1:3031
+lua_script_path: \${exeDir}/../config/genvm-llm-default.lua
+vm_count: 6
+signer_url: "http://localhost:9155/genvm/sign"
+timeout: 3m
+backends:
+  heurist:
+    host: https://llm-gateway.heurist.xyz
+    provider: openai-compatible
+    key: \${ENV[HEURISTKEY]}
+    models:
+      meta-llama/llama-3.3-70b-instruct: {supports_json: true, supports_image: false}
+  openai:
+    # off by default; operators with an OpenAI key switch it on
+    enabled: false
+    host: https://api.openai.com
+    provider: openai-compatible
+    key: \${ENV[OPENAIKEY]}
+    models:
+      gpt-4o: {supports_json: true, supports_image: true, meta: {}}
+    meta: {priority: -1}
+  anthropic:
+    host: https://api.anthropic.com
+    provider: anthropic
+    enabled: false
+    key: \${ENV[ANTHROPICKEY]}
+    models:
+      claude-haiku-4-5-20251001: {supports_json: true, supports_image: true}
+  google:
+    host: https://generativelanguage.googleapis.com
+    provider: google
+    key: \${ENV[GEMINIKEY]}
+    models:
+      gemini-2.5-flash: {supports_json: true, supports_image: true}
+prompt_templates:
+  eq_comparative: "compare {leader_answer} with {validator_answer}"
+`;
+
+const SETUP_PY = `#!/usr/bin/env python3
+# GenVM setup (sandbox): slow, like the real one, and leaves a marker when it has finished.
+import json, os, sys, time
+here = os.path.dirname(os.path.abspath(__file__))
+genvm = os.path.dirname(here)
+spec = json.load(open(os.path.join(here, "setup.json")))
+print("genvm setup: preparing runners", flush=True)
+time.sleep(spec["setupMs"] / 1000.0)
+with open(os.path.join(genvm, ".setup-done"), "w") as f:
+    f.write("ok\\n")
+print("genvm setup: done", flush=True)
+`;
+
+export function releaseTopFolder(version: string): string {
+  return `genlayer-node-linux-amd64-${version}`;
+}
+
+/** Writes the release's files into `dir` (the top folder's content). */
+export function writeReleaseTree(dir: string, o: ReleaseOptions): void {
+  const spec: FakeNodeSpec = {
+    version: o.version,
+    mode: o.mode ?? 'ok',
+    bootMs: o.bootMs ?? 150,
+    syncMs: o.syncMs ?? 150,
+    stopMs: o.stopMs ?? 100,
+    writeEveryMs: o.writeEveryMs ?? 20,
+  };
+  const file = (rel: string, content: string | Buffer, mode = 0o644) => {
+    const p = path.join(dir, rel);
+    mkdirSync(path.dirname(p), { recursive: true });
+    writeFileSync(p, content);
+    chmodSync(p, mode);
+  };
+  const omit = new Set(o.omit ?? []);
+  if (!omit.has('bin')) {
+    file('bin/genlayernode', `#!/bin/sh\nexec "${process.execPath}" "${FAKE_NODE_JS}" "$0" "$@"\n`, 0o755);
+    file('bin/fake-node.json', `${JSON.stringify(spec)}\n`);
+  }
+  if (!omit.has('third_party')) {
+    file('third_party/genvm/bin/setup.py', SETUP_PY, 0o755);
+    file('third_party/genvm/bin/setup.json', JSON.stringify({ setupMs: o.setupMs ?? 300 }));
+    file('third_party/genvm/config/genvm-module-llm.yaml', o.llmConfig ?? LLM_CONFIG);
+    if (o.padBytes) file('third_party/genvm/lib/genvm.bin', randomBytes(o.padBytes));
+  }
+  if (!omit.has('configs')) file('configs/node/config.yaml', 'node:\n  ops:\n    port: 9153\n  rpc:\n    port: 9151\n');
+  if (!omit.has('docker-compose.yaml')) file('docker-compose.yaml', 'services:\n  webdriver:\n    image: yeagerai/genlayer-genvm-webdriver:0.0.3\n');
+  for (const [name, content] of Object.entries(o.extraTopFiles ?? {})) file(name, content);
+}
+
+/** The release as a .tar.gz, in memory (they are small). */
+export async function buildRelease(o: ReleaseOptions): Promise<Buffer> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'glr-release-'));
+  try {
+    const top = releaseTopFolder(o.version);
+    writeReleaseTree(path.join(tmp, top), o);
+    const chunks: Buffer[] = [];
+    const stream = tar.c({ gzip: true, cwd: tmp, portable: true }, [top]);
+    for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+export function readRelease(file: string): Buffer {
+  return readFileSync(file);
+}

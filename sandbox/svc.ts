@@ -1,0 +1,85 @@
+/**
+ * The sandbox's service manager, for glr's `service.manager: command`:
+ *
+ *   node svc.js start  --root ROOT --state DIR   launches ROOT/bin/genlayernode, returns at once
+ *   node svc.js stop   --root ROOT --state DIR   SIGTERM, returns once the node has exited
+ *   node svc.js status --root ROOT --state DIR   exit 0 while it runs, 3 when it does not
+ *
+ * Like systemd, `start` on a running node does nothing, and the node is started through the
+ * root's links (ROOT/bin), so whatever `current` names when it starts is what runs.
+ */
+import { spawn } from 'node:child_process';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { root: { type: 'string' }, state: { type: 'string' } },
+});
+const verb = positionals[0];
+const root = values.root!;
+const state = values.state!;
+const pidFile = path.join(state, 'node.pid');
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    // a zombie (exited, not yet reaped by init) is not a running node
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+function runningPid(): number | null {
+  if (!existsSync(pidFile)) return null;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  return pid && isAlive(pid) ? pid : null;
+}
+
+async function main(): Promise<number> {
+  mkdirSync(state, { recursive: true });
+  switch (verb) {
+    case 'status':
+      return runningPid() ? 0 : 3;
+    case 'start': {
+      if (runningPid()) return 0;
+      const out = openSync(path.join(state, 'node-output.log'), 'a');
+      const child = spawn(path.join(root, 'bin/genlayernode'), [], { cwd: root, detached: true, stdio: ['ignore', out, out] });
+      closeSync(out);
+      const pid = child.pid;
+      if (!pid) return 1;
+      writeFileSync(pidFile, String(pid));
+      appendFileSync(path.join(state, 'pids.log'), `${pid}\n`);
+      appendFileSync(path.join(state, 'events.log'), `${Date.now()} start ${pid}\n`);
+      child.unref();
+      return 0;
+    }
+    case 'stop': {
+      const pid = runningPid();
+      if (!pid) {
+        rmSync(pidFile, { force: true });
+        return 0;
+      }
+      appendFileSync(path.join(state, 'events.log'), `${Date.now()} stop ${pid}\n`);
+      process.kill(pid, 'SIGTERM');
+      const deadline = Date.now() + 30_000;
+      while (isAlive(pid)) {
+        if (Date.now() > deadline) process.kill(pid, 'SIGKILL');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      rmSync(pidFile, { force: true });
+      return 0;
+    }
+    default:
+      process.stderr.write(`usage: svc.js start|stop|status --root ROOT --state DIR\n`);
+      return 2;
+  }
+}
+
+main().then((code) => process.exit(code));

@@ -1,0 +1,50 @@
+import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { editProviders } from '../genlayer/llm-config.js';
+import { refuse } from '../errors.js';
+import { atomicWriteFile, isNotFound } from '../runtime/fsx.js';
+import type { ApplyContext } from './context.js';
+
+/** Where the previous LLM config of a running version is kept while a change is verified. */
+export function llmBackupPath(ctx: ApplyContext, version: string): string {
+  return path.join(ctx.layout.backupsDir, `${version}.genvm-module-llm.yaml.previous`);
+}
+
+/**
+ * Sets `backends.<provider>.enabled` in the version's GenVM LLM config, with a YAML-aware edit
+ * that keeps comments, order and every other value. With `keepPrevious` (a running version),
+ * the file as it was is saved first, so that a failed restart can put it back.
+ */
+export async function setLlm(ctx: ApplyContext, version: string, providers: Record<string, boolean>, keepPrevious: boolean): Promise<void> {
+  const file = ctx.layout.llmConfig(ctx.layout.versionDir(version));
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if (isNotFound(e)) throw refuse(`${version} has no GenVM LLM config (third_party/genvm/config/genvm-module-llm.yaml)`);
+    throw e;
+  }
+  let edit;
+  try {
+    edit = editProviders(text, providers);
+  } catch (e) {
+    throw refuse(`${version}'s GenVM LLM config cannot be edited: ${(e as Error).message}`);
+  }
+  if (edit.unknown.length) {
+    throw refuse(`llm.providers names ${edit.unknown.join(', ')}, which ${version}'s GenVM config does not have`);
+  }
+  if (edit.changed.length === 0) return;
+  if (keepPrevious) {
+    await mkdir(ctx.layout.backupsDir, { recursive: true, mode: 0o700 });
+    await copyFile(file, llmBackupPath(ctx, version));
+  }
+  const mode = (await stat(file)).mode & 0o777;
+  await atomicWriteFile(file, edit.text, mode);
+  ctx.log.info({ version, changed: edit.changed }, 'LLM providers set');
+}
+
+export async function restoreLlm(ctx: ApplyContext, version: string): Promise<void> {
+  const file = ctx.layout.llmConfig(ctx.layout.versionDir(version));
+  const previous = await readFile(llmBackupPath(ctx, version));
+  await atomicWriteFile(file, previous, (await stat(file)).mode & 0o777);
+}

@@ -1,0 +1,27 @@
+import path from 'node:path';
+import { loadDesired } from '../../desired/load.js';
+import { ExitCode } from '../../errors.js';
+import { observe } from '../../observe/observe.js';
+import { parse, fileOption } from '../args.js';
+import { formatStatus } from '../format.js';
+
+export const help = `glr status [-f FILE] [--json]
+
+What runs, where the links point, health, prepared versions, the last result.
+Reads only; takes no lock.
+
+  -f, --file FILE   the desired state (default ./desired-state.yaml)
+      --json        print the observation as JSON
+  -h, --help        this text`;
+
+export async function statusCommand(argv: string[], cwd: string): Promise<number> {
+  const { values } = parse('status', argv, { ...fileOption, json: { type: 'boolean' } });
+  if (values.help) {
+    process.stdout.write(`${help}\n`);
+    return ExitCode.ok;
+  }
+  const desired = await loadDesired(path.resolve(cwd, values.file as string));
+  const o = await observe(desired);
+  process.stdout.write(`${values.json ? JSON.stringify(o, null, 2) : formatStatus(o)}\n`);
+  return ExitCode.ok;
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+import { ExitCode, errorLine, isGlrError } from '../errors.js';
+import { createLogger } from '../runtime/logger.js';
+
+const HELP = `glr — keeps a GenLayer validator host at the state one YAML file describes
+
+Usage:
+  glr reconcile [-f FILE] [--dry-run] [--json]   observe, plan, and apply (or only print the plan)
+  glr watch [-f FILE] [--interval SECONDS]       reconcile now, on every change of FILE, and every interval
+  glr bump VERSION [-f FILE] [--sha256 HEX]      set version: (and release.sha256) in FILE, nothing else
+  glr releases [-f FILE] [--json] [--pre]        list the versions published in GenLayer's bucket
+  glr status [-f FILE] [--json]                  what runs, links, health, prepared versions, last result
+
+FILE defaults to ./desired-state.yaml. 'glr COMMAND --help' for each command.
+Human output goes to stdout; logs to stderr (JSON lines unless stderr is a terminal).`;
+
+/** The only place that exits: commands return an exit code or throw a GlrError. */
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const log = createLogger();
+  const cwd = process.cwd();
+  try {
+    switch (command) {
+      case 'reconcile':
+        return await (await import('./commands/reconcile.js')).reconcileCommand(rest, log, cwd);
+      case 'status':
+        return await (await import('./commands/status.js')).statusCommand(rest, cwd);
+      case 'watch':
+        return await (await import('./commands/watch.js')).watchCommand(rest, log, cwd);
+      case 'bump':
+        return await (await import('./commands/bump.js')).bumpCommand(rest, log, cwd);
+      case 'releases':
+        return await (await import('./commands/releases.js')).releasesCommand(rest, cwd);
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(`${HELP}\n`);
+        return command === undefined ? ExitCode.refused : ExitCode.ok;
+      case '--version':
+        process.stdout.write('glr 0.1.0\n');
+        return ExitCode.ok;
+      default:
+        process.stderr.write(`glr: unknown command '${command}' (see glr --help)\n`);
+        return ExitCode.refused;
+    }
+  } catch (e) {
+    if (!isGlrError(e)) log.error({ err: e }, 'unexpected error');
+    else if (e.detail) log.debug({ detail: e.detail }, 'error detail');
+    for (const line of errorLine(e).split('\n')) process.stderr.write(`glr: ${line}\n`);
+    return isGlrError(e) ? e.code : ExitCode.refused;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`glr: ${errorLine(e)}\n`);
+    process.exitCode = ExitCode.refused;
+  },
+);

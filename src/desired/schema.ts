@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { VERSION_PATTERN } from './version.js';
+
+/**
+ * The schema of desired-state.yaml, as `contract.md` fixes it. Every object is strict: an
+ * unknown key is an error (with a suggestion, see load.ts). Defaults and placeholders are
+ * resolved afterwards, in resolve.ts, because some defaults depend on other fields.
+ */
+const argv = z
+  .array(z.string().min(1, 'an argument may not be empty'), 'expected a list of strings (an argv, run without a shell)')
+  .min(1, 'expected at least the program to run');
+
+const httpUrl = z
+  .string('expected a URL')
+  .refine((s) => /^https?:\/\/[^\s/]+/.test(s), 'must be an http:// or https:// URL');
+
+export const versionField = z
+  .string('expected a version string like v0.4.5')
+  .regex(VERSION_PATTERN, 'must look like vX.Y.Z or vX.Y.Z-pre (e.g. v0.4.5, v0.5.0-rc1)');
+
+const absolutePath = z.string('expected an absolute path').refine((s) => s.startsWith('/'), 'must be an absolute path');
+
+export const DesiredFileSchema = z.strictObject({
+  version: versionField,
+  root: absolutePath.optional(),
+  sharedDb: absolutePath.optional(),
+  release: z
+    .strictObject({
+      url: httpUrl.optional(),
+      sha256: z
+        .string('expected 64 hex digits')
+        .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (a SHA-256)')
+        .optional(),
+    })
+    .optional(),
+  llm: z
+    .strictObject({
+      providers: z
+        .record(
+          z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a provider name is letters, digits, _ . -'),
+          z.boolean('expected true (switch on) or false (switch off)'),
+        )
+        .optional(),
+    })
+    .optional(),
+  genvm: z.strictObject({ setup: argv.optional() }).optional(),
+  service: z
+    .strictObject({
+      running: z.boolean('expected true or false').optional(),
+      manager: z.enum(['systemd', 'command'], 'expected systemd or command').optional(),
+      unit: z
+        .string('expected a unit name')
+        .regex(/^[A-Za-z0-9:_.@\\-]+$/, 'must be a systemd unit name (letters, digits, : _ . @ -)')
+        .optional(),
+      start: argv.optional(),
+      stop: argv.optional(),
+      status: argv.optional(),
+    })
+    .optional(),
+  health: z
+    .strictObject({
+      url: httpUrl.optional(),
+      timeoutSeconds: z.number('expected a number of seconds').positive('must be more than 0').max(86_400, 'at most a day').optional(),
+    })
+    .optional(),
+});
+
+export type DesiredFile = z.infer<typeof DesiredFileSchema>;
+
+/** The keys each object of the file knows, for "did you mean" suggestions. */
+export const KNOWN_KEYS: Record<string, string[]> = {
+  '': Object.keys(DesiredFileSchema.shape),
+  release: ['url', 'sha256'],
+  llm: ['providers'],
+  genvm: ['setup'],
+  service: ['running', 'manager', 'unit', 'start', 'stop', 'status'],
+  health: ['url', 'timeoutSeconds'],
+};

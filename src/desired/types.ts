@@ -1,0 +1,47 @@
+/**
+ * The desired state, fully resolved: defaults applied, placeholders substituted, paths absolute.
+ * Built only by `loadDesired`; everything after it (observe, plan, apply) reads this.
+ */
+export interface Desired {
+  /** absolute path of the file this was read from */
+  file: string;
+  version: string;
+  /** the node root, absolute */
+  root: string;
+  /** absolute path of the shared PebbleDB directory; default {root}/v{MAJOR}.{MINOR}/data/node/genlayer.db */
+  sharedDb: string;
+  release: {
+    /** the tarball's URL for `version` */
+    url: string;
+    /** lower-case hex; when set, the download must match it */
+    sha256: string | null;
+  };
+  llm: {
+    /** provider name → enabled; providers not listed keep the release's value */
+    providers: Record<string, boolean>;
+  };
+  genvm: {
+    /** argv run in the new version folder, no shell */
+    setup: string[];
+  };
+  service: ServiceSpec;
+  health: {
+    url: string;
+    /** how long a freshly started version may take to become healthy, in seconds */
+    timeoutSeconds: number;
+  };
+}
+
+export type ServiceSpec =
+  | { running: boolean; manager: 'systemd'; unit: string }
+  | { running: boolean; manager: 'command'; start: string[]; stop: string[]; status: string[] };
+
+export const DEFAULTS = {
+  root: '/opt/genlayer-node',
+  releaseUrl:
+    'https://storage.googleapis.com/gh-af/genlayer-node/bin/amd64/{version}/genlayer-node-linux-amd64-{version}.tar.gz',
+  genvmSetup: ['python3', '{versionDir}/third_party/genvm/bin/setup.py'],
+  unit: 'genlayer-node',
+  healthUrl: 'http://localhost:9153/health',
+  timeoutSeconds: 300,
+} as const;

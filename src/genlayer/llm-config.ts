@@ -1,0 +1,98 @@
+import { isMap, isScalar, parseDocument, type Document } from 'yaml';
+
+/**
+ * GenVM's LLM module config (`third_party/genvm/config/genvm-module-llm.yaml`), as GenLayer
+ * documents it: providers are the keys of `backends:`; a backend without `enabled` is enabled;
+ * each names its API key as `key: ${ENV[NAME]}`. At start GenVM switches off every backend whose
+ * key is empty, and with none left the node crash-loops.
+ */
+export interface Backend {
+  enabled: boolean;
+  /** NAME from `key: ${ENV[NAME]}`; null when the key is a literal or absent */
+  keyVar: string | null;
+  /** the key is written in the file itself (non-empty, not from the environment) */
+  literalKey: boolean;
+}
+
+export type Backends = Record<string, Backend>;
+
+const ENV_REF = /^\$\{ENV\[([A-Za-z_][A-Za-z0-9_]*)\]\}$/;
+
+export function parseBackends(text: string): { ok: true; backends: Backends } | { ok: false; problem: string } {
+  const doc = parseDocument(text);
+  if (doc.errors.length) return { ok: false, problem: `invalid YAML: ${doc.errors[0]!.message.split('\n')[0]}` };
+  const backends = doc.get('backends', true);
+  if (!isMap(backends)) return { ok: false, problem: 'no `backends:` map' };
+  const out: Backends = {};
+  for (const pair of backends.items) {
+    if (!isScalar(pair.key)) continue;
+    const name = String(pair.key.value);
+    const b = isMap(pair.value) ? pair.value : null;
+    const enabled = b?.get('enabled');
+    const key = b?.get('key');
+    const keyText = typeof key === 'string' ? key.trim() : '';
+    const ref = ENV_REF.exec(keyText);
+    out[name] = {
+      enabled: enabled === undefined || enabled === null ? true : enabled === true,
+      keyVar: ref ? ref[1]! : null,
+      literalKey: !ref && keyText !== '' && !keyText.includes('${'),
+    };
+  }
+  return { ok: true, backends: out };
+}
+
+/** What the backends would be with `providers` applied. Names not in `backends` are listed. */
+export function withProviders(backends: Backends, providers: Record<string, boolean>): { backends: Backends; unknown: string[] } {
+  const next: Backends = structuredClone(backends);
+  const unknown: string[] = [];
+  for (const [name, on] of Object.entries(providers)) {
+    const b = next[name];
+    if (!b) unknown.push(name);
+    else b.enabled = on;
+  }
+  return { backends: next, unknown };
+}
+
+/** Enabled backends whose key is set (a literal, or a variable set non-empty in .env). */
+export function usableBackends(backends: Backends, envNames: readonly string[]): string[] {
+  const set = new Set(envNames);
+  return Object.entries(backends)
+    .filter(([, b]) => b.enabled && (b.literalKey || (b.keyVar !== null && set.has(b.keyVar))))
+    .map(([n]) => n);
+}
+
+/** Providers whose `enabled` differs from what the file asks. */
+export function providersToChange(backends: Backends, providers: Record<string, boolean>): string[] {
+  return Object.entries(providers)
+    .filter(([name, on]) => backends[name] !== undefined && backends[name]!.enabled !== on)
+    .map(([n]) => n);
+}
+
+/**
+ * Sets `backends.<name>.enabled` in the file's text with the yaml Document API: comments, key
+ * order and every other value stay. Where `enabled` is absent and the provider is to be on,
+ * nothing is added (absent means enabled). Unlike the runbook's `sed`, this does not depend on
+ * `enabled` being the line right under the provider.
+ */
+export function editProviders(text: string, providers: Record<string, boolean>): { text: string; changed: string[]; unknown: string[] } {
+  const doc: Document = parseDocument(text);
+  if (doc.errors.length) throw new Error(`invalid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+  const parsed = parseBackends(text);
+  if (!parsed.ok) throw new Error(parsed.problem);
+  const changed: string[] = [];
+  const unknown: string[] = [];
+  for (const [name, on] of Object.entries(providers)) {
+    const b = parsed.backends[name];
+    if (!b) {
+      unknown.push(name);
+      continue;
+    }
+    if (b.enabled === on) continue;
+    const explicit = doc.getIn(['backends', name, 'enabled'], true);
+    if (on && explicit !== undefined) doc.setIn(['backends', name, 'enabled'], true);
+    else if (on) continue;
+    else doc.setIn(['backends', name, 'enabled'], false);
+    changed.push(name);
+  }
+  return { text: changed.length ? doc.toString() : text, changed, unknown };
+}

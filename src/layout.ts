@@ -1,0 +1,81 @@
+import path from 'node:path';
+
+/** The six links the runbook switches; newer releases may add more (see observe/links.ts). */
+export const RUNBOOK_LINKS = ['bin', 'third_party', 'data', 'configs', 'docker-compose.yaml', '.env'] as const;
+
+/** Names glr owns at the top of the root: never treated as switch links or version folders. */
+export const CURRENT = 'current';
+export const GLR_DIR = '.glr';
+export const PREPARED_MARKER = '.glr-prepared';
+export const PREPARING_MARKER = '.glr-preparing';
+
+/**
+ * Every on-disk path glr uses, derived from the absolute root. Nothing here depends on the
+ * working directory.
+ */
+export class Layout {
+  constructor(readonly root: string) {
+    if (!path.isAbsolute(root)) throw new Error(`layout root must be absolute: ${root}`);
+  }
+
+  /** `{root}/current`: the one link that moves at a switch */
+  get current(): string {
+    return path.join(this.root, CURRENT);
+  }
+  link(name: string): string {
+    return path.join(this.root, name);
+  }
+  versionDir(version: string): string {
+    return path.join(this.root, version);
+  }
+  preparedMarker(version: string): string {
+    return path.join(this.versionDir(version), PREPARED_MARKER);
+  }
+  preparingMarker(version: string): string {
+    return path.join(this.versionDir(version), PREPARING_MARKER);
+  }
+
+  /** Files inside a version folder (or, through the links, inside `{root}` itself). */
+  configYaml(base: string): string {
+    return path.join(base, 'configs/node/config.yaml');
+  }
+  env(base: string): string {
+    return path.join(base, '.env');
+  }
+  keystore(base: string): string {
+    return path.join(base, 'data/node/keystore');
+  }
+  dbLink(base: string): string {
+    return path.join(base, 'data/node/genlayer.db');
+  }
+  llmConfig(base: string): string {
+    return path.join(base, 'third_party/genvm/config/genvm-module-llm.yaml');
+  }
+  nodeLog(base: string): string {
+    return path.join(base, 'data/node/logs/node.log');
+  }
+
+  /** glr's own folder: lock, journal, staging, backups, history */
+  get glrDir(): string {
+    return path.join(this.root, GLR_DIR);
+  }
+  get journal(): string {
+    return path.join(this.glrDir, 'journal.json');
+  }
+  get history(): string {
+    return path.join(this.glrDir, 'history.jsonl');
+  }
+  get stagingDir(): string {
+    return path.join(this.glrDir, 'staging');
+  }
+  staging(version: string, nonce: string): string {
+    return path.join(this.stagingDir, `${version}.${nonce}`);
+  }
+  get backupsDir(): string {
+    return path.join(this.glrDir, 'backups');
+  }
+  /** a temporary name beside `{root}/name`, for create-then-rename */
+  tempLink(name: string): string {
+    return path.join(this.root, `.${name}.glr-new`);
+  }
+}

@@ -1,0 +1,74 @@
+import type { Backends } from '../genlayer/llm-config.js';
+import type { HealthReading } from '../runtime/health.js';
+import type { HistoryRecord, JournalEntry } from '../runtime/journal.js';
+import type { PreparedMarker } from '../runtime/marker.js';
+import type { ServiceState } from '../runtime/service.js';
+
+/**
+ * What the host looks like now, as plain data (printable as JSON by `glr status --json`).
+ * Read-only to build; the planner decides from it and from the desired state alone.
+ * It never holds a secret: `.env` is seen as the names it sets, the keystore as a file count.
+ */
+export interface Observed {
+  at: string;
+  root: { path: string; exists: boolean; isDir: boolean };
+  versions: VersionFolder[];
+  links: LinksObservation;
+  service: { state: ServiceState | null; problem: string | null };
+  health: HealthReading;
+  syncedBlock: number | null;
+  /** the files a preparation carries, in the version the links point at */
+  source: SourceFiles | null;
+  /** the LLM backends of each version folder that has the GenVM config, by version */
+  llm: Record<string, LlmObservation>;
+  sharedDb: { path: string; exists: boolean; isDir: boolean };
+  diskFreeBytes: number | null;
+  journal: JournalEntry | null;
+  lastResult: HistoryRecord | null;
+  /** leftover staging folders under {root}/.glr/staging from an interrupted run */
+  staging: string[];
+}
+
+export interface VersionFolder {
+  version: string;
+  /** glr's marker, written last: the folder is complete */
+  prepared: PreparedMarker | null;
+  /** glr created the folder and did not finish (a killed or failed run) */
+  preparing: boolean;
+}
+
+export type LlmObservation = { ok: true; backends: Backends } | { ok: false; problem: string };
+
+export interface LinkObservation {
+  name: string;
+  /** what readlink says */
+  target: string;
+  /** the link goes through `{root}/current` */
+  viaCurrent: boolean;
+  /** the version folder it resolves into; null when dangling or elsewhere */
+  version: string | null;
+}
+
+export interface LinksObservation {
+  /** `{root}/current` and the version it names; null when there is none (a runbook host) */
+  current: { target: string; version: string | null } | null;
+  /** every top-level link that resolves into a version folder, plus the runbook's six */
+  switchLinks: LinkObservation[];
+  /** runbook link names that do not exist at all */
+  missing: string[];
+  /** runbook link names that exist but are not symbolic links */
+  notLinks: string[];
+  /** the one version every existing switch link resolves into; null when they disagree or there are none */
+  version: string | null;
+}
+
+export interface SourceFiles {
+  version: string;
+  configYaml: boolean;
+  env: boolean;
+  /** keystore folder present with at least one key file */
+  keystore: boolean;
+  keystoreFiles: number;
+  /** names of the variables `.env` sets non-empty (never their values) */
+  envNames: string[];
+}

@@ -1,0 +1,76 @@
+import { constants, type Stats } from 'node:fs';
+import { lstat, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export async function lstatOrNull(p: string): Promise<Stats | null> {
+  try {
+    return await lstat(p);
+  } catch (e) {
+    if (isNotFound(e)) return null;
+    throw e;
+  }
+}
+
+export async function statOrNull(p: string): Promise<Stats | null> {
+  try {
+    return await stat(p);
+  } catch (e) {
+    if (isNotFound(e)) return null;
+    throw e;
+  }
+}
+
+export function isNotFound(e: unknown): boolean {
+  const c = (e as NodeJS.ErrnoException)?.code;
+  return c === 'ENOENT' || c === 'ENOTDIR';
+}
+
+export function errnoCode(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException)?.code;
+}
+
+/** fsync a folder, so that a rename or create inside it survives a power loss. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export function nonce(): string {
+  return `${process.pid}.${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Write a file so that readers see the old content or the new, never a part: a temporary
+ * file created with `mode` from the start (never wider, not even for a moment), fsync, rename,
+ * fsync of the folder.
+ */
+export async function atomicWriteFile(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${nonce()}.tmp`);
+  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  try {
+    await fh.writeFile(data);
+    await fh.chmod(mode);
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+  await fh.close();
+  try {
+    await rename(tmp, file);
+  } catch (e) {
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+  await fsyncDir(path.dirname(file));
+}
+
+export async function removeTree(p: string): Promise<void> {
+  await rm(p, { recursive: true, force: true, maxRetries: 3 });
+}

@@ -1,0 +1,104 @@
+import type { ServiceSpec } from '../desired/types.js';
+import { refuse } from '../errors.js';
+import { run, tail } from './exec.js';
+
+/**
+ * What the service manager says about the node:
+ * - running: a node process is (or may be) up
+ * - stopped: confirmed not running, and nothing will start it by itself
+ * - restarting: not running now, but the manager will start it again (systemd auto-restart)
+ */
+export type ServiceState = 'running' | 'stopped' | 'restarting';
+
+export interface ServiceManager {
+  /** e.g. "systemd unit genlayer-node" */
+  readonly description: string;
+  /** throws GlrError when the state cannot be told: never guess that a node is stopped */
+  state(): Promise<ServiceState>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const SERVICE_TIMEOUTS = { statusMs: 15_000, startMs: 120_000, stopMs: 180_000 };
+
+export function serviceManager(spec: ServiceSpec): ServiceManager {
+  return spec.manager === 'systemd' ? new Systemd(spec.unit) : new CommandManager(spec.start, spec.stop, spec.status);
+}
+
+class Systemd implements ServiceManager {
+  readonly description: string;
+  constructor(private readonly unit: string) {
+    this.description = `systemd unit ${unit}`;
+  }
+
+  async state(): Promise<ServiceState> {
+    const r = await run(['systemctl', 'show', '--property=LoadState,ActiveState,SubState', '--', this.unit], {
+      timeoutMs: SERVICE_TIMEOUTS.statusMs,
+    });
+    if (r.exitCode !== 0) {
+      throw refuse(`cannot tell whether ${this.description} runs: systemctl show ${r.failure ?? `exited ${r.exitCode}`}${r.output ? `: ${tail(r.output, 1)}` : ''}`);
+    }
+    const props = Object.fromEntries(r.output.split('\n').map((l) => l.split('=', 2) as [string, string]));
+    if (props.LoadState === 'not-found') throw refuse(`${this.description} is not known to systemd (service.unit in the file)`);
+    switch (props.ActiveState) {
+      case 'inactive':
+      case 'failed':
+        return 'stopped';
+      case 'activating':
+        return props.SubState === 'auto-restart' ? 'restarting' : 'running';
+      case 'active':
+      case 'reloading':
+      case 'deactivating':
+        return 'running';
+      default:
+        throw refuse(`cannot tell whether ${this.description} runs: ActiveState=${props.ActiveState ?? '?'}`);
+    }
+  }
+
+  async start(): Promise<void> {
+    await this.systemctl('start');
+  }
+  async stop(): Promise<void> {
+    await this.systemctl('stop');
+  }
+  private async systemctl(verb: 'start' | 'stop'): Promise<void> {
+    const r = await run(['systemctl', verb, '--', this.unit], {
+      timeoutMs: verb === 'start' ? SERVICE_TIMEOUTS.startMs : SERVICE_TIMEOUTS.stopMs,
+    });
+    if (r.exitCode !== 0) {
+      throw refuse(`systemctl ${verb} ${this.unit} failed: ${r.failure ?? `exit ${r.exitCode}`}${r.output ? `: ${tail(r.output, 1)}` : ''}`);
+    }
+  }
+}
+
+/** `service.manager: command`: three argv lists, as the contract defines them. */
+class CommandManager implements ServiceManager {
+  readonly description: string;
+  constructor(
+    private readonly startArgv: string[],
+    private readonly stopArgv: string[],
+    private readonly statusArgv: string[],
+  ) {
+    this.description = `the node service (status: ${statusArgv[0]})`;
+  }
+
+  async state(): Promise<ServiceState> {
+    const r = await run(this.statusArgv, { timeoutMs: SERVICE_TIMEOUTS.statusMs });
+    if (r.exitCode === null) {
+      throw refuse(`cannot tell whether the node runs: the status command failed: ${r.failure}`);
+    }
+    return r.exitCode === 0 ? 'running' : 'stopped';
+  }
+  async start(): Promise<void> {
+    await this.invoke('start', this.startArgv, SERVICE_TIMEOUTS.startMs);
+  }
+  async stop(): Promise<void> {
+    await this.invoke('stop', this.stopArgv, SERVICE_TIMEOUTS.stopMs);
+  }
+  private async invoke(what: string, argv: string[], timeoutMs: number): Promise<void> {
+    const r = await run(argv, { timeoutMs });
+    if (r.exitCode !== 0) {
+      throw refuse(`the ${what} command failed: ${r.failure ?? `exit ${r.exitCode}`}${r.output ? `: ${tail(r.output, 1)}` : ''}`);
+    }
+  }
+}
