@@ -12,9 +12,12 @@ import { fileURLToPath } from 'node:url';
 import * as tar from 'tar';
 import type { FakeNodeSpec } from './fake-node.js';
 
+// the fake node and the service script always run compiled (dist/sandbox), also when this
+// module itself is loaded from its TypeScript source by the test runner
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const FAKE_NODE_JS = path.join(here, 'fake-node.js');
-export const SVC_JS = path.join(here, 'svc.js');
+const compiled = path.basename(path.dirname(here)) === 'dist' ? here : path.resolve(here, '../dist/sandbox');
+export const FAKE_NODE_JS = path.join(compiled, 'fake-node.js');
+export const SVC_JS = path.join(compiled, 'svc.js');
 
 export interface ReleaseOptions {
   version: string;

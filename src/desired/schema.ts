@@ -19,11 +19,13 @@ export const versionField = z
   .regex(VERSION_PATTERN, 'must look like vX.Y.Z or vX.Y.Z-pre (e.g. v0.4.5, v0.5.0-rc1)');
 
 const absolutePath = z.string('expected an absolute path').refine((s) => s.startsWith('/'), 'must be an absolute path');
+/** absolute, or starting with the {root} placeholder (checked again once substituted) */
+const rootedPath = z.string('expected an absolute path').refine((s) => s.startsWith('/') || s.startsWith('{root}'), 'must be an absolute path (or start with {root})');
 
 export const DesiredFileSchema = z.strictObject({
   version: versionField,
   root: absolutePath.optional(),
-  sharedDb: absolutePath.optional(),
+  sharedDb: rootedPath.optional(),
   release: z
     .strictObject({
       url: httpUrl.optional(),

@@ -1,4 +1,5 @@
-import { isMap, isScalar, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, parseDocument } from 'yaml';
+import { YamlSource } from '../runtime/yaml-edit.js';
 
 /**
  * GenVM's LLM module config (`third_party/genvm/config/genvm-module-llm.yaml`), as GenLayer
@@ -69,18 +70,20 @@ export function providersToChange(backends: Backends, providers: Record<string, 
 }
 
 /**
- * Sets `backends.<name>.enabled` in the file's text with the yaml Document API: comments, key
- * order and every other value stay. Where `enabled` is absent and the provider is to be on,
- * nothing is added (absent means enabled). Unlike the runbook's `sed`, this does not depend on
- * `enabled` being the line right under the provider.
+ * Sets `backends.<name>.enabled` in the file's text, changing only those bytes (the yaml CST):
+ * comments, order, formatting and every other value stay. Where `enabled` is absent and the
+ * provider is to be on, nothing is added (absent means enabled); to switch it off, an
+ * `enabled: false` line is added at the top of its block. Unlike the runbook's `sed`, this does
+ * not depend on `enabled` being the line right under the provider.
  */
 export function editProviders(text: string, providers: Record<string, boolean>): { text: string; changed: string[]; unknown: string[] } {
-  const doc: Document = parseDocument(text);
-  if (doc.errors.length) throw new Error(`invalid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
   const parsed = parseBackends(text);
   if (!parsed.ok) throw new Error(parsed.problem);
+  const src = new YamlSource(text);
   const changed: string[] = [];
   const unknown: string[] = [];
+  // length-changing scalar edits first would shift insert offsets: do inserts on a second pass
+  const toInsert: string[] = [];
   for (const [name, on] of Object.entries(providers)) {
     const b = parsed.backends[name];
     if (!b) {
@@ -88,11 +91,17 @@ export function editProviders(text: string, providers: Record<string, boolean>):
       continue;
     }
     if (b.enabled === on) continue;
-    const explicit = doc.getIn(['backends', name, 'enabled'], true);
-    if (on && explicit !== undefined) doc.setIn(['backends', name, 'enabled'], true);
-    else if (on) continue;
-    else doc.setIn(['backends', name, 'enabled'], false);
+    if (src.scalar(['backends', name, 'enabled'])) src.setScalar(['backends', name, 'enabled'], on);
+    else toInsert.push(name);
     changed.push(name);
   }
-  return { text: changed.length ? doc.toString() : text, changed, unknown };
+  let out = src.toString();
+  for (const name of toInsert) {
+    const again = new YamlSource(out);
+    if (!again.addFirstEntry(['backends', name], 'enabled', false)) {
+      throw new Error(`backends.${name} is not a block map; set its enabled: by hand`);
+    }
+    out = again.toString();
+  }
+  return { text: out, changed, unknown };
 }

@@ -81,8 +81,9 @@ function keepRunning(p: PlanBuilder, d: Desired, o: Observed, interruptedFrom: s
   if (state === 'running' && answeredOther) {
     return p.refuse([`the node answers as ${o.health.nodeVersion} but the links point at ${v}; it was switched by hand without a restart? Restart it (or point the links back) and run again`]);
   }
-  const drift = drifted(o, v);
-  if (drift.length) p.routeLinks(v, drift, 'repair');
+  // a runbook host on the desired version is adopted as it is: its direct links are not drift
+  const drift = o.links.current ? drifted(o, v) : o.links.missing.length ? allLinkNames(o) : [];
+  if (drift.length) p.routeLinks(v, drift, o.links.current ? 'repair' : 'route');
 
   const llm = llmChanges(p, d, o, v);
   if (llm === null) return p.done();
@@ -155,7 +156,7 @@ function switchTo(p: PlanBuilder, d: Desired, o: Observed, from: string): Plan {
   if (!o.versions.find((f) => f.version === from)?.prepared) {
     p.add({ kind: 'adopt', group: 'prepare', version: from, sharedDb: d.sharedDb, description: `adopt ${from} (running before glr) as the version to roll back to` });
   }
-  const drift = o.links.current ? drifted(o, from) : [...o.links.switchLinks.map((l) => l.name), ...o.links.missing];
+  const drift = o.links.current ? drifted(o, from) : allLinkNames(o);
   if (drift.length) p.routeLinks(from, drift, o.links.current ? 'repair' : 'route');
 
   if (reuse !== 'ready') prepare(p, d, from);
@@ -289,6 +290,10 @@ function llmChanges(p: PlanBuilder, d: Desired, o: Observed, v: string): string[
 function drifted(o: Observed, v: string): string[] {
   const wrong = o.links.switchLinks.filter((l) => !l.viaCurrent || l.version !== v).map((l) => l.name);
   return [...wrong, ...o.links.missing];
+}
+
+function allLinkNames(o: Observed): string[] {
+  return [...o.links.switchLinks.map((l) => l.name), ...o.links.missing];
 }
 
 function hasFolder(o: Observed, v: string): boolean {

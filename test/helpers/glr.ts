@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SANDBOX_ENV, SANDBOX_KEYSTORE } from '../../sandbox/host.js';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const GLR_BIN = path.join(REPO, 'dist/src/cli/main.js');
+
+export interface GlrRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Short timings so the suite runs in minutes; the defaults suit real hosts. */
+export const TEST_TUNING: Record<string, string> = {
+  GLR_DOWNLOAD_STALL_SECONDS: '2',
+  GLR_DOWNLOAD_RETRIES: '2',
+  GLR_DOWNLOAD_RETRY_BASE_MS: '100',
+  GLR_HEALTH_POLL_MS: '50',
+};
+
+/** Starts `node dist/src/cli/main.js ARGS` in its own process group (so a test can kill the group). */
+export function startGlr(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): { child: ChildProcess; done: Promise<GlrRun> } {
+  const child = spawn(process.execPath, [GLR_BIN, ...args], {
+    cwd: opts.cwd ?? REPO,
+    env: { ...process.env, ...TEST_TUNING, ...opts.env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<GlrRun>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+export async function runGlr(args: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<GlrRun> {
+  const { child, done } = startGlr(args, opts);
+  const timer = setTimeout(() => killGroup(child, 'SIGKILL'), opts.timeoutMs ?? 90_000);
+  try {
+    return await done;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Every secret of the sandbox: .env values and the keystore's content. */
+export const SECRETS = [...Object.values(SANDBOX_ENV).filter((v) => v.length > 0), SANDBOX_KEYSTORE, 'ks-sandbox-c1ph3rt3xt-8d2f6a0e4b9c7153'];
+
+export function leakedSecrets(...texts: string[]): string[] {
+  return SECRETS.filter((s) => texts.some((t) => t.includes(s)));
+}
+
+/** The lines glr printed as errors (its own "glr: ..." lines on stderr). */
+export function errorLines(run: GlrRun): string[] {
+  return run.stderr.split('\n').filter((l) => l.startsWith('glr: '));
+}
+
+export function hasStackTrace(run: GlrRun): boolean {
+  // a real newline (printed) or an escaped one (inside a JSON log line)
+  return /(\n|\\n)\s+at .+:\d+:\d+\)?/.test(run.stdout + run.stderr);
+}

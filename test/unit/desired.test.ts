@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { formatProblems, parseDesired } from '../../src/desired/load.js';
+
+const problems = (text: string) => {
+  const r = parseDesired(text, '/etc/glr/desired-state.yaml');
+  if (r.ok) throw new Error('expected problems');
+  return formatProblems('desired-state.yaml', r.problems).split('\n');
+};
+const ok = (text: string) => {
+  const r = parseDesired(text, '/etc/glr/desired-state.yaml');
+  if (!r.ok) throw new Error(formatProblems('f', r.problems));
+  return r.desired;
+};
+
+describe('desired-state.yaml: defaults and placeholders', () => {
+  it('a file with only version gets the defaults of a runbook host', () => {
+    const d = ok('version: v0.4.5\n');
+    expect(d).toEqual({
+      file: '/etc/glr/desired-state.yaml',
+      version: 'v0.4.5',
+      root: '/opt/genlayer-node',
+      sharedDb: '/opt/genlayer-node/v0.4/data/node/genlayer.db',
+      release: { url: 'https://storage.googleapis.com/gh-af/genlayer-node/bin/amd64/v0.4.5/genlayer-node-linux-amd64-v0.4.5.tar.gz', sha256: null },
+      llm: { providers: {} },
+      genvm: { setup: ['python3', '/opt/genlayer-node/v0.4.5/third_party/genvm/bin/setup.py'] },
+      service: { running: true, manager: 'systemd', unit: 'genlayer-node' },
+      health: { url: 'http://localhost:9153/health', timeoutSeconds: 300 },
+    });
+  });
+
+  it('the shared DB follows MAJOR.MINOR and the root', () => {
+    expect(ok('version: v1.12.0-rc.2\nroot: /srv/gl\n').sharedDb).toBe('/srv/gl/v1.12/data/node/genlayer.db');
+  });
+
+  it('substitutes {version}, {versionDir} and {root}', () => {
+    const d = ok(
+      [
+        'version: v0.4.6',
+        'root: /srv/gl',
+        'sharedDb: "{root}/shared/genlayer.db"',
+        'release: {url: "https://mirror.example/{version}.tgz", sha256: ' + 'AB'.repeat(32) + '}',
+        'genvm: {setup: [python3, "{versionDir}/setup.py", "--root={root}"]}',
+        'service: {manager: command, start: ["{root}/ctl", start], stop: ["{root}/ctl", stop], status: ["{root}/ctl", status]}',
+      ].join('\n'),
+    );
+    expect(d.sharedDb).toBe('/srv/gl/shared/genlayer.db');
+    expect(d.release).toEqual({ url: 'https://mirror.example/v0.4.6.tgz', sha256: 'ab'.repeat(32) });
+    expect(d.genvm.setup).toEqual(['python3', '/srv/gl/v0.4.6/setup.py', '--root=/srv/gl']);
+    expect(d.service).toEqual({ running: true, manager: 'command', start: ['/srv/gl/ctl', 'start'], stop: ['/srv/gl/ctl', 'stop'], status: ['/srv/gl/ctl', 'status'] });
+  });
+
+  it('reads the shipped example file', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const d = ok(await readFile(new URL('../../desired-state.example.yaml', import.meta.url), 'utf8'));
+    expect(d.version).toBe('v0.4.5');
+    expect(d.llm.providers).toEqual({ openai: true });
+  });
+});
+
+describe('desired-state.yaml: every problem, one line each, with file and line', () => {
+  const cases: [string, string, RegExp][] = [
+    ['a typo in a key', 'verison: v0.4.5\n', /^desired-state\.yaml:1: unknown key `verison`; did you mean `version`\?$/],
+    ['a nested typo', 'version: v0.4.5\nservice:\n  unti: x\n', /^desired-state\.yaml:3: unknown key `service\.unti`; did you mean `service\.unit`\?$/],
+    ['an unknown key far from any', 'version: v0.4.5\nfrobnicate: 1\n', /:2: unknown key `frobnicate`; known keys here: version, root/],
+    ['path traversal in version', 'version: ../../../../tmp/x\n', /:1: version: must look like vX\.Y\.Z.*\(got "\.\.\/\.\.\/\.\.\/\.\.\/tmp\/x"\)$/],
+    ['shell in version', 'version: "v0.4.5; touch /tmp/x"\n', /:1: version: must look like vX\.Y\.Z/],
+    ['an empty version', 'version: ""\n', /:1: version: must look like vX\.Y\.Z/],
+    ['a number for version', 'version: 0.4\n', /:1: version: expected a version string like v0\.4\.5 \(got 0\.4\)$/],
+    ['a missing version', 'root: /opt/genlayer-node\n', /:1: version: is required$/],
+    ['invalid YAML', 'version: [v0.4.5\n', /:2: invalid YAML: /],
+    ['a duplicate key', 'version: v0.4.5\nversion: v0.4.6\n', /:2: invalid YAML: Map keys must be unique/],
+    ['an empty file', '', /:1: the file is empty; `version` is required$/],
+    ['a list at the top', '- version: v0.4.5\n', /:1: expected a map of keys/],
+    ['a relative root', 'version: v0.4.5\nroot: opt/genlayer\n', /:2: root: must be an absolute path/],
+    ['a non-http release URL', 'version: v0.4.5\nrelease:\n  url: file:///etc/passwd\n', /:3: release\.url: must be an http:\/\/ or https:\/\/ URL/],
+    ['a bad sha256', 'version: v0.4.5\nrelease:\n  sha256: abc\n', /:3: release\.sha256: must be 64 hex digits/],
+    ['a string for a boolean', 'version: v0.4.5\nllm:\n  providers:\n    openai: "yes"\n', /:4: llm\.providers\.openai: expected true \(switch on\) or false \(switch off\) \(got "yes"\)$/],
+    ['a string for a number', 'version: v0.4.5\nhealth:\n  timeoutSeconds: soon\n', /:3: health\.timeoutSeconds: expected a number of seconds/],
+    ['a zero timeout', 'version: v0.4.5\nhealth:\n  timeoutSeconds: 0\n', /:3: health\.timeoutSeconds: must be more than 0/],
+    ['an unknown manager', 'version: v0.4.5\nservice:\n  manager: docker\n', /:3: service\.manager: expected systemd or command/],
+    ['a shell string instead of an argv', 'version: v0.4.5\ngenvm:\n  setup: python3 setup.py\n', /:3: genvm\.setup: expected a list of strings/],
+    ['an unknown placeholder', 'version: v0.4.5\nrelease:\n  url: "https://x/{verison}.tgz"\n', /:3: release\.url: unknown placeholder \{verison\}; this field may use \{version\}/],
+    ['command without its argvs', 'version: v0.4.5\nservice:\n  manager: command\n  start: [a]\n', /service\.status: is required with manager: command/],
+    ['a unit with manager command', 'version: v0.4.5\nservice:\n  manager: command\n  unit: x\n  start: [a]\n  stop: [a]\n  status: [a]\n', /:4: service\.unit: is only used with manager: systemd/],
+  ];
+  for (const [name, text, re] of cases) {
+    it(name, () => {
+      const lines = problems(text);
+      expect(lines.some((l) => re.test(l)), lines.join('\n')).toBe(true);
+      for (const l of lines) expect(l).toMatch(/^desired-state\.yaml:\d+: /);
+    });
+  }
+
+  it('reports all problems at once, in line order', () => {
+    const lines = problems('verison: v0.4.5\nroot: relative\nhealth:\n  timeoutSeconds: -1\n');
+    expect(lines).toHaveLength(3);
+    expect(lines.map((l) => Number(l.split(':')[1]))).toEqual([1, 2, 4]);
+  });
+});

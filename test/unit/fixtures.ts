@@ -1,0 +1,105 @@
+import type { Desired } from '../../src/desired/types.js';
+import type { Observed, VersionFolder } from '../../src/observe/types.js';
+import { parseBackends } from '../../src/genlayer/llm-config.js';
+import { LLM_CONFIG } from '../../sandbox/releases.js';
+import { RUNBOOK_LINKS } from '../../src/layout.js';
+
+export const ROOT = '/opt/genlayer-node';
+
+export function desired(over: Partial<Desired> = {}): Desired {
+  return {
+    file: '/etc/glr/desired-state.yaml',
+    version: 'v0.4.5',
+    root: ROOT,
+    sharedDb: `${ROOT}/v0.4/data/node/genlayer.db`,
+    release: { url: 'https://storage.googleapis.com/gh-af/genlayer-node/bin/amd64/v0.4.5/genlayer-node-linux-amd64-v0.4.5.tar.gz', sha256: null },
+    llm: { providers: { openai: true } },
+    genvm: { setup: ['python3', `${ROOT}/v0.4.5/third_party/genvm/bin/setup.py`] },
+    service: { running: true, manager: 'systemd', unit: 'genlayer-node' },
+    health: { url: 'http://localhost:9153/health', timeoutSeconds: 300 },
+    ...over,
+  };
+}
+
+const backends = (() => {
+  const r = parseBackends(LLM_CONFIG);
+  if (!r.ok) throw new Error(r.problem);
+  return r.backends;
+})();
+
+export function healthy(version: string): Observed['health'] {
+  return { answered: true, httpStatus: 200, status: 'up', nodeVersion: version, validating: { status: 'up', error: null }, problem: null };
+}
+export const syncing = (version: string): Observed['health'] => ({
+  answered: true,
+  httpStatus: 503,
+  status: 'down',
+  nodeVersion: version,
+  validating: { status: 'down', error: 'node is not synced' },
+  problem: null,
+});
+export const noAnswer: Observed['health'] = { answered: false, httpStatus: null, status: null, nodeVersion: null, validating: null, problem: 'connection refused' };
+
+/** A runbook host: v0.4.3 running healthy, the six links straight into it, no glr marker. */
+export function runbookHost(over: Partial<Observed> = {}): Observed {
+  return {
+    at: '2026-11-24T12:00:00.000Z',
+    root: { path: ROOT, exists: true, isDir: true },
+    versions: [folder('v0.4.3')],
+    links: {
+      current: null,
+      switchLinks: RUNBOOK_LINKS.map((name) => ({ name, target: `${ROOT}/v0.4.3/${name}`, viaCurrent: false, version: 'v0.4.3' })),
+      missing: [],
+      notLinks: [],
+      version: 'v0.4.3',
+    },
+    service: { state: 'running', problem: null },
+    health: healthy('v0.4.3'),
+    syncedBlock: 1234,
+    source: { version: 'v0.4.3', configYaml: true, env: true, keystore: true, keystoreFiles: 1, envNames: ['HEURISTKEY', 'OPENAIKEY'] },
+    llm: { 'v0.4.3': { ok: true, backends } },
+    sharedDb: { path: `${ROOT}/v0.4/data/node/genlayer.db`, exists: true, isDir: true },
+    diskFreeBytes: 50 * 2 ** 30,
+    journal: null,
+    lastResult: null,
+    staging: [],
+    ...over,
+  };
+}
+
+/** A host glr manages: `current` → version, every link through it. */
+export function managedHost(version: string, over: Partial<Observed> = {}, folders: VersionFolder[] = [adopted('v0.4.3'), prepared('v0.4.5')]): Observed {
+  return runbookHost({
+    versions: folders,
+    links: {
+      current: { target: version, version },
+      switchLinks: RUNBOOK_LINKS.map((name) => ({ name, target: `current/${name}`, viaCurrent: true, version })),
+      missing: [],
+      notLinks: [],
+      version,
+    },
+    health: healthy(version),
+    source: { version, configYaml: true, env: true, keystore: true, keystoreFiles: 1, envNames: ['HEURISTKEY', 'OPENAIKEY'] },
+    llm: { [version]: { ok: true, backends: withOpenAi(version === 'v0.4.5') } },
+    ...over,
+  });
+}
+
+export function withOpenAi(on: boolean) {
+  const b = structuredClone(backends);
+  b.openai!.enabled = on;
+  return b;
+}
+
+export function folder(version: string): VersionFolder {
+  return { version, prepared: null, preparing: false };
+}
+export function adopted(version: string): VersionFolder {
+  return { version, prepared: { version, origin: 'adopted', at: 't', inputs: { url: null, sha256: null, sharedDb: `${ROOT}/v0.4/data/node/genlayer.db` } }, preparing: false };
+}
+export function prepared(version: string, sharedDb = `${ROOT}/v0.4/data/node/genlayer.db`): VersionFolder {
+  return { version, prepared: { version, origin: 'prepared', at: 't', inputs: { url: 'u', sha256: 'a'.repeat(64), sharedDb } }, preparing: false };
+}
+export function unfinished(version: string): VersionFolder {
+  return { version, prepared: null, preparing: true };
+}

@@ -1,0 +1,255 @@
+import { describe, expect, it } from 'vitest';
+import { plan } from '../../src/plan/plan.js';
+import type { Observed } from '../../src/observe/types.js';
+import type { Desired } from '../../src/desired/types.js';
+import { adopted, desired, folder, healthy, managedHost, noAnswer, prepared, ROOT, runbookHost, syncing, unfinished, withOpenAi } from './fixtures.js';
+
+const kinds = (d: Desired, o: Observed) => plan(d, o).actions.map((a) => a.kind);
+const FULL_PREPARE = ['download', 'genvm-setup', 'carry', 'link-db', 'set-llm', 'check-ready', 'mark-prepared'];
+const SWITCH = ['backup', 'stop', 'swap', 'start', 'verify'];
+
+describe('plan: the cases of a switch', () => {
+  const cases: { name: string; d?: Partial<Desired>; o: Observed; expect: string[] }[] = [
+    {
+      name: 'nothing prepared, runbook host: adopt, route links, prepare everything, switch, verify',
+      o: runbookHost(),
+      expect: ['adopt', 'route-links', ...FULL_PREPARE, ...SWITCH],
+    },
+    {
+      name: 'the version folder already prepared: skip to the switch',
+      o: managedHost('v0.4.3'),
+      expect: SWITCH,
+    },
+    {
+      name: 'prepared but not running (node down): no stop, start and verify',
+      o: managedHost('v0.4.3', { service: { state: 'stopped', problem: null }, health: noAnswer }),
+      expect: ['backup', 'swap', 'start', 'verify'],
+    },
+    {
+      name: 'a crash-looping node (systemd auto-restart) is stopped first',
+      o: managedHost('v0.4.3', { service: { state: 'restarting', problem: null }, health: noAnswer }),
+      expect: ['backup', 'stop', 'swap', 'start', 'verify'],
+    },
+    {
+      name: 'no providers asked: no LLM edit',
+      d: { llm: { providers: {} } },
+      o: runbookHost(),
+      expect: ['adopt', 'route-links', ...FULL_PREPARE.filter((k) => k !== 'set-llm'), ...SWITCH],
+    },
+    {
+      name: 'an unfinished folder from a killed run is removed and redone',
+      o: managedHost('v0.4.3', {}, [adopted('v0.4.3'), unfinished('v0.4.5')]),
+      expect: ['remove-version', ...FULL_PREPARE, ...SWITCH],
+    },
+    {
+      name: 'staging left by a killed download is cleaned',
+      o: managedHost('v0.4.3', { staging: ['v0.4.5.123.ab'] }, [adopted('v0.4.3')]),
+      expect: ['clean-staging', ...FULL_PREPARE, ...SWITCH],
+    },
+    {
+      name: 'a folder prepared for another shared DB is redone',
+      o: managedHost('v0.4.3', {}, [adopted('v0.4.3'), prepared('v0.4.5', '/elsewhere/genlayer.db')]),
+      expect: ['remove-version', ...FULL_PREPARE, ...SWITCH],
+    },
+    {
+      name: 'service.running false: switch the links, never start',
+      d: { service: { running: false, manager: 'systemd', unit: 'genlayer-node' } },
+      o: managedHost('v0.4.3'),
+      expect: ['backup', 'stop', 'swap'],
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      expect(kinds(desired(c.d), c.o)).toEqual(c.expect);
+    });
+  }
+
+  it('names the rollback target and the timeout in the verify step', () => {
+    const p = plan(desired(), runbookHost());
+    expect(p.from).toBe('v0.4.3');
+    expect(p.actions.at(-1)).toMatchObject({ kind: 'verify', version: 'v0.4.5', rollbackTo: 'v0.4.3', timeoutSeconds: 300 });
+    expect(p.actions.find((a) => a.kind === 'carry')).toMatchObject({ from: 'v0.4.3', version: 'v0.4.5' });
+    for (const a of p.actions) expect(a.description.length).toBeGreaterThan(10);
+  });
+
+  it('groups actions prepare → switch → verify, in that order', () => {
+    const groups = plan(desired(), runbookHost()).actions.map((a) => a.group);
+    expect(groups.join(' ')).toMatch(/^(prepare )+(switch )+verify$/);
+  });
+
+  it('is pure: the same inputs give the same plan', () => {
+    const d = desired();
+    const o = runbookHost();
+    expect(plan(d, o)).toEqual(plan(structuredClone(d), structuredClone(o)));
+  });
+});
+
+describe('plan: converged and kept', () => {
+  it('a converged managed host gives an empty plan', () => {
+    const p = plan(desired(), managedHost('v0.4.5'));
+    expect(p.refusals).toEqual([]);
+    expect(p.actions).toEqual([]);
+  });
+
+  it('a runbook host already on the desired version is adopted as it is: nothing to do', () => {
+    const o = runbookHost({
+      versions: [folder('v0.4.5')],
+      links: { ...runbookHost().links, switchLinks: runbookHost().links.switchLinks.map((l) => ({ ...l, version: 'v0.4.5' })), version: 'v0.4.5' },
+      health: healthy('v0.4.5'),
+      llm: { 'v0.4.5': { ok: true, backends: withOpenAi(true) } },
+    });
+    expect(kinds(desired(), o)).toEqual([]);
+  });
+
+  it('running the desired version with a link re-pointed by hand (drift): repair the links, no restart', () => {
+    const o = managedHost('v0.4.5');
+    o.links.switchLinks[1] = { name: 'third_party', target: `${ROOT}/v0.4.3/third_party`, viaCurrent: false, version: 'v0.4.3' };
+    o.links.version = null;
+    const p = plan(desired(), o);
+    expect(p.actions.map((a) => a.kind)).toEqual(['route-links']);
+    expect(p.actions[0]).toMatchObject({ links: ['third_party'], version: 'v0.4.5' });
+  });
+
+  it('a deleted link on a managed host is put back', () => {
+    const o = managedHost('v0.4.5');
+    o.links.switchLinks = o.links.switchLinks.filter((l) => l.name !== 'bin');
+    o.links.missing = ['bin'];
+    expect(plan(desired(), o).actions).toMatchObject([{ kind: 'route-links', links: ['bin'] }]);
+  });
+
+  it('the node down on the desired version: start it and verify', () => {
+    expect(kinds(desired(), managedHost('v0.4.5', { service: { state: 'stopped', problem: null }, health: noAnswer }))).toEqual(['start', 'verify']);
+  });
+
+  it('the desired version running but still syncing: wait for it, restart nothing', () => {
+    expect(kinds(desired(), managedHost('v0.4.5', { health: syncing('v0.4.5') }))).toEqual(['verify']);
+  });
+
+  it('running, maintenance asked (service.running false): stop it', () => {
+    expect(kinds(desired({ service: { running: false, manager: 'systemd', unit: 'genlayer-node' } }), managedHost('v0.4.5'))).toEqual(['stop']);
+  });
+
+  it('the providers changed on the running version: edit between stop and start, verify, restore on failure', () => {
+    const o = managedHost('v0.4.5', { llm: { 'v0.4.5': { ok: true, backends: withOpenAi(false) } } });
+    const p = plan(desired(), o);
+    expect(p.actions.map((a) => `${a.group}:${a.kind}`)).toEqual(['prepare:backup', 'switch:stop', 'switch:set-llm', 'switch:start', 'verify:verify']);
+    expect(p.actions.at(-1)).toMatchObject({ rollbackTo: 'v0.4.5' });
+  });
+});
+
+describe('plan: refusals (exit 1, nothing planned)', () => {
+  const refusal = (d: Desired, o: Observed) => {
+    const p = plan(d, o);
+    expect(p.actions).toEqual([]);
+    expect(p.refusals.length).toBeGreaterThan(0);
+    return p.refusals.join('\n');
+  };
+
+  it('a new MAJOR.MINOR whose shared DB does not exist explains the major-update path', () => {
+    const msg = refusal(
+      desired({ version: 'v0.5.0', sharedDb: `${ROOT}/v0.5/data/node/genlayer.db` }),
+      runbookHost({ sharedDb: { path: `${ROOT}/v0.5/data/node/genlayer.db`, exists: false, isDir: false } }),
+    );
+    expect(msg).toMatch(/v0\.5 release/);
+    expect(msg).toMatch(/MAJOR\.MINOR update is not a patch switch/);
+    expect(msg).toMatch(/never creates an empty DB/);
+  });
+
+  it('a missing shared DB in the same series is refused too', () => {
+    expect(refusal(desired(), runbookHost({ sharedDb: { path: 'x', exists: false, isDir: false } }))).toMatch(/does not exist/);
+  });
+
+  for (const [what, source] of [
+    ['keystore', { keystore: false, keystoreFiles: 0 }],
+    ['.env', { env: false }],
+    ['configs/node/config.yaml', { configYaml: false }],
+  ] as const) {
+    it(`a missing ${what} in the running version refuses before anything`, () => {
+      const o = runbookHost();
+      o.source = { ...o.source!, ...source };
+      expect(refusal(desired(), o)).toContain(what);
+    });
+  }
+
+  it('an LLM set-up with no enabled backend whose key is set refuses (the node would crash-loop)', () => {
+    const o = managedHost('v0.4.3');
+    o.llm['v0.4.5'] = { ok: true, backends: withOpenAi(false) };
+    o.source = { ...o.source!, envNames: ['ANTHROPICKEY'] };
+    const msg = refusal(desired({ llm: { providers: { heurist: false, google: false } } }), o);
+    expect(msg).toMatch(/no enabled LLM backend of v0\.4\.5 has its key set/);
+    expect(msg).toMatch(/crash-loop/);
+  });
+
+  it('a provider the release does not have is refused when the release is known', () => {
+    const o = managedHost('v0.4.3');
+    o.llm['v0.4.5'] = { ok: true, backends: withOpenAi(false) };
+    expect(refusal(desired({ llm: { providers: { mistral: true } } }), o)).toMatch(/mistral.*does not have/);
+  });
+
+  it('a version folder that glr did not prepare is never trusted', () => {
+    expect(refusal(desired(), runbookHost({ versions: [folder('v0.4.3'), folder('v0.4.5')] }))).toMatch(/glr did not prepare it/);
+  });
+
+  it('links split between two versions on a runbook host', () => {
+    const o = runbookHost({ versions: [folder('v0.4.3'), folder('v0.4.4')] });
+    o.links.switchLinks[0] = { ...o.links.switchLinks[0]!, version: 'v0.4.4' };
+    o.links.version = null;
+    expect(refusal(desired(), o)).toMatch(/links disagree/);
+  });
+
+  it('a running node that is not healthy: switch only from a healthy or stopped node', () => {
+    expect(refusal(desired(), runbookHost({ health: syncing('v0.4.3') }))).toMatch(/not healthy.*stop it to switch anyway/);
+  });
+
+  it('a service whose state cannot be told', () => {
+    expect(refusal(desired(), runbookHost({ service: { state: null, problem: 'cannot tell whether the node runs: the status command failed: x' } }))).toMatch(/status command failed/);
+  });
+
+  it('a root that does not exist, or is not a GenLayer root', () => {
+    expect(refusal(desired(), runbookHost({ root: { path: ROOT, exists: false, isDir: false } }))).toMatch(/does not exist/);
+    expect(refusal(desired(), runbookHost({ versions: [], links: { current: null, switchLinks: [], missing: ['bin'], notLinks: [], version: null } }))).toMatch(/not a GenLayer node root/);
+  });
+
+  it('a runbook link that is a plain file', () => {
+    const o = runbookHost();
+    o.links.notLinks = ['.env'];
+    expect(refusal(desired(), o)).toMatch(/\.env is not a symbolic link/);
+  });
+});
+
+describe('plan: after a crash (the journal is a witness)', () => {
+  const journal = (phase: NonNullable<Observed['journal']>['phase']) => ({ from: 'v0.4.3', to: 'v0.4.5', phase, at: 't', startedAt: 't', pid: 1 });
+
+  it('killed after the swap: start the new version, verify, and keep the old one as the rollback target', () => {
+    const o = managedHost('v0.4.5', { service: { state: 'stopped', problem: null }, health: noAnswer, journal: journal('swapped') });
+    const p = plan(desired(), o);
+    expect(p.actions.map((a) => a.kind)).toEqual(['start', 'verify']);
+    expect(p.actions.at(-1)).toMatchObject({ rollbackTo: 'v0.4.3' });
+    expect(p.notes.join()).toMatch(/interrupted/);
+  });
+
+  it('killed after the start: verify (healthy already or not) before calling it done', () => {
+    expect(kinds(desired(), managedHost('v0.4.5', { journal: journal('started') }))).toEqual(['verify']);
+  });
+
+  it('killed after the stop, before the swap: the switch goes on from the stopped node', () => {
+    expect(kinds(desired(), managedHost('v0.4.3', { service: { state: 'stopped', problem: null }, health: noAnswer, journal: journal('stopped') }))).toEqual(['backup', 'swap', 'start', 'verify']);
+  });
+
+  it('killed during a rollback: finish the rollback first', () => {
+    const o = managedHost('v0.4.5', { health: syncing('v0.4.5'), journal: journal('rolling-back') });
+    const p = plan(desired(), o);
+    expect(p.intent).toBe('finish-rollback');
+    expect(p.version).toBe('v0.4.3');
+    expect(p.actions.map((a) => a.kind)).toEqual(['stop', 'swap', 'start', 'verify']);
+  });
+
+  it('after a rollback (exit 3) the host is still out of sync and the plan says why', () => {
+    const o = managedHost('v0.4.3', {
+      lastResult: { at: 't', version: 'v0.4.5', from: 'v0.4.3', outcome: 'rolled-back', exitCode: 3, message: 'v0.4.5 died after the start' },
+    });
+    const p = plan(desired(), o);
+    expect(p.actions.length).toBeGreaterThan(0);
+    expect(p.notes.join()).toMatch(/was rolled back: v0\.4\.5 died/);
+  });
+});
