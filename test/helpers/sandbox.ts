@@ -1,3 +1,8 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from '../../sandbox/host.js';
 import { buildRelease, type ReleaseOptions } from '../../sandbox/releases.js';
 import { startReleaseServer, type ReleaseServer } from '../../sandbox/release-server.js';
 import { SandboxHost, type HostOptions } from '../../sandbox/host.js';
@@ -31,6 +36,30 @@ export async function createSandbox(o: Partial<Omit<HostOptions, 'server'>> = {}
     async cleanup() {
       await host.cleanup();
       await server.close();
+    },
+  };
+}
+
+const OBSERVER_JS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/sandbox/link-observer.js');
+
+export interface ObserverReport {
+  samples: number;
+  splitCount: number;
+  splits: string[][];
+  versionsSeen: string[];
+}
+
+/** Starts a second process that resolves the links every few ms; stop() returns what it saw. */
+export async function observeLinks(root: string, dir: string, names?: string[]): Promise<{ stop(): Promise<ObserverReport>; sawSplit(): boolean }> {
+  const out = path.join(dir, `observer-${process.pid}-${Date.now()}.json`);
+  const child = spawn(process.execPath, [OBSERVER_JS, root, out, ...(names ?? [])], { stdio: 'ignore' });
+  await waitFor(() => existsSync(`${out}.ready`), { timeoutMs: 10_000, what: 'the link observer to start' });
+  return {
+    sawSplit: () => existsSync(`${out}.split`),
+    async stop() {
+      child.kill('SIGTERM');
+      await waitFor(() => existsSync(out), { timeoutMs: 10_000, what: 'the link observer report' });
+      return JSON.parse(readFileSync(out, 'utf8')) as ObserverReport;
     },
   };
 }
