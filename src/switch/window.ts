@@ -7,6 +7,7 @@ import type { Action, Plan, VerifyAction } from '../plan/types.js';
 import { isHealthyOn, readHealth } from '../runtime/health.js';
 import { writeJournal, type JournalEntry, type JournalPhase } from '../runtime/journal.js';
 import { readlinkOrNull, replaceLink } from '../runtime/links.js';
+import { failpoint } from '../runtime/failpoint.js';
 import { waitHealthy } from './verify.js';
 
 export interface WindowResult {
@@ -56,7 +57,6 @@ class Window {
     this.t0 = Date.now();
     const verify = actions.find((a): a is VerifyAction => a.kind === 'verify');
     const steps: Record<string, number> = {};
-    let started = false;
 
     try {
       for (const a of actions) {
@@ -77,7 +77,6 @@ class Window {
             break;
           case 'start':
             await this.startChecked();
-            started = true;
             this.windowMs = Date.now() - this.t0;
             if (!rollingBack) await this.journal('started');
             break;
@@ -92,18 +91,20 @@ class Window {
       if (rollingBack) return this.close('failed', ExitCode.operatorMustAct, `finishing the rollback failed: ${reason}; the operator must act`);
       return this.afterEarlyFailure(reason);
     }
-    this.ctx.log.info({ steps, windowMs: this.windowMs ?? Date.now() - this.t0 }, `switch window ${this.windowMs ?? Date.now() - this.t0} ms`);
+    if (this.windowMs !== undefined) this.ctx.log.info({ steps, windowMs: this.windowMs }, `switch window ${this.windowMs} ms`);
 
-    if (!verify || !started) {
+    if (!verify) {
       return this.close(rollingBack ? 'rolled-back' : 'done', rollingBack ? ExitCode.rolledBack : ExitCode.ok, rollingBack ? `back on ${this.to} (node not started: service.running is false)` : `${this.to} is in place (node left stopped: service.running is false)`);
     }
     this.ctx.log.info({ action: 'verify', group: 'verify' }, verify.description);
     const v = await waitHealthy(this.ctx, verify.version, verify.timeoutSeconds * 1000);
     const downtimeMs = Date.now() - this.t0;
     if (v.ok) {
-      this.ctx.log.info({ version: verify.version, downtimeMs, windowMs: this.windowMs, healthyAfterMs: v.ms }, `healthy on ${verify.version}; down ${downtimeMs} ms`);
+      if (this.windowMs === undefined) this.ctx.log.info({ version: verify.version, healthyAfterMs: v.ms }, `healthy on ${verify.version}`);
+      else this.ctx.log.info({ version: verify.version, downtimeMs, windowMs: this.windowMs, healthyAfterMs: v.ms }, `healthy on ${verify.version}; down ${downtimeMs} ms`);
       if (rollingBack) return this.close('rolled-back', ExitCode.rolledBack, `the interrupted rollback is finished: ${verify.version} is healthy again`);
-      return { ...(await this.close('done', ExitCode.ok, `${verify.version} is healthy (switch window ${this.windowMs} ms; validator down ${downtimeMs} ms)`)), downtimeMs };
+      const how = this.windowMs === undefined ? 'nothing restarted' : `switch window ${this.windowMs} ms; validator down ${downtimeMs} ms`;
+      return { ...(await this.close('done', ExitCode.ok, `${verify.version} is healthy (${how})`)), ...(this.windowMs === undefined ? {} : { downtimeMs }) };
     }
     this.ctx.log.error({ reason: v.reason }, 'the new version is not healthy');
     if (rollingBack || verify.rollbackTo === null) {
@@ -185,6 +186,7 @@ class Window {
       entry.to = this.plan.rollbackOf ?? this.to;
     }
     await writeJournal(this.ctx.layout, entry);
+    await failpoint(phase, this.ctx.log);
   }
 
   private async close(phase: JournalPhase, exitCode: ExitCode, message: string): Promise<WindowResult> {
