@@ -52,10 +52,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// exit explicitly: an idle keep-alive socket or a stray timer must not hold a finished command
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => process.exit(code),
   (e: unknown) => {
     process.stderr.write(`glr: ${errorLine(e)}\n`);
     process.exitCode = ExitCode.refused;

@@ -60,9 +60,11 @@ export async function observe(desired: Desired, opts: ObserveOptions = {}): Prom
   const versionNames = await listVersionFolders(layout);
   const links = await observeLinks(layout, new Set(versionNames));
   const versions = await Promise.all(versionNames.map((v) => observeVersion(layout, v)));
-  const source = links.version ? await observeSource(layout, links.version) : null;
+  // where glr manages the host, `current` names the active version even while a link drifted
+  const active = links.current?.version ?? links.version;
+  const source = active ? await observeSource(layout, active) : null;
   const llm: Record<string, LlmObservation> = {};
-  for (const v of new Set([desired.version, ...(links.version ? [links.version] : [])])) {
+  for (const v of new Set([desired.version, ...(active ? [active] : [])])) {
     if (versionNames.includes(v)) llm[v] = await observeLlm(layout, v);
   }
 

@@ -17,7 +17,7 @@ export interface Observed {
   service: { state: ServiceState | null; problem: string | null };
   health: HealthReading;
   syncedBlock: number | null;
-  /** the files a preparation carries, in the version the links point at */
+  /** the files a preparation carries, in the active version (`current`, or where the links agree) */
   source: SourceFiles | null;
   /** the LLM backends of each version folder that has the GenVM config, by version */
   llm: Record<string, LlmObservation>;

@@ -1,6 +1,39 @@
+import path from 'node:path';
+import { ExitCode, refuse } from '../../errors.js';
 import type { Logger } from '../../runtime/logger.js';
-import { refuse } from '../../errors.js';
+import { Watcher } from '../../watch/watcher.js';
+import { fileOption, parse } from '../args.js';
 
-export async function watchCommand(_argv: string[], _log?: Logger | string, _cwd?: string): Promise<number> {
-  throw refuse('glr watch is not available yet');
+export const help = `glr watch [-f FILE] [--interval SECONDS]
+
+Reconcile now, then again whenever FILE changes (debounced) and every interval, to
+catch drift: a link re-pointed, a node stopped, a folder deleted. Each pass compares
+the whole file with the whole host; events only wake it up. Runs until SIGTERM/SIGINT
+(in the switch window the node is brought up first). Holds the root's lock while it runs.
+
+An invalid FILE is logged and ignored: the last valid state is kept. A release that
+failed and was rolled back is retried only when FILE changes, or after a backoff that
+grows from 5 minutes to 1 hour.
+
+  -f, --file FILE        the desired state (default ./desired-state.yaml)
+      --interval SECONDS how often to check for drift (default 60)
+  -h, --help             this text`;
+
+export async function watchCommand(argv: string[], log: Logger, cwd: string): Promise<number> {
+  const { values } = parse('watch', argv, { ...fileOption, interval: { type: 'string', default: '60' } });
+  if (values.help) {
+    process.stdout.write(`${help}\n`);
+    return ExitCode.ok;
+  }
+  const interval = Number(values.interval);
+  if (!Number.isFinite(interval) || interval <= 0 || interval > 86_400) {
+    throw refuse(`glr watch: --interval must be a number of seconds between 0 and 86400 (got ${values.interval})`);
+  }
+  const backoff = process.env.GLR_FAILURE_BACKOFF_SECONDS;
+  return new Watcher({
+    file: path.resolve(cwd, values.file as string),
+    intervalMs: interval * 1000,
+    log,
+    ...(backoff ? { failureBackoffMs: { first: Number(backoff) * 1000, max: Number(backoff) * 12_000 } } : {}),
+  }).run();
 }

@@ -1,0 +1,200 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import { loadDesired } from '../desired/load.js';
+import type { Desired } from '../desired/types.js';
+import { ExitCode, isGlrError, refuse } from '../errors.js';
+import { reconcilePass, type PassResult } from '../reconcile.js';
+import { acquireLock, type HeldLock } from '../runtime/lock.js';
+import type { Logger } from '../runtime/logger.js';
+import { SignalGuard } from '../runtime/signals.js';
+import { FailureMemory } from './failures.js';
+
+export interface WatchOptions {
+  file: string;
+  intervalMs: number;
+  log: Logger;
+  /** quiet time after the last file event before a pass (editors write in several steps) */
+  debounceMs?: number;
+  failureBackoffMs?: { first: number; max: number };
+}
+
+type Trigger = 'start' | 'file' | 'interval';
+
+/**
+ * `glr watch`: a level-triggered controller. File events and the interval only wake it up;
+ * each pass reads the whole file and observes the whole host, so a missed or duplicated event
+ * costs nothing and drift (a link re-pointed, a node stopped, a folder deleted) is found within
+ * one interval. One pass at a time: a change during an apply is taken up right after it.
+ *
+ * The loop's one switch, over how a pass ended:
+ *   converged / applied → wait for the next wake-up
+ *   refused             → log the reason; try again at the next wake-up (it may be transient)
+ *   rolled-back / must-act → remember the failed release; retry only on a file change or after a backoff
+ */
+export class Watcher {
+  private readonly signals: SignalGuard;
+  private readonly failures: FailureMemory;
+  private wake: (() => void) | null = null;
+  private pending: Trigger | null = 'start';
+  private lastValid: { desired: Desired; digest: string } | null = null;
+  private lastInvalid: string | null = null;
+  private stopping = false;
+  /** the root this watcher locked; the file may not move it elsewhere while it runs */
+  private root = '';
+
+  constructor(private readonly o: WatchOptions) {
+    this.signals = new SignalGuard(o.log);
+    this.failures = new FailureMemory(o.failureBackoffMs?.first, o.failureBackoffMs?.max);
+  }
+
+  async run(): Promise<number> {
+    const { log } = this.o;
+    const first = await this.load();
+    if (!first) throw refuse(`${this.o.file}: no valid desired state to start from (see the log line above)`);
+    this.root = first.desired.root;
+    const lock = await acquireLock(this.root, 'watch');
+    this.signals.install();
+    const onSignal = () => this.stop();
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    const watcher = this.watchFile();
+    log.info({ file: this.o.file, intervalMs: this.o.intervalMs, root: first.desired.root }, 'watching');
+    try {
+      await this.loop(lock);
+    } finally {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      this.signals.uninstall();
+      await watcher.close();
+      await lock.release();
+      log.info('watch stopped');
+    }
+    return ExitCode.ok;
+  }
+
+  private async loop(lock: HeldLock): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    while (!this.stopping) {
+      if (this.pending === null) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          timer = setTimeout(() => {
+            this.pending ??= 'interval';
+            resolve();
+          }, this.o.intervalMs);
+        });
+        clearTimeout(timer);
+        this.wake = null;
+        continue;
+      }
+      const trigger = this.pending;
+      this.pending = null;
+      await this.pass(trigger, lock);
+    }
+  }
+
+  private async pass(trigger: Trigger, lock: HeldLock): Promise<void> {
+    const { log } = this.o;
+    const loaded = await this.load();
+    if (!loaded) return;
+    const { desired, digest } = loaded;
+    if (desired.root !== this.root) {
+      log.error({ root: desired.root }, `the file now names another root (${desired.root}); glr watch keeps one root: restart it to follow`);
+      return;
+    }
+    const blocked = this.failures.blocking(desired.version, desired.release.sha256, digest, Date.now());
+    if (blocked) {
+      log.info({ version: blocked.version, retryAt: new Date(blocked.retryAt).toISOString(), attempts: blocked.attempts }, `${blocked.version} failed before (${blocked.reason}); not retrying it until the file changes or ${new Date(blocked.retryAt).toISOString()}`);
+      return;
+    }
+    const started = Date.now();
+    log.info({ trigger, version: desired.version }, 'pass started');
+    let result: PassResult;
+    try {
+      result = await reconcilePass(desired, {
+        log,
+        signals: this.signals,
+        lock,
+        onPlan: (p) => {
+          if (p.actions.length || p.refusals.length) log.info({ actions: p.actions.map((a) => a.kind), refusals: p.refusals, notes: p.notes }, `plan: ${p.refusals.length ? 'refused' : `${p.actions.length} action(s)`}`);
+        },
+      });
+    } catch (e) {
+      log.error({ err: isGlrError(e) ? e.message : e }, 'the pass failed');
+      return;
+    }
+    const ms = Date.now() - started;
+    switch (result.outcome) {
+      case 'converged':
+        log.debug({ ms }, result.message);
+        this.failures.clear();
+        break;
+      case 'applied':
+        log.info({ ms, windowMs: result.windowMs, downtimeMs: result.downtimeMs }, result.message);
+        this.failures.clear();
+        break;
+      case 'refused':
+        log.warn({ ms }, result.message);
+        break;
+      case 'rolled-back':
+      case 'operator-must-act': {
+        const f = this.failures.remember(desired.version, desired.release.sha256, digest, result.message, Date.now());
+        log.error({ ms, exitCode: result.exitCode, retryAt: new Date(f.retryAt).toISOString() }, `${result.message}; ${desired.version} will be tried again when the file changes or at ${new Date(f.retryAt).toISOString()}`);
+        break;
+      }
+    }
+  }
+
+  /** The file, validated; an invalid one is logged once and the last valid one is kept. */
+  private async load(): Promise<{ desired: Desired; digest: string } | null> {
+    const { log, file } = this.o;
+    let text = '';
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      // reported by loadDesired below
+    }
+    const digest = createHash('sha256').update(text).digest('hex');
+    try {
+      this.lastValid = { desired: await loadDesired(file), digest };
+      this.lastInvalid = null;
+      return this.lastValid;
+    } catch (e) {
+      if (!isGlrError(e)) throw e;
+      if (this.lastInvalid !== digest) {
+        log.error({ file }, `${e.message.split('\n').join('; ')}${this.lastValid ? ` — keeping the last valid state (${this.lastValid.desired.version})` : ''}`);
+        this.lastInvalid = digest;
+      }
+      return this.lastValid;
+    }
+  }
+
+  /**
+   * Watches the file's folder, not the file: editors and git replace files by rename or by
+   * delete-and-create, which a watch on the file itself would lose.
+   */
+  private watchFile(): FSWatcher {
+    const file = path.resolve(this.o.file);
+    const dir = path.dirname(file);
+    let debounce: NodeJS.Timeout | undefined;
+    const w = watch(dir, { ignoreInitial: true, depth: 0, ignored: (p: string) => p !== dir && p !== file });
+    w.on('all', (event, p) => {
+      if (p !== file) return;
+      this.o.log.debug({ event }, 'file event');
+      clearTimeout(debounce);
+      debounce = setTimeout(() => {
+        this.pending = 'file';
+        this.wake?.();
+      }, this.o.debounceMs ?? 300);
+    });
+    w.on('error', (e) => this.o.log.warn({ err: String(e) }, 'file watcher error; the interval still applies'));
+    return w;
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
+}
