@@ -38,6 +38,8 @@ class Window {
   private readonly startedAt = new Date().toISOString();
   private t0 = 0;
   private windowMs: number | undefined;
+  /** set when this window confirmed the node stopped; cleared by a start */
+  private confirmedStopped = false;
 
   constructor(
     private readonly ctx: ApplyContext,
@@ -154,15 +156,25 @@ class Window {
     const deadline = Date.now() + tuning.confirmStopMs;
     for (;;) {
       const state = await service.state();
-      if (state === 'stopped') return;
+      if (state === 'stopped') {
+        this.confirmedStopped = true;
+        return;
+      }
       if (Date.now() > deadline) throw new GlrError(ExitCode.operatorMustAct, `${service.description} did not stop (it says ${state}); nothing else was started`);
       await sleep(100);
     }
   }
 
+  /**
+   * Starts the node. When this window did not itself confirm the node stopped (it was found
+   * stopped when the plan was made), the manager is asked again first: never start a second one.
+   */
   private async startChecked(): Promise<void> {
-    const state = await this.ctx.service.state();
-    if (state !== 'stopped') throw new GlrError(ExitCode.operatorMustAct, `the node runs again before glr started it (service ${state}); not starting a second one`);
+    if (!this.confirmedStopped) {
+      const state = await this.ctx.service.state();
+      if (state !== 'stopped') throw new GlrError(ExitCode.operatorMustAct, `the node runs again before glr started it (service ${state}); not starting a second one`);
+    }
+    this.confirmedStopped = false;
     await this.ctx.service.start();
   }
 
