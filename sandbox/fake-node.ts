@@ -15,6 +15,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realp
 import http from 'node:http';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { isAlive } from './proc.js';
 
 export interface FakeNodeSpec {
   version: string;
@@ -90,19 +91,6 @@ function preflight(): { port: number; db: string } {
   return { port, db };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
-
 function main(): void {
   log(`starting genlayernode ${spec.version} (mode ${spec.mode})`);
   if (spec.mode === 'die-on-start') {
@@ -114,7 +102,7 @@ function main(): void {
   const lockFile = path.join(db, 'LOCK.fake');
   if (existsSync(lockFile)) {
     const other = Number(readFileSync(lockFile, 'utf8'));
-    if (other && other !== process.pid && alive(other)) {
+    if (other && other !== process.pid && isAlive(other)) {
       appendFileSync(path.join(db, 'DOUBLE_RUN.log'), `${new Date().toISOString()} pid ${process.pid} (${spec.version}) started while pid ${other} runs on this DB\n`);
       log(`two nodes on one DB: pid ${other} is running too`);
     }

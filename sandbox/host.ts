@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { buildRelease, SVC_JS, type ReleaseOptions } from './releases.js';
 import type { ReleaseServer } from './release-server.js';
+import { isAlive } from './proc.js';
 
 export const RUNBOOK_LINKS = ['bin', 'third_party', 'data', 'configs', 'docker-compose.yaml', '.env'];
 
@@ -244,19 +245,6 @@ export class SandboxHost {
     }
     await waitFor(() => pids.every((p) => !isAlive(p)), { timeoutMs: 5000, what: 'sandbox nodes to exit' }).catch(() => {});
     rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
   }
 }
 

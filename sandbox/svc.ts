@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { isAlive } from './proc.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -21,20 +22,6 @@ const verb = positionals[0];
 const root = values.root!;
 const state = values.state!;
 const pidFile = path.join(state, 'node.pid');
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    // a zombie (exited, not yet reaped by init) is not a running node
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
 
 function runningPid(): number | null {
   if (!existsSync(pidFile)) return null;

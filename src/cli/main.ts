@@ -7,8 +7,8 @@ const HELP = `glr — keeps a GenLayer validator host at the state one YAML file
 Usage:
   glr reconcile [-f FILE] [--dry-run] [--json]   observe, plan, and apply (or only print the plan)
   glr watch [-f FILE] [--interval SECONDS]       reconcile now, on every change of FILE, and every interval
-  glr bump VERSION [-f FILE] [--sha256 HEX]      set version: (and release.sha256) in FILE, nothing else
-  glr releases [-f FILE] [--json] [--pre]        list the versions published in GenLayer's bucket
+  glr bump VERSION|--latest [-f FILE] [--sha256 HEX]   set version: (and release.sha256) in FILE, nothing else
+  glr releases [-f FILE] [--json] [--pre] [--listing-url URL]   the versions in GenLayer's bucket
   glr status [-f FILE] [--json]                  what runs, links, health, prepared versions, last result
 
 FILE defaults to ./desired-state.yaml. 'glr COMMAND --help' for each command.
