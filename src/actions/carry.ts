@@ -1,6 +1,6 @@
-import { chmod, mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { refuse } from '../errors.js';
+import { isGlrError, refuse } from '../errors.js';
 import { atomicWriteFile, isNotFound } from '../runtime/fsx.js';
 import type { ApplyContext } from './context.js';
 
@@ -14,17 +14,54 @@ export async function carry(ctx: ApplyContext, from: string, version: string): P
   const { layout } = ctx;
   const src = layout.versionDir(from);
   const dst = layout.versionDir(version);
-  const config = await readSource(layout.configYaml(src), 'configs/node/config.yaml', from);
-  const env = await readSource(layout.env(src), '.env', from);
-  const configMode = (await stat(layout.configYaml(src))).mode & 0o777;
+  try {
+    const config = await readSource(layout.configYaml(src), 'configs/node/config.yaml', from);
+    const env = await readSource(layout.env(src), '.env', from);
+    const configMode = (await stat(layout.configYaml(src))).mode & 0o777;
+    const ensure = await folderCheck(dst, version);
 
-  await mkdir(path.dirname(layout.configYaml(dst)), { recursive: true, mode: 0o755 });
-  await atomicWriteFile(layout.configYaml(dst), config, configMode & 0o644 ? configMode : 0o644);
-  await atomicWriteFile(layout.env(dst), env, 0o600);
-  await copyKeystore(layout.keystore(src), layout.keystore(dst), from);
+    await ensure(path.dirname(layout.configYaml(dst)), 0o755);
+    await atomicWriteFile(layout.configYaml(dst), config, configMode & 0o644 ? configMode : 0o644);
+    await atomicWriteFile(layout.env(dst), env, 0o600);
+
+    const keystore = layout.keystore(dst);
+    await ensure(path.dirname(keystore), 0o755);
+    const shipped = await readdir(keystore).catch((e: unknown) => (isNotFound(e) ? [] : Promise.reject(e)));
+    if (shipped.length) {
+      throw refuse(`the ${version} release ships its own data/node/keystore (${shipped.length} entr${shipped.length > 1 ? 'ies' : 'y'}); glr never mixes a release's files with the validator's keys: do not install this release, report it to GenLayer`);
+    }
+    await copyKeystore(layout.keystore(src), keystore, from, ensure);
+  } catch (e) {
+    if (isGlrError(e)) throw e;
+    const err = e as NodeJS.ErrnoException;
+    throw refuse(`carrying config.yaml, .env and the keystore from ${from} into ${version} failed: ${err.code ? `${err.code} ` : ''}${err.message}; nothing was switched`);
+  }
 }
 
-async function copyKeystore(src: string, dst: string, from: string): Promise<void> {
+/**
+ * Where the validator's files go must be inside the new version's folder on disk, not just on
+ * paper: a release whose `configs` or `data` is a link elsewhere would carry .env, config.yaml
+ * and the keystore out of it. Returns `ensure(dir, mode)`: checks the deepest part of `dir` that
+ * exists before creating the rest, so that nothing is created outside either.
+ */
+async function folderCheck(dst: string, version: string): Promise<(dir: string, mode: number) => Promise<void>> {
+  const base = await realpath(dst);
+  const check = async (p: string) => {
+    const real = await realpath(p).catch(() => null);
+    if (real === null || (real !== base && !real.startsWith(base + path.sep))) {
+      throw refuse(`${path.relative(dst, p)} in ${version} leads out of its folder (${real === null ? 'a link to nowhere' : `to ${real}`}); glr carries the validator's .env and keys into the version folder only: do not install this release`);
+    }
+  };
+  return async (dir: string, mode: number) => {
+    let existing = dir;
+    while (existing !== dst && !(await lstat(existing).catch(() => null))) existing = path.dirname(existing);
+    await check(existing);
+    await mkdir(dir, { recursive: true, mode });
+    await check(dir);
+  };
+}
+
+async function copyKeystore(src: string, dst: string, from: string, ensure: (dir: string, mode: number) => Promise<void>): Promise<void> {
   let entries;
   try {
     entries = await readdir(src, { withFileTypes: true });
@@ -32,13 +69,12 @@ async function copyKeystore(src: string, dst: string, from: string): Promise<voi
     if (isNotFound(e)) throw refuse(`${from} has no keystore (data/node/keystore); restore it from your backup first`);
     throw e;
   }
-  await mkdir(path.dirname(dst), { recursive: true, mode: 0o755 });
-  await mkdir(dst, { recursive: true, mode: 0o700 });
+  await ensure(dst, 0o700);
   await chmod(dst, 0o700);
   let files = 0;
   for (const e of entries) {
     if (e.isDirectory()) {
-      await copyKeystore(path.join(src, e.name), path.join(dst, e.name), from);
+      await copyKeystore(path.join(src, e.name), path.join(dst, e.name), from, ensure);
     } else if (e.isFile()) {
       await atomicWriteFile(path.join(dst, e.name), await readFile(path.join(src, e.name)), 0o600);
       files++;

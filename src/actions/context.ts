@@ -34,6 +34,8 @@ export interface Tuning {
   confirmStopMs: number;
   /** GenVM setup may take this long */
   setupTimeoutMs: number;
+  /** disk a download must leave free for the running node (GLR_DISK_RESERVE_MB, default 256) */
+  diskReserveBytes: number;
 }
 
 export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): Tuning {
@@ -48,5 +50,6 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): Tuning {
     healthPollMs: num('GLR_HEALTH_POLL_MS', 250),
     confirmStopMs: num('GLR_CONFIRM_STOP_SECONDS', 30) * 1000,
     setupTimeoutMs: num('GLR_SETUP_TIMEOUT_SECONDS', 1800) * 1000,
+    diskReserveBytes: num('GLR_DISK_RESERVE_MB', 256) * 2 ** 20,
   };
 }

@@ -1,6 +1,6 @@
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { editProviders } from '../genlayer/llm-config.js';
+import { editProviders, parseBackends } from '../genlayer/llm-config.js';
 import { refuse } from '../errors.js';
 import { atomicWriteFile, isNotFound } from '../runtime/fsx.js';
 import type { ApplyContext } from './context.js';
@@ -31,7 +31,9 @@ export async function setLlm(ctx: ApplyContext, version: string, providers: Reco
     throw refuse(`${version}'s GenVM LLM config cannot be edited: ${(e as Error).message}`);
   }
   if (edit.unknown.length) {
-    throw refuse(`llm.providers names ${edit.unknown.join(', ')}, which ${version}'s GenVM config does not have`);
+    const parsed = parseBackends(text);
+    const has = parsed.ok ? ` (it has ${Object.keys(parsed.backends).join(', ')})` : '';
+    throw refuse(`llm.providers names ${edit.unknown.join(', ')}, which ${version}'s GenVM config does not have${has}; fix llm.providers in the file`);
   }
   if (edit.changed.length === 0) return;
   if (keepPrevious) {

@@ -106,10 +106,10 @@ async function observeVersion(layout: Layout, version: string): Promise<VersionF
  */
 export async function observeLinks(layout: Layout, versionNames: ReadonlySet<string>): Promise<LinksObservation> {
   const realRoot = await realpath(layout.root);
-  const versionOf = async (p: string): Promise<string | null> => {
+  const versionOf = async (p: string, parentOnly = false): Promise<string | null> => {
     let real: string;
     try {
-      real = await realpath(p);
+      real = parentOnly ? path.join(await realpath(path.dirname(p)), path.basename(p)) : await realpath(p);
     } catch {
       return null;
     }
@@ -140,7 +140,8 @@ export async function observeLinks(layout: Layout, versionNames: ReadonlySet<str
     }
     const p = layout.link(e.name);
     const target = await readlink(p);
-    const version = await versionOf(p);
+    // a runbook link left dangling (its file gone from the version) still names that version
+    const version = (await versionOf(p)) ?? (runbook ? await versionOf(path.resolve(path.dirname(p), target), true) : null);
     if (version === null && !runbook) continue;
     const viaCurrent = target === `${CURRENT}/${e.name}` || target === path.join(layout.current, e.name);
     switchLinks.push({ name: e.name, target, viaCurrent, version });

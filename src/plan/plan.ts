@@ -244,7 +244,7 @@ function missingSources(o: Observed, from: string): string[] {
   const missing = [
     !s.configYaml && 'configs/node/config.yaml',
     !s.env && '.env',
-    !s.keystore && 'a keystore (data/node/keystore/UTC--...)',
+    !s.keystore && 'keystore (data/node/keystore/UTC--...)',
   ].filter((x): x is string => typeof x === 'string');
   return missing.length ? [`the running version ${from} has no ${missing.join(', no ')} to carry over; restore ${missing.length > 1 ? 'them' : 'it'} from your backup first`] : [];
 }
@@ -259,7 +259,7 @@ function llmProblems(d: Desired, o: Observed, v: string, llm: Observed['llm'][st
 export function checkBackends(v: string, backends: Backends, providers: Record<string, boolean>, envNames: readonly string[]): string[] {
   const next = withProviders(backends, providers);
   if (next.unknown.length) {
-    return [`llm.providers names ${next.unknown.join(', ')}, which ${v}'s GenVM config does not have (it has ${Object.keys(backends).join(', ')})`];
+    return [`llm.providers names ${next.unknown.join(', ')}, which ${v}'s GenVM config does not have (it has ${Object.keys(backends).join(', ')}); fix llm.providers in the file`];
   }
   if (usableBackends(next.backends, envNames).length === 0) {
     const enabled = Object.entries(next.backends).filter(([, b]) => b.enabled);

@@ -52,7 +52,7 @@ export async function readHealth(url: string, timeoutMs = 2000): Promise<HealthR
   try {
     body = JSON.parse(text);
   } catch {
-    return { ...none('the answer is not JSON'), answered: true, httpStatus: statusCode };
+    return { ...none("the answer is not JSON: is health.url the node's /health?"), answered: true, httpStatus: statusCode };
   }
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   const checks = (typeof b.checks === 'object' && b.checks !== null ? b.checks : {}) as Record<string, unknown>;

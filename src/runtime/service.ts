@@ -36,7 +36,7 @@ class Systemd implements ServiceManager {
       timeoutMs: SERVICE_TIMEOUTS.statusMs,
     });
     if (r.exitCode !== 0) {
-      throw refuse(`cannot tell whether ${this.description} runs: systemctl show ${r.failure ?? `exited ${r.exitCode}`}${r.output ? `: ${tail(r.output, 1)}` : ''}`);
+      throw refuse(`cannot tell whether ${this.description} runs: systemctl show ${r.failure ?? `exited ${r.exitCode}`}${r.output ? `: ${clip(tail(r.output, 1))}` : ''}; glr never guesses that a node is stopped`);
     }
     const props = Object.fromEntries(r.output.split('\n').map((l) => l.split('=', 2) as [string, string]));
     if (props.LoadState === 'not-found') throw refuse(`${this.description} is not known to systemd (service.unit in the file)`);
@@ -71,6 +71,17 @@ class Systemd implements ServiceManager {
   }
 }
 
+const UNSURE_EXITS: Record<number, string> = {
+  4: 'exit 4: status unknown',
+  126: 'exit 126: its command could not be run',
+  127: 'exit 127: its command was not found',
+};
+
+function clip(s: string, n = 120): string {
+  const one = s.replace(/\s+/g, ' ').trim();
+  return one.length > n ? `${one.slice(0, n - 3)}...` : one;
+}
+
 /** `service.manager: command`: three argv lists, as the contract defines them. */
 class CommandManager implements ServiceManager {
   readonly description: string;
@@ -82,10 +93,18 @@ class CommandManager implements ServiceManager {
     this.description = `the node service (status: ${statusArgv[0]})`;
   }
 
+  /**
+   * 0: running. A status that could not run or tell is never read as "stopped" (glr would then
+   * start a second node): not found, not executable, killed, timed out, and the exit codes that
+   * say so by convention (4: LSB "unknown", 126/127: a wrapper could not run its command,
+   * 128+N: killed by signal N). Any other exit: stopped.
+   */
   async state(): Promise<ServiceState> {
     const r = await run(this.statusArgv, { timeoutMs: SERVICE_TIMEOUTS.statusMs });
-    if (r.exitCode === null) {
-      throw refuse(`cannot tell whether the node runs: the status command failed: ${r.failure}`);
+    const unsure = r.exitCode === null ? r.failure : UNSURE_EXITS[r.exitCode] ?? (r.exitCode >= 128 ? `exit ${r.exitCode}: killed by signal ${r.exitCode - 128}` : null);
+    if (unsure) {
+      // (its output is not quoted: it is the operator's command, and may print anything)
+      throw refuse(`cannot tell whether the node runs: service.status failed (${unsure}); glr never guesses that a node is stopped: fix service.status in the file and run again`);
     }
     return r.exitCode === 0 ? 'running' : 'stopped';
   }

@@ -26,6 +26,12 @@ describe('release tarball policy', () => {
     ['a fifo', [[`${T}/p`, 'FIFO']], /FIFO/],
     ['two top folders', [[`${T}/a`, 'File'], ['other/b', 'File']], /more than one top folder/],
     ['a file beside the top folder', [['README', 'File']], /outside the release's top folder/],
+    ['an entry written through a link', [[`${T}/bin/alias`, 'SymbolicLink', '../third_party'], [`${T}/bin/alias/x`, 'File']], /written through the link/],
+    ['a link with .. after a folder name (M/.. is not where it looks if M is a link)', [[`${T}/data`, 'SymbolicLink', 'a/b/M/../../x']], /\.\. after a folder name/],
+    ["glr's own marker in the release", [[`${T}/.glr-prepared`, 'File']], /a name glr keeps for itself/],
   ];
+  it('accepts links that climb first and then go down, and a link beside another', () => {
+    expect(run([[`${T}/bin/tool`, 'SymbolicLink', '../third_party/genvm/bin/tool'], [`${T}/lib/a/b`, 'SymbolicLink', '../../bin/tool'], [`${T}/bin/tool2`, 'SymbolicLink', 'tool']])).toBeNull();
+  });
   for (const [name, entries, re] of refused) it(`refuses ${name}`, () => expect(run(entries)).toMatch(re));
 });
