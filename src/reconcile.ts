@@ -4,7 +4,7 @@ import { apply } from './apply.js';
 import { loadDesired } from './desired/load.js';
 import type { Desired } from './desired/types.js';
 import { ExitCode, isGlrError, type ExitCode as Code } from './errors.js';
-import { envSecretValues } from './genlayer/env-file.js';
+import { envSecretValues, redact } from './genlayer/env-file.js';
 import { Layout } from './layout.js';
 import { observe } from './observe/observe.js';
 import { plan as computePlan } from './plan/plan.js';
@@ -48,7 +48,9 @@ export interface PassOptions {
 export async function reconcilePass(desired: Desired, opts: PassOptions): Promise<PassResult> {
   const { log, signals } = opts;
   const layout = new Layout(desired.root);
-  const service = opts.service ?? serviceManager(desired.service);
+  // filled once the active version is known; scrubs .env values from anything quoted back
+  const secrets: string[] = [];
+  const service = opts.service ?? serviceManager(desired.service, (text) => redact(text, secrets));
   const lock = opts.lock ?? (await acquireLock(desired.root, 'reconcile'));
   try {
     const observed = await observe(desired, { service });
@@ -66,13 +68,14 @@ export async function reconcilePass(desired: Desired, opts: PassOptions): Promis
       return { ...base, exitCode: ExitCode.ok, outcome: 'converged', message: `converged: ${desired.version} runs healthy; nothing to do` };
     }
     log.info({ version: desired.version, from: p.from, actions: p.actions.map((a) => a.kind) }, `plan: ${p.actions.length} action(s)`);
+    secrets.push(...(await secretsOf(layout, observed.source?.version ?? p.from)));
     const ctx: ApplyContext = {
       layout,
       log,
       service,
       healthUrl: desired.health.url,
       signals,
-      secrets: await secretsOf(layout, p.from),
+      secrets,
       tuning: opts.tuning ?? tuningFromEnv(),
     };
     let result: PassResult;

@@ -21,13 +21,20 @@ export interface ServiceManager {
 
 export const SERVICE_TIMEOUTS = { statusMs: 15_000, startMs: 120_000, stopMs: 180_000 };
 
-export function serviceManager(spec: ServiceSpec): ServiceManager {
-  return spec.manager === 'systemd' ? new Systemd(spec.unit) : new CommandManager(spec.start, spec.stop, spec.status);
+/**
+ * `scrub` is applied to any text of the manager's own output quoted in a message: an operator's
+ * start/stop script may print anything, a secret included.
+ */
+export function serviceManager(spec: ServiceSpec, scrub: (text: string) => string = (t) => t): ServiceManager {
+  return spec.manager === 'systemd' ? new Systemd(spec.unit, scrub) : new CommandManager(spec.start, spec.stop, spec.status, scrub);
 }
 
 class Systemd implements ServiceManager {
   readonly description: string;
-  constructor(private readonly unit: string) {
+  constructor(
+    private readonly unit: string,
+    private readonly scrub: (text: string) => string,
+  ) {
     this.description = `systemd unit ${unit}`;
   }
 
@@ -36,7 +43,7 @@ class Systemd implements ServiceManager {
       timeoutMs: SERVICE_TIMEOUTS.statusMs,
     });
     if (r.exitCode !== 0) {
-      throw refuse(`cannot tell whether ${this.description} runs: systemctl show ${r.failure ?? `exited ${r.exitCode}`}${r.output ? `: ${clip(tail(r.output, 1))}` : ''}; glr never guesses that a node is stopped`);
+      throw refuse(`cannot tell whether ${this.description} runs: systemctl show ${r.failure ?? `exited ${r.exitCode}`}${r.output ? `: ${this.scrub(clip(tail(r.output, 1)))}` : ''}; glr never guesses that a node is stopped`);
     }
     const props = Object.fromEntries(r.output.split('\n').map((l) => l.split('=', 2) as [string, string]));
     if (props.LoadState === 'not-found') throw refuse(`${this.description} is not known to systemd (service.unit in the file)`);
@@ -66,7 +73,7 @@ class Systemd implements ServiceManager {
       timeoutMs: verb === 'start' ? SERVICE_TIMEOUTS.startMs : SERVICE_TIMEOUTS.stopMs,
     });
     if (r.exitCode !== 0) {
-      throw refuse(`systemctl ${verb} ${this.unit} failed: ${r.failure ?? `exit ${r.exitCode}`}${r.output ? `: ${tail(r.output, 1)}` : ''}`);
+      throw refuse(`systemctl ${verb} ${this.unit} failed: ${r.failure ?? `exit ${r.exitCode}`}${r.output ? `: ${this.scrub(clip(tail(r.output, 1)))}` : ''}`);
     }
   }
 }
@@ -89,6 +96,7 @@ class CommandManager implements ServiceManager {
     private readonly startArgv: string[],
     private readonly stopArgv: string[],
     private readonly statusArgv: string[],
+    private readonly scrub: (text: string) => string,
   ) {
     this.description = `the node service (status: ${statusArgv[0]})`;
   }
@@ -117,7 +125,7 @@ class CommandManager implements ServiceManager {
   private async invoke(what: string, argv: string[], timeoutMs: number): Promise<void> {
     const r = await run(argv, { timeoutMs });
     if (r.exitCode !== 0) {
-      throw refuse(`the ${what} command failed: ${r.failure ?? `exit ${r.exitCode}`}${r.output ? `: ${tail(r.output, 1)}` : ''}`);
+      throw refuse(`the ${what} command failed: ${r.failure ?? `exit ${r.exitCode}`}${r.output ? `: ${this.scrub(clip(tail(r.output, 1)))}` : ''}`);
     }
   }
 }
