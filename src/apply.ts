@@ -10,7 +10,7 @@ import { linkDb } from './actions/link-db.js';
 import { markPrepared } from './actions/mark-prepared.js';
 import { routeLinks } from './actions/route-links.js';
 import { setLlm } from './actions/set-llm.js';
-import { ExitCode, GlrError, isGlrError, refuse } from './errors.js';
+import { ExitCode, isGlrError, refuse } from './errors.js';
 import type { Plan, PrepareAction } from './plan/types.js';
 import { removeTree } from './runtime/fsx.js';
 import { readPrepared, readPreparing } from './runtime/marker.js';
@@ -89,4 +89,3 @@ async function undoPreparation(plan: Plan, ctx: ApplyContext): Promise<void> {
   }
 }
 
-export { GlrError };
