@@ -119,3 +119,23 @@ describe('the node down or kept down', () => {
     expectDbIntact(sb);
   });
 });
+
+describe('an LLM change on the running version that fails', () => {
+  it('restores the previous GenVM config and restarts with it', async () => {
+    sb = await createSandbox();
+    await sb.publish({ version: 'v0.4.5' });
+    expect((await runGlr(['reconcile', '-f', sb.host.writeDesired({ version: 'v0.4.5' })])).code).toBe(0);
+    const llm = path.join(sb.host.root, 'v0.4.5/third_party/genvm/config/genvm-module-llm.yaml');
+    const before = readFileSync(llm, 'utf8');
+    // from now on this release dies at every start (its spec is read at start)
+    const spec = path.join(sb.host.root, 'v0.4.5/bin/fake-node.json');
+    writeFileSync(spec, JSON.stringify({ ...JSON.parse(readFileSync(spec, 'utf8')), mode: 'die-on-start' }));
+    const r = await runGlr(['reconcile', '-f', sb.host.writeDesired({ version: 'v0.4.5', providers: { openai: true, google: false }, timeoutSeconds: 5 })]);
+    // the restart with the new config died; the old config was put back and the node restarted with it
+    // (it dies again here, because of its spec: exit 4 — but the file is the one it ran with before)
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    expect(r.stdout).toMatch(/v0\.4\.5 died after the start.*the rollback to v0\.4\.5 failed too/);
+    expect(readFileSync(llm, 'utf8')).toBe(before);
+    expectDbIntact(sb);
+  });
+});
