@@ -112,46 +112,76 @@ ${svcCmd('start')}
   }
 }
 
+interface LogLine {
+  msg: string;
+  time: string;
+  ms?: number;
+  action?: string;
+  group?: string;
+  steps?: { stop: number; start: number; swap: number };
+}
+
+const logLines = (text: string): LogLine[] =>
+  text
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as LogLine);
+
+/** `glr reconcile` on the host's file under /usr/bin/time: its stdout, its log, its peak RSS. */
+async function timedReconcile(host: SandboxHost, env: Record<string, string> = {}): Promise<{ stdout: string; log: LogLine[]; peakRssKb: number; prepareMs: number }> {
+  const file = host.writeDesired({ version: 'v0.4.5', timeoutSeconds: 30 });
+  const { stdout, stderr } = await run('/usr/bin/time', ['-f', 'peak-rss-kb %M', process.execPath, GLR, 'reconcile', '--json', '-f', file], {
+    env: { ...process.env, GLR_LOG_LEVEL: 'info', ...env },
+    maxBuffer: 64 * 2 ** 20,
+  });
+  const log = logLines(stderr);
+  return {
+    stdout,
+    log,
+    peakRssKb: Number(/peak-rss-kb (\d+)/.exec(stderr)?.[1]),
+    prepareMs: log.find((l) => l.msg.startsWith('prepared in'))?.ms ?? NaN,
+  };
+}
+
 async function glr(server: ReleaseServer): Promise<Sample & { peakRssKb: number }> {
   const host = await newHost(server);
   try {
-    const file = host.writeDesired({ version: 'v0.4.5', timeoutSeconds: 30 });
-    const { stdout, stderr } = await run('/usr/bin/time', ['-f', 'peak-rss-kb %M', process.execPath, GLR, 'reconcile', '--json', '-f', file], {
-      env: { ...process.env, GLR_HEALTH_POLL_MS: String(POLL_MS), GLR_LOG_LEVEL: 'info' },
-      maxBuffer: 64 * 2 ** 20,
-    });
-    const r = JSON.parse(stdout) as { exitCode: number; windowMs: number; downtimeMs: number };
+    const t = await timedReconcile(host, { GLR_HEALTH_POLL_MS: String(POLL_MS) });
+    const r = JSON.parse(t.stdout) as { exitCode: number; windowMs: number; downtimeMs: number };
     if (r.exitCode !== 0) throw new Error(`glr exited ${r.exitCode}`);
-    const prepared = stderr.split('\n').find((l) => l.includes('"msg":"prepared in'));
-    const window = stderr.split('\n').find((l) => l.includes('"msg":"switch window'));
-    const steps = window ? (JSON.parse(window) as { steps: { stop: number; start: number; swap: number } }).steps : { stop: NaN, start: NaN, swap: NaN };
-    return {
-      downtimeMs: r.downtimeMs,
-      windowMs: r.windowMs,
-      stopMs: steps.stop,
-      startMs: steps.start,
-      swapMs: steps.swap,
-      prepareMs: prepared ? (JSON.parse(prepared) as { ms: number }).ms : NaN,
-      peakRssKb: Number(/peak-rss-kb (\d+)/.exec(stderr)?.[1]),
-    };
+    const steps = t.log.find((l) => l.msg.startsWith('switch window'))?.steps ?? { stop: NaN, start: NaN, swap: NaN };
+    return { downtimeMs: r.downtimeMs, windowMs: r.windowMs, stopMs: steps.stop, startMs: steps.start, swapMs: steps.swap, prepareMs: t.prepareMs, peakRssKb: t.peakRssKb };
   } finally {
     await host.cleanup();
   }
 }
 
-/** save → "pass started", over several saves of a converged host (no apply in between) */
-async function watchLatency(server: ReleaseServer, saves: number): Promise<number[]> {
-  const host = await SandboxHost.create({ server });
+/** `glr watch` on the host's file (converged at v0.4.3), with its log as it comes. */
+async function startWatch(host: SandboxHost): Promise<{ log(): LogLine[]; stop(): Promise<void> }> {
   const child = spawn(process.execPath, [GLR, 'watch', '--interval', '600', '-f', host.writeDesired({ version: 'v0.4.3', providers: null })], {
     env: { ...process.env, GLR_LOG_LEVEL: 'debug' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
-  const passes = () => stderr.split('\n').filter((l) => l.includes('"msg":"pass started"')).map((l) => Date.parse((JSON.parse(l) as { time: string }).time));
-  const converged = () => stderr.split('\n').filter((l) => l.includes('"msg":"converged')).length;
+  const log = () => logLines(stderr);
+  await waitFor(() => log().some((l) => l.msg.startsWith('converged')), { timeoutMs: 20_000, what: 'the first pass' });
+  return {
+    log,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.on('close', r));
+    },
+  };
+}
+
+/** save → "pass started", over several saves of a converged host (no apply in between) */
+async function watchLatency(server: ReleaseServer, saves: number): Promise<number[]> {
+  const host = await SandboxHost.create({ server });
+  const watch = await startWatch(host);
+  const passes = () => watch.log().filter((l) => l.msg === 'pass started').map((l) => Date.parse(l.time));
+  const converged = () => watch.log().filter((l) => l.msg.startsWith('converged')).length;
   try {
-    await waitFor(() => passes().length >= 1, { timeoutMs: 20_000, what: 'the first pass' });
     const out: number[] = [];
     for (let i = 0; i < saves; i++) {
       const before = passes().length;
@@ -165,8 +195,7 @@ async function watchLatency(server: ReleaseServer, saves: number): Promise<numbe
     }
     return out;
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.on('close', r));
+    await watch.stop();
     await host.cleanup();
   }
 }
@@ -176,25 +205,17 @@ async function watchToApply(server: ReleaseServer, samples: number): Promise<num
   const out: number[] = [];
   for (let i = 0; i < samples; i++) {
     const host = await SandboxHost.create({ server });
-    const child = spawn(process.execPath, [GLR, 'watch', '--interval', '600', '-f', host.writeDesired({ version: 'v0.4.3', providers: null })], {
-      env: { ...process.env, GLR_LOG_LEVEL: 'debug' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const lines = () => stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; time: string; action?: string; group?: string });
-    const firstAction = () => lines().find((l) => l.group === 'prepare' && l.action !== undefined);
+    const watch = await startWatch(host);
+    const firstAction = () => watch.log().find((l) => l.group === 'prepare' && l.action !== undefined);
     try {
-      await waitFor(() => lines().some((l) => l.msg.startsWith('converged')), { timeoutMs: 20_000, what: 'the first pass' });
       writeFileSync(`${host.file}.tmp`, host.desiredYaml({ version: 'v0.4.5' }));
       const saved = Date.now();
       renameSync(`${host.file}.tmp`, host.file);
       await waitFor(() => firstAction() !== undefined, { timeoutMs: 20_000, what: 'the apply to start', everyMs: 5 });
       out.push(Date.parse(firstAction()!.time) - saved);
-      await waitFor(() => lines().some((l) => l.msg.startsWith('v0.4.5 is healthy')), { timeoutMs: 30_000, what: 'the apply to finish' });
+      await waitFor(() => watch.log().some((l) => l.msg.startsWith('v0.4.5 is healthy')), { timeoutMs: 30_000, what: 'the apply to finish' });
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.on('close', r));
+      await watch.stop();
       await host.cleanup();
     }
   }
@@ -208,19 +229,12 @@ async function streamingMemory(bytes: number): Promise<{ tarballBytes: number; p
   try {
     const tarball = await buildRelease({ version: 'v0.4.5', padBytes: bytes, setupMs: 100 });
     server.add('v0.4.5', tarball);
-    const r = await glrOn(host);
-    return { tarballBytes: tarball.length, ...r };
+    const { peakRssKb, prepareMs } = await timedReconcile(host);
+    return { tarballBytes: tarball.length, peakRssKb, prepareMs };
   } finally {
     await host.cleanup();
     await server.close();
   }
-}
-
-async function glrOn(host: SandboxHost): Promise<{ peakRssKb: number; prepareMs: number }> {
-  const file = host.writeDesired({ version: 'v0.4.5', timeoutSeconds: 30 });
-  const { stderr } = await run('/usr/bin/time', ['-f', 'peak-rss-kb %M', process.execPath, GLR, 'reconcile', '-f', file], { maxBuffer: 64 * 2 ** 20 });
-  const prepared = stderr.split('\n').find((l) => l.includes('"msg":"prepared in'));
-  return { peakRssKb: Number(/peak-rss-kb (\d+)/.exec(stderr)?.[1]), prepareMs: prepared ? (JSON.parse(prepared) as { ms: number }).ms : NaN };
 }
 
 const median = (xs: number[]) => {

@@ -5,7 +5,7 @@
  * docker-compose.yaml.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,8 +140,4 @@ export async function buildRelease(o: ReleaseOptions): Promise<Buffer> {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-}
-
-export function readRelease(file: string): Buffer {
-  return readFileSync(file);
 }

@@ -74,8 +74,4 @@ export class Layout {
   get backupsDir(): string {
     return path.join(this.glrDir, 'backups');
   }
-  /** a temporary name beside `{root}/name`, for create-then-rename */
-  tempLink(name: string): string {
-    return path.join(this.root, `.${name}.glr-new`);
-  }
 }

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { tuningFromEnv, type ApplyContext, type Tuning } from './actions/context.js';
 import { apply } from './apply.js';
-import { loadDesired } from './desired/load.js';
 import type { Desired } from './desired/types.js';
 import { ExitCode, isGlrError, type ExitCode as Code } from './errors.js';
 import { envSecretValues, redact } from './genlayer/env-file.js';
@@ -9,11 +8,11 @@ import { Layout } from './layout.js';
 import { observe } from './observe/observe.js';
 import { plan as computePlan } from './plan/plan.js';
 import type { Plan } from './plan/types.js';
-import { appendHistory, isOpen, writeJournal } from './runtime/journal.js';
+import { appendHistory, isOpen, writeJournal, type HistoryRecord } from './runtime/journal.js';
 import { acquireLock, type HeldLock } from './runtime/lock.js';
 import type { Logger } from './runtime/logger.js';
+import type { SignalGuard } from './runtime/signals.js';
 import { serviceManager, type ServiceManager } from './runtime/service.js';
-import { SignalGuard } from './runtime/signals.js';
 
 /**
  * How one reconcile pass ended. The exit code is the contract's:
@@ -43,6 +42,14 @@ export interface PassOptions {
   /** called with the plan before it is applied (the watcher logs it) */
   onPlan?: (p: Plan) => void;
 }
+
+/** How an apply that ran ended, by its exit code. */
+const APPLIED_OUTCOME: Partial<Record<Code, PassResult['outcome']>> = {
+  [ExitCode.ok]: 'applied',
+  [ExitCode.refused]: 'refused',
+  [ExitCode.rolledBack]: 'rolled-back',
+  [ExitCode.operatorMustAct]: 'operator-must-act',
+};
 
 /** One level-triggered pass: observe the whole host, plan against the whole file, apply. */
 export async function reconcilePass(desired: Desired, opts: PassOptions): Promise<PassResult> {
@@ -81,8 +88,7 @@ export async function reconcilePass(desired: Desired, opts: PassOptions): Promis
     let result: PassResult;
     try {
       const r = await apply(p, ctx);
-      const outcome = r.exitCode === ExitCode.ok ? 'applied' : r.exitCode === ExitCode.rolledBack ? 'rolled-back' : r.exitCode === ExitCode.operatorMustAct ? 'operator-must-act' : 'refused';
-      result = { ...base, exitCode: r.exitCode, outcome, message: r.message, ...(r.windowMs !== undefined ? { windowMs: r.windowMs } : {}), ...(r.downtimeMs !== undefined ? { downtimeMs: r.downtimeMs } : {}) };
+      result = { ...base, ...r, outcome: APPLIED_OUTCOME[r.exitCode] ?? 'refused' };
     } catch (e) {
       if (!isGlrError(e)) throw e;
       result = { ...base, exitCode: e.code, outcome: 'refused', message: e.message };
@@ -91,7 +97,7 @@ export async function reconcilePass(desired: Desired, opts: PassOptions): Promis
       at: new Date().toISOString(),
       version: p.version,
       from: p.from,
-      outcome: result.outcome === 'applied' ? 'applied' : result.outcome === 'rolled-back' ? 'rolled-back' : result.outcome === 'operator-must-act' ? 'failed' : 'refused',
+      outcome: result.outcome === 'operator-must-act' ? 'failed' : (result.outcome as HistoryRecord['outcome']),
       exitCode: result.exitCode,
       message: result.message,
       ...(result.downtimeMs !== undefined ? { downtimeMs: result.downtimeMs } : {}),
@@ -99,22 +105,6 @@ export async function reconcilePass(desired: Desired, opts: PassOptions): Promis
     return result;
   } finally {
     if (!opts.lock) await lock.release();
-  }
-}
-
-/** `glr reconcile`: one pass with its own lock and signal handling; prints one summary line. */
-export async function reconcileOnce(file: string, opts: { log: Logger; json: boolean }): Promise<PassResult> {
-  const desired = await loadDesired(file);
-  const signals = new SignalGuard(opts.log).install();
-  try {
-    const r = await reconcilePass(desired, { log: opts.log, signals });
-    if (opts.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-    else if (r.exitCode === ExitCode.refused) {
-      for (const line of r.message.split('\n')) process.stderr.write(`glr: ${line}\n`);
-    } else process.stdout.write(`${r.message}\n`);
-    return r;
-  } finally {
-    signals.uninstall();
   }
 }
 

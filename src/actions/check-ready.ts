@@ -1,9 +1,8 @@
 import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { envNamesSet } from '../genlayer/env-file.js';
-import { parseBackends } from '../genlayer/llm-config.js';
+import { checkBackends, parseBackends } from '../genlayer/llm-config.js';
 import { refuse } from '../errors.js';
-import { checkBackends } from '../plan/plan.js';
 import type { ApplyContext } from './context.js';
 
 /**

@@ -36,11 +36,14 @@ export interface Tuning {
   setupTimeoutMs: number;
   /** disk a download must leave free for the running node (GLR_DISK_RESERVE_MB, default 256) */
   diskReserveBytes: number;
+  /** `glr watch`: the first wait before a failed release is retried; it doubles up to 12× */
+  failureBackoffMs: number;
 }
 
 export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): Tuning {
   const num = (name: string, dflt: number) => {
-    const v = Number(env[name]);
+    const raw = env[name]?.trim();
+    const v = raw ? Number(raw) : NaN;
     return Number.isFinite(v) && v >= 0 ? v : dflt;
   };
   return {
@@ -51,5 +54,6 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): Tuning {
     confirmStopMs: num('GLR_CONFIRM_STOP_SECONDS', 30) * 1000,
     setupTimeoutMs: num('GLR_SETUP_TIMEOUT_SECONDS', 1800) * 1000,
     diskReserveBytes: num('GLR_DISK_RESERVE_MB', 256) * 2 ** 20,
+    failureBackoffMs: num('GLR_FAILURE_BACKOFF_SECONDS', 300) * 1000,
   };
 }

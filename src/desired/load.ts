@@ -21,6 +21,13 @@ export type ParseResult = { ok: true; desired: Desired } | { ok: false; problems
 
 /** Reads and validates FILE; every problem is reported at once, one line each. */
 export async function loadDesired(file: string): Promise<Desired> {
+  const { parsed } = await readDesired(file);
+  if (!parsed.ok) throw refuse(formatProblems(file, parsed.problems));
+  return parsed.desired;
+}
+
+/** The file's text and what it parses to; throws (one line) only when it cannot be read. */
+export async function readDesired(file: string): Promise<{ text: string; parsed: ParseResult }> {
   const abs = path.resolve(file);
   let text: string;
   try {
@@ -30,9 +37,7 @@ export async function loadDesired(file: string): Promise<Desired> {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a folder' : String(code ?? e);
     throw refuse(`${file}: cannot read the desired-state file: ${why}`);
   }
-  const result = parseDesired(text, abs);
-  if (!result.ok) throw refuse(formatProblems(file, result.problems));
-  return result.desired;
+  return { text, parsed: parseDesired(text, abs) };
 }
 
 export function formatProblems(label: string, problems: FileProblem[]): string {

@@ -62,6 +62,26 @@ export function usableBackends(backends: Backends, envNames: readonly string[]):
     .map(([n]) => n);
 }
 
+/**
+ * What would stop version v's node at start with `providers` applied: a provider its config
+ * does not have, or no enabled backend whose key is set in .env (GenVM switches those off and
+ * the node crash-loops). One line each; none when the set-up can start.
+ */
+export function checkBackends(v: string, backends: Backends, providers: Record<string, boolean>, envNames: readonly string[]): string[] {
+  const next = withProviders(backends, providers);
+  if (next.unknown.length) {
+    return [`llm.providers names ${next.unknown.join(', ')}, which ${v}'s GenVM config does not have (it has ${Object.keys(backends).join(', ')}); fix llm.providers in the file`];
+  }
+  if (usableBackends(next.backends, envNames).length === 0) {
+    const enabled = Object.entries(next.backends).filter(([, b]) => b.enabled);
+    const keys = enabled.map(([n, b]) => `${n} needs ${b.keyVar ?? 'a key'}`);
+    return [
+      `no enabled LLM backend of ${v} has its key set in .env (${keys.length ? keys.join('; ') : 'every backend is off'}); GenVM would switch them all off and the node would crash-loop: set a key in .env or switch on a provider whose key is set`,
+    ];
+  }
+  return [];
+}
+
 /** Providers whose `enabled` differs from what the file asks. */
 export function providersToChange(backends: Backends, providers: Record<string, boolean>): string[] {
   return Object.entries(providers)

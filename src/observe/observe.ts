@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { readdir, readFile, readlink, realpath, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { Desired } from '../desired/types.js';
@@ -7,6 +8,7 @@ import { parseBackends } from '../genlayer/llm-config.js';
 import { CURRENT, GLR_DIR, Layout, RUNBOOK_LINKS } from '../layout.js';
 import { isNotFound, lstatOrNull, statOrNull } from '../runtime/fsx.js';
 import { readHealth, readSyncedBlock } from '../runtime/health.js';
+import { TEMP_LINK_SUFFIX } from '../runtime/links.js';
 import { lastHistory, readJournal } from '../runtime/journal.js';
 import { readPrepared, readPreparing } from '../runtime/marker.js';
 import { serviceManager, type ServiceManager } from '../runtime/service.js';
@@ -57,8 +59,10 @@ export async function observe(desired: Desired, opts: ObserveOptions = {}): Prom
     };
   }
 
-  const versionNames = await listVersionFolders(layout);
-  const links = await observeLinks(layout, new Set(versionNames));
+  // one listing of the root serves both the version folders and the links
+  const entries = (await readdir(layout.root, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  const versionNames = entries.filter((e) => e.isDirectory() && isVersion(e.name)).map((e) => e.name);
+  const links = await observeLinks(layout, entries, new Set(versionNames));
   const versions = await Promise.all(versionNames.map((v) => observeVersion(layout, v)));
   // where glr manages the host, `current` names the active version even while a link drifted
   const active = links.current?.version ?? links.version;
@@ -86,14 +90,6 @@ export async function observe(desired: Desired, opts: ObserveOptions = {}): Prom
   };
 }
 
-async function listVersionFolders(layout: Layout): Promise<string[]> {
-  const entries = await readdir(layout.root, { withFileTypes: true });
-  return entries
-    .filter((e) => e.isDirectory() && isVersion(e.name))
-    .map((e) => e.name)
-    .sort();
-}
-
 async function observeVersion(layout: Layout, version: string): Promise<VersionFolder> {
   const [prepared, preparing] = await Promise.all([readPrepared(layout, version), readPreparing(layout, version)]);
   const marker = prepared && prepared !== 'unreadable' && prepared.version === version ? prepared : null;
@@ -104,7 +100,7 @@ async function observeVersion(layout: Layout, version: string): Promise<VersionF
  * The switch links: every top-level link that resolves into a version folder (the runbook's six
  * and whatever newer releases add), plus the runbook's six wherever they point.
  */
-export async function observeLinks(layout: Layout, versionNames: ReadonlySet<string>): Promise<LinksObservation> {
+async function observeLinks(layout: Layout, entries: readonly Dirent[], versionNames: ReadonlySet<string>): Promise<LinksObservation> {
   const realRoot = await realpath(layout.root);
   const versionOf = async (p: string, parentOnly = false): Promise<string | null> => {
     let real: string;
@@ -127,12 +123,11 @@ export async function observeLinks(layout: Layout, versionNames: ReadonlySet<str
   const switchLinks: LinkObservation[] = [];
   const missing: string[] = [];
   const notLinks: string[] = [];
-  const entries = await readdir(layout.root, { withFileTypes: true });
   const names = new Set(entries.map((e) => e.name));
   for (const name of RUNBOOK_LINKS) if (!names.has(name)) missing.push(name);
 
-  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    if (e.name === CURRENT || e.name === GLR_DIR || e.name.endsWith('.glr-new')) continue;
+  for (const e of entries) {
+    if (e.name === CURRENT || e.name === GLR_DIR || e.name.endsWith(TEMP_LINK_SUFFIX)) continue;
     const runbook = (RUNBOOK_LINKS as readonly string[]).includes(e.name);
     if (!e.isSymbolicLink()) {
       if (runbook) notLinks.push(e.name);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Desired } from '../desired/types.js';
 import { seriesOf } from '../desired/version.js';
-import { providersToChange, usableBackends, withProviders, type Backends } from '../genlayer/llm-config.js';
+import { checkBackends, providersToChange } from '../genlayer/llm-config.js';
 import { CURRENT, RUNBOOK_LINKS } from '../layout.js';
 import type { Observed, VersionFolder } from '../observe/types.js';
 import { describeHealth, isHealthyOn } from '../runtime/health.js';
@@ -254,21 +254,6 @@ function llmProblems(d: Desired, o: Observed, v: string, llm: Observed['llm'][st
   if (!llm) return [];
   if (!llm.ok) return [`${v}: ${llm.problem}`];
   return checkBackends(v, llm.backends, d.llm.providers, o.source?.envNames ?? []);
-}
-
-export function checkBackends(v: string, backends: Backends, providers: Record<string, boolean>, envNames: readonly string[]): string[] {
-  const next = withProviders(backends, providers);
-  if (next.unknown.length) {
-    return [`llm.providers names ${next.unknown.join(', ')}, which ${v}'s GenVM config does not have (it has ${Object.keys(backends).join(', ')}); fix llm.providers in the file`];
-  }
-  if (usableBackends(next.backends, envNames).length === 0) {
-    const enabled = Object.entries(next.backends).filter(([, b]) => b.enabled);
-    const keys = enabled.map(([n, b]) => `${n} needs ${b.keyVar ?? 'a key'}`);
-    return [
-      `no enabled LLM backend of ${v} has its key set in .env (${keys.length ? keys.join('; ') : 'every backend is off'}); GenVM would switch them all off and the node would crash-loop: set a key in .env or switch on a provider whose key is set`,
-    ];
-  }
-  return [];
 }
 
 /**

@@ -63,11 +63,6 @@ export async function acquireLock(root: string, command: string): Promise<HeldLo
   };
 }
 
-/** Who holds the lock of `root`, or null when nobody does. Reads nothing on disk. */
-export async function lockHolder(root: string): Promise<LockInfo | null> {
-  return askHolder(await socketName(root));
-}
-
 function askHolder(name: string): Promise<LockInfo | null> {
   return new Promise((resolve) => {
     let data = '';

@@ -15,8 +15,3 @@ export function createLogger(level = process.env.GLR_LOG_LEVEL ?? 'info'): Logge
   }
   return pino(options, destination({ fd: 2, sync: true }));
 }
-
-/** A logger that drops everything, for pure callers and unit tests. */
-export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
-}

@@ -27,7 +27,7 @@ export interface WindowResult {
  *   start → journal started → healthy? journal done : rollback
  */
 export async function runWindow(ctx: ApplyContext, plan: Plan, actions: Action[]): Promise<WindowResult> {
-  return ctx.signals.hold(() => new Window(ctx, plan, actions).run(actions));
+  return ctx.signals.hold(() => new Window(ctx, plan, actions).run());
 }
 
 class Window {
@@ -44,7 +44,7 @@ class Window {
   constructor(
     private readonly ctx: ApplyContext,
     private readonly plan: Plan,
-    actions: Action[],
+    private readonly actions: Action[],
   ) {
     this.to = plan.version;
     const verify = actions.find((a): a is VerifyAction => a.kind === 'verify');
@@ -53,15 +53,15 @@ class Window {
     this.from = verify ? verify.rollbackTo : plan.from;
   }
 
-  async run(actions: Action[]): Promise<WindowResult> {
+  async run(): Promise<WindowResult> {
     const rollingBack = this.plan.intent === 'finish-rollback';
     await this.journal(rollingBack ? 'rolling-back' : 'switching');
     this.t0 = Date.now();
-    const verify = actions.find((a): a is VerifyAction => a.kind === 'verify');
+    const verify = this.actions.find((a): a is VerifyAction => a.kind === 'verify');
     const steps: Record<string, number> = {};
 
     try {
-      for (const a of actions) {
+      for (const a of this.actions) {
         if (a.kind === 'verify') continue;
         const t = Date.now();
         this.ctx.log.info({ action: a.kind, group: a.group }, a.description);

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import { loadDesired } from '../desired/load.js';
+import { formatProblems, readDesired } from '../desired/load.js';
 import type { Desired } from '../desired/types.js';
 import { ExitCode, isGlrError, refuse } from '../errors.js';
 import { reconcilePass, type PassResult } from '../reconcile.js';
@@ -17,7 +16,8 @@ export interface WatchOptions {
   log: Logger;
   /** quiet time after the last file event before a pass (editors write in several steps) */
   debounceMs?: number;
-  failureBackoffMs?: { first: number; max: number };
+  /** the first wait before a failed release is retried; it doubles up to 12× (5 min → 1 h by default) */
+  failureBackoffMs: number;
 }
 
 type Trigger = 'start' | 'file' | 'interval';
@@ -46,7 +46,7 @@ export class Watcher {
 
   constructor(private readonly o: WatchOptions) {
     this.signals = new SignalGuard(o.log);
-    this.failures = new FailureMemory(o.failureBackoffMs?.first, o.failureBackoffMs?.max);
+    this.failures = new FailureMemory(o.failureBackoffMs, o.failureBackoffMs * 12);
   }
 
   async run(): Promise<number> {
@@ -55,17 +55,13 @@ export class Watcher {
     if (!first) throw refuse(`${this.o.file}: no valid desired state to start from (see the log line above)`);
     this.root = first.desired.root;
     const lock = await acquireLock(this.root, 'watch');
-    this.signals.install();
-    const onSignal = () => this.stop();
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    // the guard aborts at once when idle or preparing, and only once a node is up in the window
+    this.signals.install().signal.addEventListener('abort', () => this.stop());
     const watcher = this.watchFile();
     log.info({ file: this.o.file, intervalMs: this.o.intervalMs, root: first.desired.root }, 'watching');
     try {
       await this.loop(lock);
     } finally {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
       this.signals.uninstall();
       await watcher.close();
       await lock.release();
@@ -151,24 +147,26 @@ export class Watcher {
   private async load(): Promise<{ desired: Desired; digest: string } | null> {
     const { log, file } = this.o;
     let text = '';
+    let problem: string;
     try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      // reported by loadDesired below
-    }
-    const digest = createHash('sha256').update(text).digest('hex');
-    try {
-      this.lastValid = { desired: await loadDesired(file), digest };
-      this.lastInvalid = null;
-      return this.lastValid;
+      const read = await readDesired(file);
+      text = read.text;
+      if (read.parsed.ok) {
+        this.lastValid = { desired: read.parsed.desired, digest: digestOf(text) };
+        this.lastInvalid = null;
+        return this.lastValid;
+      }
+      problem = formatProblems(file, read.parsed.problems);
     } catch (e) {
       if (!isGlrError(e)) throw e;
-      if (this.lastInvalid !== digest) {
-        log.error({ file }, `${e.message.split('\n').join('; ')}${this.lastValid ? ` — keeping the last valid state (${this.lastValid.desired.version})` : ''}`);
-        this.lastInvalid = digest;
-      }
-      return this.lastValid;
+      problem = e.message;
     }
+    const digest = digestOf(text);
+    if (this.lastInvalid !== digest) {
+      log.error({ file }, `${problem.split('\n').join('; ')}${this.lastValid ? ` — keeping the last valid state (${this.lastValid.desired.version})` : ''}`);
+      this.lastInvalid = digest;
+    }
+    return this.lastValid;
   }
 
   /**
@@ -193,8 +191,12 @@ export class Watcher {
     return w;
   }
 
-  stop(): void {
+  private stop(): void {
     this.stopping = true;
     this.wake?.();
   }
+}
+
+function digestOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

@@ -7,7 +7,8 @@ import { isConverged } from '../../plan/types.js';
 import type { Logger } from '../../runtime/logger.js';
 import { parse, fileOption } from '../args.js';
 import { formatPlan } from '../format.js';
-import { reconcileOnce } from '../../reconcile.js';
+import { reconcilePass } from '../../reconcile.js';
+import { SignalGuard } from '../../runtime/signals.js';
 
 export const help = `glr reconcile [-f FILE] [--dry-run] [--json]
 
@@ -47,6 +48,16 @@ export async function reconcileCommand(argv: string[], log: Logger, cwd: string)
     }
     return p.refusals.length ? ExitCode.refused : isConverged(p) ? ExitCode.ok : ExitCode.pending;
   }
-  const result = await reconcileOnce(file, { log, json: Boolean(values.json) });
-  return result.exitCode;
+  const desired = await loadDesired(file);
+  const signals = new SignalGuard(log).install();
+  try {
+    const r = await reconcilePass(desired, { log, signals });
+    if (values.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    else if (r.exitCode === ExitCode.refused) {
+      for (const line of r.message.split('\n')) process.stderr.write(`glr: ${line}\n`);
+    } else process.stdout.write(`${r.message}\n`);
+    return r.exitCode;
+  } finally {
+    signals.uninstall();
+  }
 }

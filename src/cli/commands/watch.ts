@@ -2,6 +2,7 @@ import path from 'node:path';
 import { ExitCode, refuse } from '../../errors.js';
 import type { Logger } from '../../runtime/logger.js';
 import { Watcher } from '../../watch/watcher.js';
+import { tuningFromEnv } from '../../actions/context.js';
 import { fileOption, parse } from '../args.js';
 
 export const help = `glr watch [-f FILE] [--interval SECONDS]
@@ -29,11 +30,10 @@ export async function watchCommand(argv: string[], log: Logger, cwd: string): Pr
   if (!Number.isFinite(interval) || interval <= 0 || interval > 86_400) {
     throw refuse(`glr watch: --interval must be a number of seconds between 0 and 86400 (got ${values.interval})`);
   }
-  const backoff = process.env.GLR_FAILURE_BACKOFF_SECONDS;
   return new Watcher({
     file: path.resolve(cwd, values.file as string),
     intervalMs: interval * 1000,
     log,
-    ...(backoff ? { failureBackoffMs: { first: Number(backoff) * 1000, max: Number(backoff) * 12_000 } } : {}),
+    failureBackoffMs: tuningFromEnv().failureBackoffMs,
   }).run();
 }
