@@ -128,7 +128,10 @@ const logLines = (text: string): LogLine[] =>
     .map((l) => JSON.parse(l) as LogLine);
 
 /** `glr reconcile` on the host's file under /usr/bin/time: its stdout, its log, its peak RSS. */
-async function timedReconcile(host: SandboxHost, env: Record<string, string> = {}): Promise<{ stdout: string; log: LogLine[]; peakRssKb: number; prepareMs: number }> {
+async function timedReconcile(
+  host: SandboxHost,
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; log: LogLine[]; peakRssKb: number; prepareMs: number }> {
   const file = host.writeDesired({ version: 'v0.4.5', timeoutSeconds: 30 });
   const { stdout, stderr } = await run('/usr/bin/time', ['-f', 'peak-rss-kb %M', process.execPath, GLR, 'reconcile', '--json', '-f', file], {
     env: { ...process.env, GLR_LOG_LEVEL: 'info', ...env },
@@ -150,7 +153,15 @@ async function glr(server: ReleaseServer): Promise<Sample & { peakRssKb: number 
     const r = JSON.parse(t.stdout) as { exitCode: number; windowMs: number; downtimeMs: number };
     if (r.exitCode !== 0) throw new Error(`glr exited ${r.exitCode}`);
     const steps = t.log.find((l) => l.msg.startsWith('switch window'))?.steps ?? { stop: NaN, start: NaN, swap: NaN };
-    return { downtimeMs: r.downtimeMs, windowMs: r.windowMs, stopMs: steps.stop, startMs: steps.start, swapMs: steps.swap, prepareMs: t.prepareMs, peakRssKb: t.peakRssKb };
+    return {
+      downtimeMs: r.downtimeMs,
+      windowMs: r.windowMs,
+      stopMs: steps.stop,
+      startMs: steps.start,
+      swapMs: steps.swap,
+      prepareMs: t.prepareMs,
+      peakRssKb: t.peakRssKb,
+    };
   } finally {
     await host.cleanup();
   }
@@ -179,7 +190,11 @@ async function startWatch(host: SandboxHost): Promise<{ log(): LogLine[]; stop()
 async function watchLatency(server: ReleaseServer, saves: number): Promise<number[]> {
   const host = await SandboxHost.create({ server });
   const watch = await startWatch(host);
-  const passes = () => watch.log().filter((l) => l.msg === 'pass started').map((l) => Date.parse(l.time));
+  const passes = () =>
+    watch
+      .log()
+      .filter((l) => l.msg === 'pass started')
+      .map((l) => Date.parse(l.time));
   const converged = () => watch.log().filter((l) => l.msg.startsWith('converged')).length;
   try {
     const out: number[] = [];
@@ -316,7 +331,7 @@ and computed its plan), ${toApply.length} samples on fresh hosts: ${fmt(toApply)
 
 A ${Math.round(big.tarballBytes / 2 ** 20)} MiB tarball (incompressible filler) is downloaded, hashed (sha256, md5, crc32c),
 gunzipped and extracted in one pass: glr's peak RSS for the whole \`reconcile\` was ${Math.round(big.peakRssKb / 1024)} MiB
-(${(big.peakRssKb * 1024 / big.tarballBytes).toFixed(2)} × the tarball), preparation ${Math.round(big.prepareMs)} ms. For the
+(${((big.peakRssKb * 1024) / big.tarballBytes).toFixed(2)} × the tarball), preparation ${Math.round(big.prepareMs)} ms. For the
 ${Math.round(PAD / 2 ** 20)} MiB release of the rounds above, peak RSS was ${fmt(g.map((x) => x.peakRssKb / 1024))} MiB.
 `;
   writeFileSync(OUT, md);

@@ -26,7 +26,12 @@ function glr(args: string[]): Promise<{ code: number | null; stdout: string; std
 
 const say = (s = '') => process.stdout.write(`${s}\n`);
 const step = (s: string) => say(`\n\x1b[1m== ${s}\x1b[0m`);
-const indent = (s: string) => s.trimEnd().split('\n').map((l) => `   ${l}`).join('\n');
+const indent = (s: string) =>
+  s
+    .trimEnd()
+    .split('\n')
+    .map((l) => `   ${l}`)
+    .join('\n');
 
 async function main(): Promise<number> {
   step('building a sandbox validator host (runbook layout, v0.4.3 running)');
@@ -51,7 +56,9 @@ async function main(): Promise<number> {
     say(`   exit ${up.code}: ${result.message ?? up.stderr.trim()}`);
     if (up.code !== 0) return 1;
     say(`   switch window (stop → swap → start): ${result.windowMs} ms; validator down (stop → healthy): ${result.downtimeMs} ms`);
-    say(`   links now: ${host.linkVersions().join(', ')}; the node wrote ${host.dbRecords().length - recordsBefore} DB records meanwhile, ${host.doubleRuns().length} with two nodes at once`);
+    say(
+      `   links now: ${host.linkVersions().join(', ')}; the node wrote ${host.dbRecords().length - recordsBefore} DB records meanwhile, ${host.doubleRuns().length} with two nodes at once`,
+    );
 
     step('glr reconcile again   (converged: changes nothing, restarts nothing)');
     const again = await glr(['reconcile', '-f', file]);
@@ -65,7 +72,14 @@ async function main(): Promise<number> {
     say(`   links now: ${host.linkVersions().join(', ')}; healthy on v0.4.5: ${await host.healthyOn('v0.4.5')}`);
     const after = await glr(['reconcile', '--dry-run', '-f', file]);
     say(`   a dry-run afterwards exits ${after.code} and says why:`);
-    say(indent(after.stdout.split('\n').filter((l) => l.includes('rolled back')).join('\n')));
+    say(
+      indent(
+        after.stdout
+          .split('\n')
+          .filter((l) => l.includes('rolled back'))
+          .join('\n'),
+      ),
+    );
 
     step('done');
     say('   Try it on your own host: cp desired-state.example.yaml desired-state.yaml; edit; npx glr reconcile --dry-run');

@@ -103,7 +103,10 @@ function main(): void {
   if (existsSync(lockFile)) {
     const other = Number(readFileSync(lockFile, 'utf8'));
     if (other && other !== process.pid && isAlive(other)) {
-      appendFileSync(path.join(db, 'DOUBLE_RUN.log'), `${new Date().toISOString()} pid ${process.pid} (${spec.version}) started while pid ${other} runs on this DB\n`);
+      appendFileSync(
+        path.join(db, 'DOUBLE_RUN.log'),
+        `${new Date().toISOString()} pid ${process.pid} (${spec.version}) started while pid ${other} runs on this DB\n`,
+      );
       log(`two nodes on one DB: pid ${other} is running too`);
     }
   }
@@ -130,7 +133,9 @@ function main(): void {
         node_version: spec.version,
         protocol_version: 'v0.1.0',
         checks: {
-          validating: synced ? { status: 'up', timestamp: new Date().toISOString() } : { status: 'down', timestamp: new Date().toISOString(), error: 'node is not synced' },
+          validating: synced
+            ? { status: 'up', timestamp: new Date().toISOString() }
+            : { status: 'down', timestamp: new Date().toISOString(), error: 'node is not synced' },
           zksync: { status: 'up', timestamp: new Date().toISOString() },
         },
       };

@@ -4,7 +4,20 @@
  * shared DB under `{root}/v0.4/`, and the node running under a `command` service manager.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -103,8 +116,17 @@ export class SandboxHost {
     mkdirSync(dir, { recursive: true });
     await pipeline(Readable.from(tarball), tar.x({ cwd: dir, strip: 1 }));
     execFileSync('python3', [path.join(dir, 'third_party/genvm/bin/setup.py')], { stdio: 'ignore' });
-    writeFileSync(path.join(dir, 'configs/node/config.yaml'), `# operator's config\nnode:\n  ops:\n    port: ${this.opsPort}\n  rpc:\n    port: 9151\nrollup:\n  zksyncurl: https://zksync.example\n`);
-    writeFileSync(path.join(dir, '.env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+    writeFileSync(
+      path.join(dir, 'configs/node/config.yaml'),
+      `# operator's config\nnode:\n  ops:\n    port: ${this.opsPort}\n  rpc:\n    port: 9151\nrollup:\n  zksyncurl: https://zksync.example\n`,
+    );
+    writeFileSync(
+      path.join(dir, '.env'),
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n',
+      { mode: 0o600 },
+    );
     chmodSync(path.join(dir, '.env'), 0o600);
     mkdirSync(path.join(dir, 'data/node'), { recursive: true });
     symlinkSync(this.db, path.join(dir, 'data/node/genlayer.db'));
@@ -117,7 +139,9 @@ export class SandboxHost {
   /** desired-state.yaml for this host, as an operator would write it */
   desiredYaml(o: DesiredOptions): string {
     const argv = (verb: string) =>
-      verb === 'status' ? JSON.stringify(['/bin/sh', this.statusScript, this.state]) : JSON.stringify([process.execPath, SVC_JS, verb, '--root', this.root, '--state', this.state]);
+      verb === 'status'
+        ? JSON.stringify(['/bin/sh', this.statusScript, this.state])
+        : JSON.stringify([process.execPath, SVC_JS, verb, '--root', this.root, '--state', this.state]);
     const providers = o.providers === undefined ? { openai: true } : o.providers;
     return [
       '# sandbox validator host',
@@ -235,7 +259,9 @@ export class SandboxHost {
 
   /** Stops every node this sandbox ever started and deletes the sandbox. */
   async cleanup(): Promise<void> {
-    const pids = existsSync(path.join(this.state, 'pids.log')) ? readFileSync(path.join(this.state, 'pids.log'), 'utf8').split('\n').filter(Boolean).map(Number) : [];
+    const pids = existsSync(path.join(this.state, 'pids.log'))
+      ? readFileSync(path.join(this.state, 'pids.log'), 'utf8').split('\n').filter(Boolean).map(Number)
+      : [];
     for (const pid of pids) {
       try {
         process.kill(pid, 'SIGKILL');

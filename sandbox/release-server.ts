@@ -64,7 +64,8 @@ export async function startReleaseServer(): Promise<ReleaseServer> {
     const md5 = createHash('md5').update(body).digest('base64');
     const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/gzip', 'content-length': body.length };
     if (fault?.kind !== 'no-hash') {
-      headers['x-goog-hash'] = fault?.kind === 'split-hash' ? [`crc32c=${crc.toString('base64')}`, `md5=${md5}`] : `crc32c=${crc.toString('base64')},md5=${md5}`;
+      headers['x-goog-hash'] =
+        fault?.kind === 'split-hash' ? [`crc32c=${crc.toString('base64')}`, `md5=${md5}`] : `crc32c=${crc.toString('base64')},md5=${md5}`;
     }
     res.writeHead(200, headers);
     if (fault?.kind === 'truncate') {
@@ -103,7 +104,13 @@ export async function startReleaseServer(): Promise<ReleaseServer> {
     const page = names.slice(start, start + state.pageSize);
     const next = start + state.pageSize < names.length ? String(start + state.pageSize) : undefined;
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ kind: 'storage#objects', items: page.map((name) => ({ kind: 'storage#object', name, bucket: 'gh-af' })), ...(next ? { nextPageToken: next } : {}) }));
+    res.end(
+      JSON.stringify({
+        kind: 'storage#objects',
+        items: page.map((name) => ({ kind: 'storage#object', name, bucket: 'gh-af' })),
+        ...(next ? { nextPageToken: next } : {}),
+      }),
+    );
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

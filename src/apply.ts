@@ -88,4 +88,3 @@ async function undoPreparation(plan: Plan, ctx: ApplyContext): Promise<void> {
     });
   }
 }
-

@@ -24,6 +24,9 @@ export async function backup(ctx: ApplyContext, version: string): Promise<{ dir:
 }
 
 async function prune(backups: string): Promise<void> {
-  const dirs = (await readdir(backups, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const dirs = (await readdir(backups, { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   for (const old of dirs.slice(0, Math.max(0, dirs.length - KEEP))) await removeTree(path.join(backups, old));
 }

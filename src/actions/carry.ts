@@ -28,13 +28,17 @@ export async function carry(ctx: ApplyContext, from: string, version: string): P
     await ensure(path.dirname(keystore), 0o755);
     const shipped = await readdir(keystore).catch((e: unknown) => (isNotFound(e) ? [] : Promise.reject(e)));
     if (shipped.length) {
-      throw refuse(`the ${version} release ships its own data/node/keystore (${shipped.length} entr${shipped.length > 1 ? 'ies' : 'y'}); glr never mixes a release's files with the validator's keys: do not install this release, report it to GenLayer`);
+      throw refuse(
+        `the ${version} release ships its own data/node/keystore (${shipped.length} entr${shipped.length > 1 ? 'ies' : 'y'}); glr never mixes a release's files with the validator's keys: do not install this release, report it to GenLayer`,
+      );
     }
     await copyKeystore(layout.keystore(src), keystore, from, ensure);
   } catch (e) {
     if (isGlrError(e)) throw e;
     const err = e as NodeJS.ErrnoException;
-    throw refuse(`carrying config.yaml, .env and the keystore from ${from} into ${version} failed: ${err.code ? `${err.code} ` : ''}${err.message}; nothing was switched`);
+    throw refuse(
+      `carrying config.yaml, .env and the keystore from ${from} into ${version} failed: ${err.code ? `${err.code} ` : ''}${err.message}; nothing was switched`,
+    );
   }
 }
 
@@ -49,7 +53,9 @@ async function folderCheck(dst: string, version: string): Promise<(dir: string, 
   const check = async (p: string) => {
     const real = await realpath(p).catch(() => null);
     if (real === null || (real !== base && !real.startsWith(base + path.sep))) {
-      throw refuse(`${path.relative(dst, p)} in ${version} leads out of its folder (${real === null ? 'a link to nowhere' : `to ${real}`}); glr carries the validator's .env and keys into the version folder only: do not install this release`);
+      throw refuse(
+        `${path.relative(dst, p)} in ${version} leads out of its folder (${real === null ? 'a link to nowhere' : `to ${real}`}); glr carries the validator's .env and keys into the version folder only: do not install this release`,
+      );
     }
   };
   return async (dir: string, mode: number) => {

@@ -30,10 +30,7 @@ export interface Downloaded {
  * when every check passed is the folder moved to {root}/V (one rename), carrying the
  * .glr-preparing marker from its first instant. On any failure nothing is left behind.
  */
-export async function download(
-  ctx: ApplyContext,
-  a: { version: string; url: string; sha256: string | null },
-): Promise<Downloaded> {
+export async function download(ctx: ApplyContext, a: { version: string; url: string; sha256: string | null }): Promise<Downloaded> {
   const { layout, log } = ctx;
   const dest = layout.versionDir(a.version);
   const staging = layout.staging(a.version, nonce());
@@ -185,7 +182,10 @@ async function fetchInto(ctx: ApplyContext, a: { version: string; url: string; s
     const sum = sha256.digest('hex');
     if (whole) {
       if (a.sha256) {
-        if (sum !== a.sha256) throw refuse(`checksum mismatch for ${a.version}: release.sha256 is ${a.sha256}, the download is ${sum}; nothing was installed. Check the pinned sum (glr bump ${a.version} --sha256 ...) or run again if the transfer was corrupted`);
+        if (sum !== a.sha256)
+          throw refuse(
+            `checksum mismatch for ${a.version}: release.sha256 is ${a.sha256}, the download is ${sum}; nothing was installed. Check the pinned sum (glr bump ${a.version} --sha256 ...) or run again if the transfer was corrupted`,
+          );
         verifiedBy.push('sha256');
       }
       if (googHash.md5) {
@@ -228,7 +228,9 @@ function unpackProblem(e: unknown, a: { version: string; url: string }, budget: 
     case 'EDQUOT':
       return refuse(`the disk filled up while extracting ${v}; nothing of it was kept: free some space under ${root} and run again`);
     case 'GLR_OVER_BUDGET':
-      return refuse(`the ${v} tarball unpacks to more than the ${size(budget)} free under ${root} (less the reserve kept for the running node); nothing of it was kept: free some space and run again`);
+      return refuse(
+        `the ${v} tarball unpacks to more than the ${size(budget)} free under ${root} (less the reserve kept for the running node); nothing of it was kept: free some space and run again`,
+      );
     case 'Z_DATA_ERROR':
       return /header check/.test(err.message)
         ? refuse(`the ${v} download is not a gzip file (${err.message}); ${a.url} served something else: is release.url right?`)
@@ -254,7 +256,9 @@ async function checkDisk(root: string, length: number | null, version: string, r
   if (length !== null) {
     const need = length * EXPANSION + reserve;
     if (free < need) {
-      throw refuse(`not enough disk for ${version}: ${size(free)} free under ${root}, about ${size(need)} needed (the ${size(length)} download unpacked, plus ${size(reserve)} kept free for the running node); free some space and run again`);
+      throw refuse(
+        `not enough disk for ${version}: ${size(free)} free under ${root}, about ${size(need)} needed (the ${size(length)} download unpacked, plus ${size(reserve)} kept free for the running node); free some space and run again`,
+      );
     }
   }
   return Math.max(0, free - reserve);
@@ -288,7 +292,9 @@ function downloadError(e: unknown, a: { version: string; url: string }, ctx: App
   const started = bytes !== undefined && bytes > 0;
   const progress = started ? ` after ${bytes}${length !== undefined && Number.isFinite(length) ? ` of ${length}` : ''} bytes` : '';
   if (problem === 'timed out') {
-    return refuse(`downloading ${where} stalled${progress}: nothing received for ${Math.round(ctx.tuning.downloadStallMs / 1000)} s; check this host's network and run again`);
+    return refuse(
+      `downloading ${where} stalled${progress}: nothing received for ${Math.round(ctx.tuning.downloadStallMs / 1000)} s; check this host's network and run again`,
+    );
   }
   if (started) return refuse(`downloading ${where} failed: the transfer was cut short${progress} (${problem}); run again`);
   if (problem === 'connection refused' || problem === 'host not found') {

@@ -17,7 +17,12 @@ export function formatPlan(p: Plan, root: string): string {
   } else if (p.actions.length === 0) {
     out.push(`converged: ${root} is at ${p.version}; nothing to do`);
   } else {
-    const head = p.intent === 'finish-rollback' ? `finish the rollback to ${p.version}` : p.from && p.from !== p.version ? `${p.from} → ${p.version}` : `keep ${p.version}`;
+    const head =
+      p.intent === 'finish-rollback'
+        ? `finish the rollback to ${p.version}`
+        : p.from && p.from !== p.version
+          ? `${p.from} → ${p.version}`
+          : `keep ${p.version}`;
     out.push(`plan: ${head} on ${root}`);
     let group: Group | null = null;
     p.actions.forEach((a, i) => {
@@ -40,16 +45,22 @@ export function formatStatus(o: Observed): string {
   const out: string[] = [];
   const l = o.links;
   out.push(`root      ${o.root.path}${o.root.exists ? '' : ' (missing)'}`);
-  out.push(`links     ${l.current ? `current → ${l.current.target}; ` : ''}${l.version ? `all in ${l.version}` : 'DISAGREE'}${l.missing.length ? `; missing: ${l.missing.join(', ')}` : ''}`);
+  out.push(
+    `links     ${l.current ? `current → ${l.current.target}; ` : ''}${l.version ? `all in ${l.version}` : 'DISAGREE'}${l.missing.length ? `; missing: ${l.missing.join(', ')}` : ''}`,
+  );
   for (const s of l.switchLinks) out.push(`            ${s.name} → ${s.target}${s.version ? '' : ' (not in a version folder)'}`);
   out.push(`service   ${o.service.state ?? `unknown (${o.service.problem})`}`);
   out.push(`health    ${describeHealth(o.health)}`);
   if (o.syncedBlock !== null) out.push(`synced    block ${o.syncedBlock}`);
-  out.push(`versions  ${o.versions.map((v) => `${v.version}${v.prepared ? (v.prepared.origin === 'adopted' ? ' (adopted)' : ' (prepared)') : v.preparing ? ' (unfinished)' : ' (not glr\'s)'}`).join(', ') || 'none'}`);
+  out.push(
+    `versions  ${o.versions.map((v) => `${v.version}${v.prepared ? (v.prepared.origin === 'adopted' ? ' (adopted)' : ' (prepared)') : v.preparing ? ' (unfinished)' : " (not glr's)"}`).join(', ') || 'none'}`,
+  );
   out.push(`shared DB ${o.sharedDb.path}${o.sharedDb.exists ? '' : ' (missing)'}`);
   if (o.source) {
     const s = o.source;
-    out.push(`carry     config.yaml ${s.configYaml ? 'ok' : 'MISSING'}, .env ${s.env ? `ok (sets ${s.envNames.join(', ') || 'nothing'})` : 'MISSING'}, keystore ${s.keystore ? `${s.keystoreFiles} file(s)` : 'MISSING'}`);
+    out.push(
+      `carry     config.yaml ${s.configYaml ? 'ok' : 'MISSING'}, .env ${s.env ? `ok (sets ${s.envNames.join(', ') || 'nothing'})` : 'MISSING'}, keystore ${s.keystore ? `${s.keystoreFiles} file(s)` : 'MISSING'}`,
+    );
   }
   if (o.diskFreeBytes !== null) out.push(`disk      ${(o.diskFreeBytes / 2 ** 30).toFixed(1)} GiB free`);
   if (o.journal) out.push(`journal   ${o.journal.from ?? '-'} → ${o.journal.to}: ${o.journal.phase} at ${o.journal.at}`);

@@ -120,13 +120,9 @@ function resolve(f: DesiredFile, file: string, doc: Document, lineAt: (o?: numbe
     return r.text;
   };
 
-  const sharedDb = f.sharedDb
-    ? path.resolve(sub(['sharedDb'], f.sharedDb, { root }))
-    : path.join(root, seriesOf(version)!, 'data/node/genlayer.db');
+  const sharedDb = f.sharedDb ? path.resolve(sub(['sharedDb'], f.sharedDb, { root })) : path.join(root, seriesOf(version)!, 'data/node/genlayer.db');
   const url = sub(['release', 'url'], f.release?.url ?? DEFAULTS.releaseUrl, { version });
-  const setup = (f.genvm?.setup ?? [...DEFAULTS.genvmSetup]).map((a, i) =>
-    sub(['genvm', 'setup', String(i)], a, { version, versionDir, root }),
-  );
+  const setup = (f.genvm?.setup ?? [...DEFAULTS.genvmSetup]).map((a, i) => sub(['genvm', 'setup', String(i)], a, { version, versionDir, root }));
 
   const s = f.service ?? {};
   const manager = s.manager ?? 'systemd';
@@ -135,7 +131,11 @@ function resolve(f: DesiredFile, file: string, doc: Document, lineAt: (o?: numbe
   if (manager === 'command') {
     const missing = (['start', 'stop', 'status'] as const).filter((k) => !s[k]);
     for (const k of missing) {
-      problems.push({ line: lineAt(nodeOffset(doc, ['service'])), key: `service.${k}`, message: `service.${k}: is required with manager: command (an argv list)` });
+      problems.push({
+        line: lineAt(nodeOffset(doc, ['service'])),
+        key: `service.${k}`,
+        message: `service.${k}: is required with manager: command (an argv list)`,
+      });
     }
     if (s.unit !== undefined) {
       problems.push({ line: lineAt(nodeOffset(doc, ['service', 'unit'])), key: 'service.unit', message: 'service.unit: is only used with manager: systemd' });

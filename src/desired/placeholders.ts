@@ -8,10 +8,7 @@ const PLACEHOLDER = /\{([^{}]*)\}/g;
  * the loader can report them against the file's line: a typo like `{verison}` must not reach a
  * URL or an argv.
  */
-export function substitute(
-  text: string,
-  values: Partial<Record<PlaceholderName, string>>,
-): { text: string; unknown: string[] } {
+export function substitute(text: string, values: Partial<Record<PlaceholderName, string>>): { text: string; unknown: string[] } {
   const unknown: string[] = [];
   const out = text.replace(PLACEHOLDER, (whole, name: string) => {
     const v = values[name as PlaceholderName];

@@ -10,9 +10,7 @@ const argv = z
   .array(z.string().min(1, 'an argument may not be empty'), 'expected a list of strings (an argv, run without a shell)')
   .min(1, 'expected at least the program to run');
 
-const httpUrl = z
-  .string('expected a URL')
-  .refine((s) => /^https?:\/\/[^\s/]+/.test(s), 'must be an http:// or https:// URL');
+const httpUrl = z.string('expected a URL').refine((s) => /^https?:\/\/[^\s/]+/.test(s), 'must be an http:// or https:// URL');
 
 export const versionField = z
   .string('expected a version string like v0.4.5')
@@ -20,7 +18,9 @@ export const versionField = z
 
 const absolutePath = z.string('expected an absolute path').refine((s) => s.startsWith('/'), 'must be an absolute path');
 /** absolute, or starting with the {root} placeholder (checked again once substituted) */
-const rootedPath = z.string('expected an absolute path').refine((s) => s.startsWith('/') || s.startsWith('{root}'), 'must be an absolute path (or start with {root})');
+const rootedPath = z
+  .string('expected an absolute path')
+  .refine((s) => s.startsWith('/') || s.startsWith('{root}'), 'must be an absolute path (or start with {root})');
 
 export const DesiredFileSchema = z.strictObject({
   version: versionField,

@@ -33,13 +33,11 @@ export interface Desired {
 }
 
 export type ServiceSpec =
-  | { running: boolean; manager: 'systemd'; unit: string }
-  | { running: boolean; manager: 'command'; start: string[]; stop: string[]; status: string[] };
+  { running: boolean; manager: 'systemd'; unit: string } | { running: boolean; manager: 'command'; start: string[]; stop: string[]; status: string[] };
 
 export const DEFAULTS = {
   root: '/opt/genlayer-node',
-  releaseUrl:
-    'https://storage.googleapis.com/gh-af/genlayer-node/bin/amd64/{version}/genlayer-node-linux-amd64-{version}.tar.gz',
+  releaseUrl: 'https://storage.googleapis.com/gh-af/genlayer-node/bin/amd64/{version}/genlayer-node-linux-amd64-{version}.tar.gz',
   genvmSetup: ['python3', '{versionDir}/third_party/genvm/bin/setup.py'],
   unit: 'genlayer-node',
   healthUrl: 'http://localhost:9153/health',

@@ -70,7 +70,9 @@ export function usableBackends(backends: Backends, envNames: readonly string[]):
 export function checkBackends(v: string, backends: Backends, providers: Record<string, boolean>, envNames: readonly string[]): string[] {
   const next = withProviders(backends, providers);
   if (next.unknown.length) {
-    return [`llm.providers names ${next.unknown.join(', ')}, which ${v}'s GenVM config does not have (it has ${Object.keys(backends).join(', ')}); fix llm.providers in the file`];
+    return [
+      `llm.providers names ${next.unknown.join(', ')}, which ${v}'s GenVM config does not have (it has ${Object.keys(backends).join(', ')}); fix llm.providers in the file`,
+    ];
   }
   if (usableBackends(next.backends, envNames).length === 0) {
     const enabled = Object.entries(next.backends).filter(([, b]) => b.enabled);

@@ -29,7 +29,9 @@ export function plan(d: Desired, o: Observed): Plan {
   p.from = active;
 
   if (journal) {
-    p.note(`a switch from ${journal.from ?? 'nothing'} to ${journal.to} was interrupted (${journal.phase} at ${journal.at}); continuing from what the host shows`);
+    p.note(
+      `a switch from ${journal.from ?? 'nothing'} to ${journal.to} was interrupted (${journal.phase} at ${journal.at}); continuing from what the host shows`,
+    );
   }
   const last = o.lastResult;
   if (last && last.version === d.version && (last.outcome === 'rolled-back' || last.outcome === 'failed') && active !== d.version) {
@@ -49,7 +51,9 @@ function checkHost(d: Desired, o: Observed): string[] {
   const out: string[] = [];
   if (o.service.state === null) out.push(o.service.problem ?? 'cannot tell whether the node runs');
   for (const name of o.links.notLinks) {
-    out.push(`${path.join(d.root, name)} is not a symbolic link; glr switches versions by links only (move it into the running version's folder and link it, as the runbook does)`);
+    out.push(
+      `${path.join(d.root, name)} is not a symbolic link; glr switches versions by links only (move it into the running version's folder and link it, as the runbook does)`,
+    );
   }
   return out;
 }
@@ -61,7 +65,11 @@ function checkHost(d: Desired, o: Observed): string[] {
 function activeVersion(o: Observed): string | { refusal: string } {
   const { current, switchLinks } = o.links;
   if (current) {
-    return current.version ?? { refusal: `${CURRENT} → ${current.target} is not a version folder of the root; point it back at the running version (ln -sfn vX.Y.Z current) and run again` };
+    return (
+      current.version ?? {
+        refusal: `${CURRENT} → ${current.target} is not a version folder of the root; point it back at the running version (ln -sfn vX.Y.Z current) and run again`,
+      }
+    );
   }
   if (o.links.version) return o.links.version;
   const where = switchLinks.map((l) => `${l.name} → ${l.version ?? `${l.target} (no version folder)`}`);
@@ -79,7 +87,9 @@ function keepRunning(p: PlanBuilder, d: Desired, o: Observed, interruptedFrom: s
   const healthy = isHealthyOn(o.health, v);
   const answeredOther = o.health.nodeVersion !== null && o.health.nodeVersion !== v;
   if (state === 'running' && answeredOther) {
-    return p.refuse([`the node answers as ${o.health.nodeVersion} but the links point at ${v}; it was switched by hand without a restart? Restart it (or point the links back) and run again`]);
+    return p.refuse([
+      `the node answers as ${o.health.nodeVersion} but the links point at ${v}; it was switched by hand without a restart? Restart it (or point the links back) and run again`,
+    ]);
   }
   // a runbook host on the desired version is adopted as it is: its direct links are not drift
   const drift = o.links.current ? drifted(o, v) : o.links.missing.length ? allLinkNames(o) : [];
@@ -138,13 +148,21 @@ function switchTo(p: PlanBuilder, d: Desired, o: Observed, from: string): Plan {
 
   const reuse = target ? reusable(target, d) : 'absent';
   if (reuse === 'foreign') {
-    refusals.push(`${path.join(d.root, v)} exists but glr did not prepare it (no .glr-prepared); glr never trusts or overwrites it: move it aside (e.g. mv ${v} ${v}.manual) and run again`);
+    refusals.push(
+      `${path.join(d.root, v)} exists but glr did not prepare it (no .glr-prepared); glr never trusts or overwrites it: move it aside (e.g. mv ${v} ${v}.manual) and run again`,
+    );
   }
   if (reuse !== 'ready') refusals.push(...missingSources(o, from));
   if (reuse === 'ready') refusals.push(...llmProblems(d, o, v, o.llm[v]));
   if (refusals.length) return p.refuse(refusals);
 
-  if (o.staging.length) p.add({ kind: 'clean-staging', group: 'prepare', names: o.staging, description: `remove ${o.staging.length} staging folder(s) an interrupted run left under ${path.join(d.root, '.glr/staging')}` });
+  if (o.staging.length)
+    p.add({
+      kind: 'clean-staging',
+      group: 'prepare',
+      names: o.staging,
+      description: `remove ${o.staging.length} staging folder(s) an interrupted run left under ${path.join(d.root, '.glr/staging')}`,
+    });
   if (reuse === 'unfinished' || reuse === 'stale') {
     p.add({
       kind: 'remove-version',
@@ -154,7 +172,13 @@ function switchTo(p: PlanBuilder, d: Desired, o: Observed, from: string): Plan {
     });
   }
   if (!o.versions.find((f) => f.version === from)?.prepared) {
-    p.add({ kind: 'adopt', group: 'prepare', version: from, sharedDb: d.sharedDb, description: `adopt ${from} (running before glr) as the version to roll back to` });
+    p.add({
+      kind: 'adopt',
+      group: 'prepare',
+      version: from,
+      sharedDb: d.sharedDb,
+      description: `adopt ${from} (running before glr) as the version to roll back to`,
+    });
   }
   const drift = o.links.current ? drifted(o, from) : allLinkNames(o);
   if (drift.length) p.routeLinks(from, drift, o.links.current ? 'repair' : 'route');
@@ -164,7 +188,13 @@ function switchTo(p: PlanBuilder, d: Desired, o: Observed, from: string): Plan {
 
   p.backup(from);
   if (state !== 'stopped') p.stop();
-  p.add({ kind: 'swap', group: 'switch', from, to: v, description: `switch ${path.join(d.root, CURRENT)} from ${from} to ${v} (one rename; every link follows at once)` });
+  p.add({
+    kind: 'swap',
+    group: 'switch',
+    from,
+    to: v,
+    description: `switch ${path.join(d.root, CURRENT)} from ${from} to ${v} (one rename; every link follows at once)`,
+  });
   if (d.service.running) {
     p.start();
     p.verify(v, from);
@@ -202,7 +232,14 @@ function prepare(p: PlanBuilder, d: Desired, from: string): void {
     links,
     description: `check ${v} is complete: an enabled LLM backend has its key set in .env, and ${list(links)} are there to link to`,
   });
-  p.add({ kind: 'mark-prepared', group: 'prepare', version: v, url: d.release.url, sharedDb: d.sharedDb, description: `mark ${v} prepared (.glr-prepared, written last)` });
+  p.add({
+    kind: 'mark-prepared',
+    group: 'prepare',
+    version: v,
+    url: d.release.url,
+    sharedDb: d.sharedDb,
+    description: `mark ${v} prepared (.glr-prepared, written last)`,
+  });
 }
 
 /** An interrupted rollback is finished first: the host goes back to where it was healthy. */
@@ -241,12 +278,12 @@ function reusable(f: VersionFolder, d: Desired): Reuse {
 function missingSources(o: Observed, from: string): string[] {
   const s = o.source;
   if (!s || s.version !== from) return [`cannot read the files of the running version ${from}`];
-  const missing = [
-    !s.configYaml && 'configs/node/config.yaml',
-    !s.env && '.env',
-    !s.keystore && 'keystore (data/node/keystore/UTC--...)',
-  ].filter((x): x is string => typeof x === 'string');
-  return missing.length ? [`the running version ${from} has no ${missing.join(', no ')} to carry over; restore ${missing.length > 1 ? 'them' : 'it'} from your backup first`] : [];
+  const missing = [!s.configYaml && 'configs/node/config.yaml', !s.env && '.env', !s.keystore && 'keystore (data/node/keystore/UTC--...)'].filter(
+    (x): x is string => typeof x === 'string',
+  );
+  return missing.length
+    ? [`the running version ${from} has no ${missing.join(', no ')} to carry over; restore ${missing.length > 1 ? 'them' : 'it'} from your backup first`]
+    : [];
 }
 
 /** Problems with the LLM set-up the node would start with, when its config is known now. */
@@ -324,7 +361,12 @@ class PlanBuilder {
     this.add({ kind: 'set-llm', group, version, providers, description: `set LLM providers in ${version}'s GenVM config: ${providerList(providers)}` });
   }
   backup(version: string): void {
-    this.add({ kind: 'backup', group: 'prepare', version, description: `back up .env and config.yaml of ${version} under ${path.join(this.d.root, '.glr/backups')} (mode 600) and note the synced block` });
+    this.add({
+      kind: 'backup',
+      group: 'prepare',
+      version,
+      description: `back up .env and config.yaml of ${version} under ${path.join(this.d.root, '.glr/backups')} (mode 600) and note the synced block`,
+    });
   }
   stop(): void {
     this.add({ kind: 'stop', group: 'switch', description: `stop ${serviceName(this.d)} and confirm it stopped` });
@@ -334,8 +376,16 @@ class PlanBuilder {
   }
   verify(version: string, rollbackTo: string | null): void {
     const t = this.d.health.timeoutSeconds;
-    const then = rollbackTo === null ? '' : rollbackTo === version ? '; otherwise restore its previous LLM config and restart' : `; otherwise roll back to ${rollbackTo}`;
-    this.add({ kind: 'verify', group: 'verify', version, timeoutSeconds: t, rollbackTo, description: `wait until the node is healthy on ${version} (up to ${t} s)${then}` });
+    const then =
+      rollbackTo === null ? '' : rollbackTo === version ? '; otherwise restore its previous LLM config and restart' : `; otherwise roll back to ${rollbackTo}`;
+    this.add({
+      kind: 'verify',
+      group: 'verify',
+      version,
+      timeoutSeconds: t,
+      rollbackTo,
+      description: `wait until the node is healthy on ${version} (up to ${t} s)${then}`,
+    });
   }
   refuse(reasons: string[]): Plan {
     this.refusals.push(...reasons);

@@ -99,7 +99,8 @@ export function networkProblem(e: unknown): string {
   const code = err.code ?? err.cause?.code;
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || err.name === 'TimeoutError' || code === 'ABORT_ERR' || err.name === 'AbortError') return 'timed out';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || err.name === 'TimeoutError' || code === 'ABORT_ERR' || err.name === 'AbortError')
+    return 'timed out';
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'connection reset';
   return err.message ? clip(err.message) : 'request failed';
 }

@@ -43,7 +43,9 @@ class Systemd implements ServiceManager {
       timeoutMs: SERVICE_TIMEOUTS.statusMs,
     });
     if (r.exitCode !== 0) {
-      throw refuse(`cannot tell whether ${this.description} runs: systemctl show ${r.failure ?? `exited ${r.exitCode}`}${r.output ? `: ${this.scrub(clip(tail(r.output, 1)))}` : ''}; glr never guesses that a node is stopped`);
+      throw refuse(
+        `cannot tell whether ${this.description} runs: systemctl show ${r.failure ?? `exited ${r.exitCode}`}${r.output ? `: ${this.scrub(clip(tail(r.output, 1)))}` : ''}; glr never guesses that a node is stopped`,
+      );
     }
     const props = Object.fromEntries(r.output.split('\n').map((l) => l.split('=', 2) as [string, string]));
     if (props.LoadState === 'not-found') throw refuse(`${this.description} is not known to systemd (service.unit in the file)`);
@@ -109,10 +111,13 @@ class CommandManager implements ServiceManager {
    */
   async state(): Promise<ServiceState> {
     const r = await run(this.statusArgv, { timeoutMs: SERVICE_TIMEOUTS.statusMs });
-    const unsure = r.exitCode === null ? r.failure : UNSURE_EXITS[r.exitCode] ?? (r.exitCode >= 128 ? `exit ${r.exitCode}: killed by signal ${r.exitCode - 128}` : null);
+    const unsure =
+      r.exitCode === null ? r.failure : (UNSURE_EXITS[r.exitCode] ?? (r.exitCode >= 128 ? `exit ${r.exitCode}: killed by signal ${r.exitCode - 128}` : null));
     if (unsure) {
       // (its output is not quoted: it is the operator's command, and may print anything)
-      throw refuse(`cannot tell whether the node runs: service.status failed (${unsure}); glr never guesses that a node is stopped: fix service.status in the file and run again`);
+      throw refuse(
+        `cannot tell whether the node runs: service.status failed (${unsure}); glr never guesses that a node is stopped: fix service.status in the file and run again`,
+      );
     }
     return r.exitCode === 0 ? 'running' : 'stopped';
   }

@@ -52,7 +52,13 @@ export class YamlSource {
     if (!isMap(map) || map.has(key)) return false;
     const eol = this.text.includes('\r\n') ? '\r\n' : '\n';
     if (map.flow) {
-      const rendered = `${key}: ${typeof value === 'string' ? scalarText(value) : `{${Object.entries(value).map(([k, v]) => `${k}: ${scalarText(v)}`).join(', ')}}`}`;
+      const rendered = `${key}: ${
+        typeof value === 'string'
+          ? scalarText(value)
+          : `{${Object.entries(value)
+              .map(([k, v]) => `${k}: ${scalarText(v)}`)
+              .join(', ')}}`
+      }`;
       const last = map.items.at(-1);
       if (!last) {
         const open = map.range?.[0];

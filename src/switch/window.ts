@@ -96,14 +96,24 @@ class Window {
     if (this.windowMs !== undefined) this.ctx.log.info({ steps, windowMs: this.windowMs }, `switch window ${this.windowMs} ms`);
 
     if (!verify) {
-      return this.close(rollingBack ? 'rolled-back' : 'done', rollingBack ? ExitCode.rolledBack : ExitCode.ok, rollingBack ? `back on ${this.to} (node not started: service.running is false)` : `${this.to} is in place (node left stopped: service.running is false)`);
+      return this.close(
+        rollingBack ? 'rolled-back' : 'done',
+        rollingBack ? ExitCode.rolledBack : ExitCode.ok,
+        rollingBack
+          ? `back on ${this.to} (node not started: service.running is false)`
+          : `${this.to} is in place (node left stopped: service.running is false)`,
+      );
     }
     this.ctx.log.info({ action: 'verify', group: 'verify' }, verify.description);
     const v = await waitHealthy(this.ctx, verify.version, verify.timeoutSeconds * 1000);
     const downtimeMs = Date.now() - this.t0;
     if (v.ok) {
       if (this.windowMs === undefined) this.ctx.log.info({ version: verify.version, healthyAfterMs: v.ms }, `healthy on ${verify.version}`);
-      else this.ctx.log.info({ version: verify.version, downtimeMs, windowMs: this.windowMs, healthyAfterMs: v.ms }, `healthy on ${verify.version}; down ${downtimeMs} ms`);
+      else
+        this.ctx.log.info(
+          { version: verify.version, downtimeMs, windowMs: this.windowMs, healthyAfterMs: v.ms },
+          `healthy on ${verify.version}; down ${downtimeMs} ms`,
+        );
       if (rollingBack) return this.close('rolled-back', ExitCode.rolledBack, `the interrupted rollback is finished: ${verify.version} is healthy again`);
       const how = this.windowMs === undefined ? 'nothing restarted' : `switch window ${this.windowMs} ms; validator down ${downtimeMs} ms`;
       return { ...(await this.close('done', ExitCode.ok, `${verify.version} is healthy (${how})`)), ...(this.windowMs === undefined ? {} : { downtimeMs }) };
@@ -160,7 +170,8 @@ class Window {
         this.confirmedStopped = true;
         return;
       }
-      if (Date.now() > deadline) throw new GlrError(ExitCode.operatorMustAct, `${service.description} did not stop (it says ${state}); nothing else was started`);
+      if (Date.now() > deadline)
+        throw new GlrError(ExitCode.operatorMustAct, `${service.description} did not stop (it says ${state}); nothing else was started`);
       await sleep(100);
     }
   }
@@ -172,7 +183,8 @@ class Window {
   private async startChecked(): Promise<void> {
     if (!this.confirmedStopped) {
       const state = await this.ctx.service.state();
-      if (state !== 'stopped') throw new GlrError(ExitCode.operatorMustAct, `the node runs again before glr started it (service ${state}); not starting a second one`);
+      if (state !== 'stopped')
+        throw new GlrError(ExitCode.operatorMustAct, `the node runs again before glr started it (service ${state}); not starting a second one`);
     }
     this.confirmedStopped = false;
     await this.ctx.service.start();

@@ -102,7 +102,10 @@ export class Watcher {
     }
     const blocked = this.failures.blocking(desired.version, desired.release.sha256, digest, Date.now());
     if (blocked) {
-      log.info({ version: blocked.version, retryAt: new Date(blocked.retryAt).toISOString(), attempts: blocked.attempts }, `${blocked.version} failed before (${blocked.reason}); not retrying it until the file changes or ${new Date(blocked.retryAt).toISOString()}`);
+      log.info(
+        { version: blocked.version, retryAt: new Date(blocked.retryAt).toISOString(), attempts: blocked.attempts },
+        `${blocked.version} failed before (${blocked.reason}); not retrying it until the file changes or ${new Date(blocked.retryAt).toISOString()}`,
+      );
       return;
     }
     const started = Date.now();
@@ -114,7 +117,11 @@ export class Watcher {
         signals: this.signals,
         lock,
         onPlan: (p) => {
-          if (p.actions.length || p.refusals.length) log.info({ actions: p.actions.map((a) => a.kind), refusals: p.refusals, notes: p.notes }, `plan: ${p.refusals.length ? 'refused' : `${p.actions.length} action(s)`}`);
+          if (p.actions.length || p.refusals.length)
+            log.info(
+              { actions: p.actions.map((a) => a.kind), refusals: p.refusals, notes: p.notes },
+              `plan: ${p.refusals.length ? 'refused' : `${p.actions.length} action(s)`}`,
+            );
         },
       });
     } catch (e) {
@@ -137,7 +144,10 @@ export class Watcher {
       case 'rolled-back':
       case 'operator-must-act': {
         const f = this.failures.remember(desired.version, desired.release.sha256, digest, result.message, Date.now());
-        log.error({ ms, exitCode: result.exitCode, retryAt: new Date(f.retryAt).toISOString() }, `${result.message}; ${desired.version} will be tried again when the file changes or at ${new Date(f.retryAt).toISOString()}`);
+        log.error(
+          { ms, exitCode: result.exitCode, retryAt: new Date(f.retryAt).toISOString() },
+          `${result.message}; ${desired.version} will be tried again when the file changes or at ${new Date(f.retryAt).toISOString()}`,
+        );
         break;
       }
     }

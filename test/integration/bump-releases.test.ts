@@ -258,8 +258,7 @@ describe('an unreadable listing: one line, exit 1, nothing written', () => {
       else if (bucket === 'endless') {
         const n = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('pageToken') ?? 0);
         res.writeHead(200).end(JSON.stringify({ items: [], nextPageToken: String(n + 1) }));
-      }
-      else res.writeHead(404).end();
+      } else res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => bad.listen(0, '127.0.0.1', resolve));
     badOrigin = `http://127.0.0.1:${(bad.address() as AddressInfo).port}`;

@@ -131,7 +131,11 @@ describe('one glr per root', () => {
     const codes = [ra.code, rb.code].sort();
     expect(codes, ra.stderr + rb.stderr).toEqual([0, 1]);
     const [winner, loser] = ra.code === 0 ? [a, rb] : [b, ra];
-    expect(errorLines(loser)).toEqual([expect.stringMatching(new RegExp(`^glr: another glr \\(pid ${winner.child.pid}, \`glr reconcile\`, since .*\\) is working on .*; wait for it, or stop it$`))]);
+    expect(errorLines(loser)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^glr: another glr \\(pid ${winner.child.pid}, \`glr reconcile\`, since .*\\) is working on .*; wait for it, or stop it$`),
+      ),
+    ]);
     expect(await sb.host.healthyOn('v0.4.5')).toBe(true);
     expect(sb.host.doubleRuns()).toEqual([]);
   });

@@ -18,7 +18,21 @@ describe('glr reconcile --dry-run on a runbook host running v0.4.3', () => {
     const r = await runGlr(['reconcile', '--dry-run', '-f', file]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stdout).toContain('v0.4.3 → v0.4.5');
-    for (const words of ['adopt v0.4.3', 'route', 'download', 'GenVM setup', 'carry', 'genlayer.db', 'openai on', 'mark v0.4.5 prepared', 'back up', 'stop', 'from v0.4.3 to v0.4.5', 'start', 'healthy on v0.4.5']) {
+    for (const words of [
+      'adopt v0.4.3',
+      'route',
+      'download',
+      'GenVM setup',
+      'carry',
+      'genlayer.db',
+      'openai on',
+      'mark v0.4.5 prepared',
+      'back up',
+      'stop',
+      'from v0.4.3 to v0.4.5',
+      'start',
+      'healthy on v0.4.5',
+    ]) {
       expect(r.stdout).toContain(words);
     }
     expect(r.stdout.indexOf('prepare (')).toBeLessThan(r.stdout.indexOf('switch ('));
@@ -34,7 +48,22 @@ describe('glr reconcile --dry-run on a runbook host running v0.4.3', () => {
     expect(r.code).toBe(2);
     const plan = JSON.parse(r.stdout) as { version: string; from: string; refusals: string[]; actions: { kind: string; group: string; description: string }[] };
     expect(plan).toMatchObject({ version: 'v0.4.5', from: 'v0.4.3', refusals: [] });
-    expect(plan.actions.map((a) => a.kind)).toEqual(['adopt', 'route-links', 'download', 'genvm-setup', 'carry', 'link-db', 'set-llm', 'check-ready', 'mark-prepared', 'backup', 'stop', 'swap', 'start', 'verify']);
+    expect(plan.actions.map((a) => a.kind)).toEqual([
+      'adopt',
+      'route-links',
+      'download',
+      'genvm-setup',
+      'carry',
+      'link-db',
+      'set-llm',
+      'check-ready',
+      'mark-prepared',
+      'backup',
+      'stop',
+      'swap',
+      'start',
+      'verify',
+    ]);
     expect(leakedSecrets(r.stdout)).toEqual([]);
   });
 
@@ -66,9 +95,21 @@ describe('bad input: exit 1, one clear line, no stack trace, nothing written', (
     ['shell injection as version', () => 'version: "v0.4.5; touch /tmp/glr-pwned"\n', /version: must look like vX\.Y\.Z/],
     ['an empty version', () => 'version:\n', /version: expected a version string/],
     ['a wrong type', (root) => `version: v0.4.5\nroot: ${root}\nhealth:\n  timeoutSeconds: soon\n`, /health\.timeoutSeconds: expected a number/],
-    ['a release URL that is not http(s)', (root) => `version: v0.4.5\nroot: ${root}\nrelease:\n  url: ftp://x/{version}.tgz\n`, /release\.url: must be an http/],
-    ['a root that does not exist', (root) => `version: v0.4.5\nroot: ${root}/nope\nservice: {manager: command, start: [x], stop: [x], status: ["true"]}\n`, /root .*\/nope does not exist/],
-    ['a root that is not a GenLayer root', (root) => `version: v0.4.5\nroot: ${path.dirname(root)}\nservice: {manager: command, start: [x], stop: [x], status: ["true"]}\n`, /is not a GenLayer node root/],
+    [
+      'a release URL that is not http(s)',
+      (root) => `version: v0.4.5\nroot: ${root}\nrelease:\n  url: ftp://x/{version}.tgz\n`,
+      /release\.url: must be an http/,
+    ],
+    [
+      'a root that does not exist',
+      (root) => `version: v0.4.5\nroot: ${root}/nope\nservice: {manager: command, start: [x], stop: [x], status: ["true"]}\n`,
+      /root .*\/nope does not exist/,
+    ],
+    [
+      'a root that is not a GenLayer root',
+      (root) => `version: v0.4.5\nroot: ${path.dirname(root)}\nservice: {manager: command, start: [x], stop: [x], status: ["true"]}\n`,
+      /is not a GenLayer node root/,
+    ],
   ];
   for (const [name, content, re] of bad) {
     it(name, async () => {

@@ -32,7 +32,10 @@ let ci: string;
 const sites: Site[] = [];
 
 const pull = (s: Site) => git(s.clone, 'pull', '--ff-only', '--quiet');
-const starts = (s: Site) => readFileSync(path.join(s.host.state, 'events.log'), 'utf8').split('\n').filter((l) => l.includes(' start ')).length;
+const starts = (s: Site) =>
+  readFileSync(path.join(s.host.state, 'events.log'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(' start ')).length;
 const ciFile = (name: string) => path.join(ci, 'hosts', `${name}.yaml`);
 
 async function bumpAndPush(names: string[], version: string): Promise<void> {
@@ -126,7 +129,7 @@ describe('a fleet that follows git', () => {
     for (const s of sites) expect(readFileSync(s.file, 'utf8')).toContain('version: v0.4.6');
   });
 
-  it('the pull refuses a rewritten history and leaves the host\'s file as it was', async () => {
+  it("the pull refuses a rewritten history and leaves the host's file as it was", async () => {
     const before = readFileSync(sites[0]!.file, 'utf8');
     git(ci, 'reset', '-q', '--hard', 'HEAD~3');
     writeFileSync(ciFile('a'), `${readFileSync(ciFile('a'), 'utf8').replace(/version: \S+/, 'version: v0.4.3')}# rewritten\n`);

@@ -29,21 +29,27 @@ describe('a download that goes wrong refuses the release and changes nothing', (
     const url = `http://127.0.0.1:${port}/gh-af/genlayer-node/bin/amd64/{version}/genlayer-node-linux-amd64-{version}.tar.gz`;
     const file = sb.host.writeDesired({ version: V });
     writeFileSync(file, sb.host.desiredYaml({ version: V }).replace(sb.server.urlTemplate, url));
-    const r = await expectRefusal(sb.host, file, { line: /^glr: downloading v0\.4\.5 from http:\/\/127\.0\.0\.1:\d+\/\S+ failed: connection refused \(tried 3 times\); is release\.url right, and can this host reach it\?$/ });
+    const r = await expectRefusal(sb.host, file, {
+      line: /^glr: downloading v0\.4\.5 from http:\/\/127\.0\.0\.1:\d+\/\S+ failed: connection refused \(tried 3 times\); is release\.url right, and can this host reach it\?$/,
+    });
     expect(r.stderr).not.toContain('ECONNREFUSED 127');
   });
 
   it('404: the version is not published', async () => {
     sb.server.fault(V, { kind: 'status', code: 404 });
     const file = sb.host.writeDesired({ version: V });
-    await expectRefusal(sb.host, file, { line: /^glr: release v0\.4\.5 not found \(HTTP 404 from .*\); is the version published, and is release\.url right\?$/ });
+    await expectRefusal(sb.host, file, {
+      line: /^glr: release v0\.4\.5 not found \(HTTP 404 from .*\); is the version published, and is release\.url right\?$/,
+    });
   });
 
   it('500: retried with backoff, then a clear error', async () => {
     sb.server.fault(V, { kind: 'status', code: 500 });
     const file = sb.host.writeDesired({ version: V });
     const before = gets();
-    await expectRefusal(sb.host, file, { line: /^glr: downloading v0\.4\.5 from \S+ failed: HTTP 500 \(tried 3 times\); the bucket has trouble: run again later$/ });
+    await expectRefusal(sb.host, file, {
+      line: /^glr: downloading v0\.4\.5 from \S+ failed: HTTP 500 \(tried 3 times\); the bucket has trouble: run again later$/,
+    });
     // the real run asked 1 + GLR_DOWNLOAD_RETRIES (2) times; the dry-run never downloads
     expect(gets() - before).toBe(3);
   });
@@ -58,7 +64,9 @@ describe('a download that goes wrong refuses the release and changes nothing', (
     sb.server.fault(V, { kind: 'stall' });
     const file = sb.host.writeDesired({ version: V });
     const t = Date.now();
-    await expectRefusal(sb.host, file, { line: /^glr: downloading v0\.4\.5 from \S+ stalled after \d+ of \d+ bytes: nothing received for 2 s; check this host's network and run again$/ });
+    await expectRefusal(sb.host, file, {
+      line: /^glr: downloading v0\.4\.5 from \S+ stalled after \d+ of \d+ bytes: nothing received for 2 s; check this host's network and run again$/,
+    });
     expect(Date.now() - t).toBeLessThan(60_000);
   });
 
@@ -66,13 +74,17 @@ describe('a download that goes wrong refuses the release and changes nothing', (
     sb.server.fault(V, null);
     const wrong = createHash('sha256').update('not the release').digest('hex');
     const file = sb.host.writeDesired({ version: V, sha256: wrong });
-    await expectRefusal(sb.host, file, { line: new RegExp(`^glr: checksum mismatch for v0\\.4\\.5: release\\.sha256 is ${wrong}, the download is [0-9a-f]{64}`) });
+    await expectRefusal(sb.host, file, {
+      line: new RegExp(`^glr: checksum mismatch for v0\\.4\\.5: release\\.sha256 is ${wrong}, the download is [0-9a-f]{64}`),
+    });
   });
 
   it("corruption on the way, caught by the bucket's x-goog-hash without a pinned sha256", async () => {
     sb.server.fault(V, { kind: 'corrupt' });
     const file = sb.host.writeDesired({ version: V });
-    await expectRefusal(sb.host, file, { line: /^glr: the v0\.4\.5 download does not match the bucket's (md5|crc32c) \(x-goog-hash\); it was corrupted on the way/ });
+    await expectRefusal(sb.host, file, {
+      line: /^glr: the v0\.4\.5 download does not match the bucket's (md5|crc32c) \(x-goog-hash\); it was corrupted on the way/,
+    });
   });
 
   it('corruption with a pinned sha256 names the checksum, not gzip', async () => {

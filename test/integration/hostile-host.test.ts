@@ -75,14 +75,20 @@ describe('the running version lacks what the new one must carry: refused at plan
   it('no .env', async () => {
     await without('.env', async () => {
       const file = sb.host.writeDesired({ version: V });
-      await expectRefusal(sb.host, file, { dryRun: 'same', line: /^glr: the running version v0\.4\.3 has no \.env to carry over; restore it from your backup first$/ });
+      await expectRefusal(sb.host, file, {
+        dryRun: 'same',
+        line: /^glr: the running version v0\.4\.3 has no \.env to carry over; restore it from your backup first$/,
+      });
     });
   });
 
   it('no configs/node/config.yaml', async () => {
     await without('configs/node/config.yaml', async () => {
       const file = sb.host.writeDesired({ version: V });
-      await expectRefusal(sb.host, file, { dryRun: 'same', line: /^glr: the running version v0\.4\.3 has no configs\/node\/config\.yaml to carry over; restore it from your backup first$/ });
+      await expectRefusal(sb.host, file, {
+        dryRun: 'same',
+        line: /^glr: the running version v0\.4\.3 has no configs\/node\/config\.yaml to carry over; restore it from your backup first$/,
+      });
     });
   });
 });
@@ -189,7 +195,13 @@ describe('an LLM set-up the new node could not start with: refused before the sw
   async function withEnv(env: Record<string, string>, body: () => Promise<void>): Promise<void> {
     const p = path.join(sb.host.root, 'v0.4.3/.env');
     const saved = readFileSync(p);
-    writeFileSync(p, Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+    writeFileSync(
+      p,
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n',
+      { mode: 0o600 },
+    );
     try {
       await body();
     } finally {
@@ -218,7 +230,9 @@ describe('an LLM set-up the new node could not start with: refused before the sw
 
   it('llm.providers names a provider the release does not have', async () => {
     const file = sb.host.writeDesired({ version: V, providers: { openai: true, mistral: true } });
-    await expectRefusal(sb.host, file, { line: /^glr: llm\.providers names mistral, which v0\.4\.5's GenVM config does not have \(it has heurist, openai, anthropic, google\); fix llm\.providers in the file$/ });
+    await expectRefusal(sb.host, file, {
+      line: /^glr: llm\.providers names mistral, which v0\.4\.5's GenVM config does not have \(it has heurist, openai, anthropic, google\); fix llm\.providers in the file$/,
+    });
   });
 });
 
@@ -241,6 +255,11 @@ describe('what the refusals leave', () => {
       line: /^glr: llm\.providers names mistral, which v0\.4\.3's GenVM config does not have \(it has heurist, openai, anthropic, google\); fix llm\.providers in the file$/,
     });
     const off = sb.host.writeDesired({ version: 'v0.4.3', providers: { heurist: false, openai: false } });
-    await expectRefusal(sb.host, off, { dryRun: 'same', running: V, refused: null, line: /^glr: no enabled LLM backend of v0\.4\.3 has its key set in \.env \(google needs GEMINIKEY\);/ });
+    await expectRefusal(sb.host, off, {
+      dryRun: 'same',
+      running: V,
+      refused: null,
+      line: /^glr: no enabled LLM backend of v0\.4\.3 has its key set in \.env \(google needs GEMINIKEY\);/,
+    });
   });
 });

@@ -75,19 +75,28 @@ describe('a status command that cannot tell whether the node runs', () => {
 
   it('is killed by a signal', async () => {
     const file = desired(V, [status([process.execPath, '-e', 'process.kill(process.pid, "SIGKILL")'])]);
-    await expectRefusal(sb.host, file, { dryRun: 'same', line: /^glr: cannot tell whether the node runs: service\.status failed \(killed by SIGKILL\); glr never guesses/ });
+    await expectRefusal(sb.host, file, {
+      dryRun: 'same',
+      line: /^glr: cannot tell whether the node runs: service\.status failed \(killed by SIGKILL\); glr never guesses/,
+    });
   });
 
   it('is not executable', async () => {
     const script = path.join(sb.host.dir, 'status-not-executable');
     writeFileSync(script, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
     const file = desired(V, [status([script])]);
-    await expectRefusal(sb.host, file, { dryRun: 'same', line: /^glr: cannot tell whether the node runs: service\.status failed \(\S+\/status-not-executable: permission denied\)/ });
+    await expectRefusal(sb.host, file, {
+      dryRun: 'same',
+      line: /^glr: cannot tell whether the node runs: service\.status failed \(\S+\/status-not-executable: permission denied\)/,
+    });
   });
 
   it('exits 127: a wrapper whose command is missing is not a stopped node (glr would start a second one)', async () => {
     const file = desired(V, [status([process.execPath, '-e', 'process.exit(127)'])]);
-    await expectRefusal(sb.host, file, { dryRun: 'same', line: /^glr: cannot tell whether the node runs: service\.status failed \(exit 127: its command was not found\)/ });
+    await expectRefusal(sb.host, file, {
+      dryRun: 'same',
+      line: /^glr: cannot tell whether the node runs: service\.status failed \(exit 127: its command was not found\)/,
+    });
     expect(sb.host.doubleRuns()).toEqual([]);
   });
 
@@ -110,13 +119,20 @@ describe('a health answer that is not a healthy node on the version the links na
   it('a 200 from another version (the switch would start from a node it cannot vouch for)', async () => {
     answer = nodeSays({ version: 'v0.4.9' });
     const file = desired(V, [healthAt(fakeUrl)]);
-    await expectRefusal(sb.host, file, { dryRun: 'same', line: /^glr: the node answers as v0\.4\.9 but the links point at v0\.4\.3; restart it or fix the links, then run again$/ });
+    await expectRefusal(sb.host, file, {
+      dryRun: 'same',
+      line: /^glr: the node answers as v0\.4\.9 but the links point at v0\.4\.3; restart it or fix the links, then run again$/,
+    });
   });
 
   it('a 200 from another version on a host already at the desired version: never counted healthy', async () => {
     answer = nodeSays({ version: 'v0.4.9' });
     const file = desired('v0.4.3', [healthAt(fakeUrl)]);
-    await expectRefusal(sb.host, file, { dryRun: 'same', refused: null, line: /^glr: the node answers as v0\.4\.9 but the links point at v0\.4\.3; it was switched by hand without a restart\?/ });
+    await expectRefusal(sb.host, file, {
+      dryRun: 'same',
+      refused: null,
+      line: /^glr: the node answers as v0\.4\.9 but the links point at v0\.4\.3; it was switched by hand without a restart\?/,
+    });
   });
 
   it('a 200 whose validating check is down', async () => {
@@ -143,10 +159,14 @@ describe("text from the operator's own commands", () => {
   it('a stop command that prints .env and fails: exit 1, nothing switched, the secret scrubbed from the line', async () => {
     const { runGlr, errorLines, leakedSecrets } = await import('../helpers/glr.js');
     const env = path.join(sb.host.root, '.env');
-    const file = desired(V, [[/^ {2}stop: .*$/m, `  stop: ${JSON.stringify(['/bin/sh', '-c', `echo "stopping failed; config follows" >&2; grep HEURISTKEY ${env}; exit 1`])}`]]);
+    const file = desired(V, [
+      [/^ {2}stop: .*$/m, `  stop: ${JSON.stringify(['/bin/sh', '-c', `echo "stopping failed; config follows" >&2; grep HEURISTKEY ${env}; exit 1`])}`],
+    ]);
     const r = await runGlr(['reconcile', '-f', file]);
     expect(r.code, r.stdout + r.stderr).toBe(1);
-    expect(errorLines(r)).toEqual([expect.stringMatching(/^glr: the stop command failed: exit 1: HEURISTKEY=\[redacted\]; nothing was switched and v0\.4\.3 still runs healthy$/)]);
+    expect(errorLines(r)).toEqual([
+      expect.stringMatching(/^glr: the stop command failed: exit 1: HEURISTKEY=\[redacted\]; nothing was switched and v0\.4\.3 still runs healthy$/),
+    ]);
     expect(leakedSecrets(r.stdout, r.stderr)).toEqual([]);
     expect(await sb.host.healthyOn('v0.4.3')).toBe(true);
     expect(sb.host.linkVersions()).toEqual(['v0.4.3']);

@@ -49,7 +49,10 @@ async function refuses(hostile: { before?: RawEntry[]; after?: RawEntry[] }, lin
 
 describe('a release that tries to leave its folder is refused whole', () => {
   it('an entry with .. (after the honest entries: what was extracted is removed too)', async () => {
-    await refuses({ after: [{ path: `{top}/${TO_SANDBOX}outside/pwned`, type: 'file', content: 'x' }] }, /^glr: the v0\.4\.5 tarball is refused: entry ".*outside\/pwned" leaves its folder \(\.\.\); nothing of it was kept\. Do not install this release: report it to GenLayer$/);
+    await refuses(
+      { after: [{ path: `{top}/${TO_SANDBOX}outside/pwned`, type: 'file', content: 'x' }] },
+      /^glr: the v0\.4\.5 tarball is refused: entry ".*outside\/pwned" leaves its folder \(\.\.\); nothing of it was kept\. Do not install this release: report it to GenLayer$/,
+    );
   });
 
   it('an entry with .. first of all', async () => {
@@ -57,26 +60,44 @@ describe('a release that tries to leave its folder is refused whole', () => {
   });
 
   it('an absolute path', async () => {
-    await refuses({ after: [{ path: path.join(outside, 'pwned'), type: 'file', content: 'x' }] }, /tarball is refused: entry "\/.*\/outside\/pwned" has an absolute path/);
+    await refuses(
+      { after: [{ path: path.join(outside, 'pwned'), type: 'file', content: 'x' }] },
+      /tarball is refused: entry "\/.*\/outside\/pwned" has an absolute path/,
+    );
   });
 
   it('a symlink pointing outside, then an entry written through it', async () => {
     await refuses(
-      { after: [{ path: '{top}/escape', type: 'symlink', linkpath: `${TO_SANDBOX}outside` }, { path: '{top}/escape/pwned', type: 'file', content: 'x' }] },
+      {
+        after: [
+          { path: '{top}/escape', type: 'symlink', linkpath: `${TO_SANDBOX}outside` },
+          { path: '{top}/escape/pwned', type: 'file', content: 'x' },
+        ],
+      },
       /tarball is refused: link "[^"]*\/escape" points outside the release/,
     );
   });
 
   it('an absolute symlink, then an entry written through it', async () => {
     await refuses(
-      { after: [{ path: '{top}/escape', type: 'symlink', linkpath: outside }, { path: '{top}/escape/pwned', type: 'file', content: 'x' }] },
+      {
+        after: [
+          { path: '{top}/escape', type: 'symlink', linkpath: outside },
+          { path: '{top}/escape/pwned', type: 'file', content: 'x' },
+        ],
+      },
       /tarball is refused: link "[^"]*\/escape" points at an absolute path/,
     );
   });
 
   it('a symlink that stays inside, then an entry written through it', async () => {
     await refuses(
-      { after: [{ path: '{top}/bin/alias', type: 'symlink', linkpath: '../third_party' }, { path: '{top}/bin/alias/pwned', type: 'file', content: 'x' }] },
+      {
+        after: [
+          { path: '{top}/bin/alias', type: 'symlink', linkpath: '../third_party' },
+          { path: '{top}/bin/alias/pwned', type: 'file', content: 'x' },
+        ],
+      },
       /tarball is refused: entry "[^"]*\/bin\/alias\/pwned" is written through the link "[^"]*\/bin\/alias"/,
     );
   });
@@ -99,18 +120,29 @@ describe('a release that tries to leave its folder is refused whole', () => {
   });
 
   it('a hard link to a file outside (absolute)', async () => {
-    await refuses({ after: [{ path: '{top}/bin/victim', type: 'hardlink', linkpath: victim }] }, /tarball is refused: hard link "[^"]*\/bin\/victim" points outside the release/);
+    await refuses(
+      { after: [{ path: '{top}/bin/victim', type: 'hardlink', linkpath: victim }] },
+      /tarball is refused: hard link "[^"]*\/bin\/victim" points outside the release/,
+    );
   });
 
   it('a hard link to a file outside (..), then content written into it', async () => {
     await refuses(
-      { after: [{ path: '{top}/bin/victim', type: 'hardlink', linkpath: `{top}/${TO_SANDBOX}outside/victim` }, { path: '{top}/bin/victim', type: 'file', content: 'overwritten' }] },
+      {
+        after: [
+          { path: '{top}/bin/victim', type: 'hardlink', linkpath: `{top}/${TO_SANDBOX}outside/victim` },
+          { path: '{top}/bin/victim', type: 'file', content: 'overwritten' },
+        ],
+      },
       /tarball is refused: hard link "[^"]*\/bin\/victim" points outside the release/,
     );
   });
 
   it('a character device', async () => {
-    await refuses({ after: [{ path: '{top}/bin/null', type: 'char', devmajor: 1, devminor: 3, mode: 0o666 }] }, /tarball is refused: entry "[^"]*\/bin\/null" is a CharacterDevice, which a release never holds/);
+    await refuses(
+      { after: [{ path: '{top}/bin/null', type: 'char', devmajor: 1, devminor: 3, mode: 0o666 }] },
+      /tarball is refused: entry "[^"]*\/bin\/null" is a CharacterDevice, which a release never holds/,
+    );
   });
 
   it('a block device', async () => {
@@ -123,7 +155,12 @@ describe('a release that tries to leave its folder is refused whole', () => {
 
   it('two top folders', async () => {
     await refuses(
-      { after: [{ path: 'genlayer-node-linux-amd64-v0.4.6/', type: 'dir' }, { path: 'genlayer-node-linux-amd64-v0.4.6/bin/genlayernode', type: 'file', content: 'x' }] },
+      {
+        after: [
+          { path: 'genlayer-node-linux-amd64-v0.4.6/', type: 'dir' },
+          { path: 'genlayer-node-linux-amd64-v0.4.6/bin/genlayernode', type: 'file', content: 'x' },
+        ],
+      },
       /tarball is refused: more than one top folder \("genlayer-node-linux-amd64-v0\.4\.5", "genlayer-node-linux-amd64-v0\.4\.6"\); a GenLayer release has one/,
     );
   });
@@ -131,12 +168,24 @@ describe('a release that tries to leave its folder is refused whole', () => {
   it("glr's own marker shipped in the release (it would make a broken folder look prepared)", async () => {
     const marker = JSON.stringify({ version: V, origin: 'adopted', at: '2025-01-01T00:00:00Z', inputs: { url: null, sha256: null, sharedDb: '/x' } });
     // the release also lacks docker-compose.yaml, so its preparation would fail after the download
-    await refuses({ after: [{ path: '{top}/.glr-prepared', type: 'file', content: marker }] }, /tarball is refused: entry "[^"]*\/\.glr-prepared" is a name glr keeps for itself/, { omit: ['docker-compose.yaml'] });
+    await refuses(
+      { after: [{ path: '{top}/.glr-prepared', type: 'file', content: marker }] },
+      /tarball is refused: entry "[^"]*\/\.glr-prepared" is a name glr keeps for itself/,
+      { omit: ['docker-compose.yaml'] },
+    );
   });
 
-  it('a release that ships a keystore of its own (never mixed with the validator\'s keys)', async () => {
+  it("a release that ships a keystore of its own (never mixed with the validator's keys)", async () => {
     await refuses(
-      { after: [{ path: '{top}/data/node/keystore/UTC--2025-01-01T00-00-00.000000000Z--0000000000000000000000000000000000000bad', type: 'file', content: '{"address":"bad"}' }] },
+      {
+        after: [
+          {
+            path: '{top}/data/node/keystore/UTC--2025-01-01T00-00-00.000000000Z--0000000000000000000000000000000000000bad',
+            type: 'file',
+            content: '{"address":"bad"}',
+          },
+        ],
+      },
       /^glr: the v0\.4\.5 release ships its own data\/node\/keystore \(1 entry\); glr never mixes a release's files with the validator's keys: do not install this release, report it to GenLayer$/,
     );
   });

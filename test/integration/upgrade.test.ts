@@ -70,7 +70,12 @@ describe('glr reconcile: v0.4.3 → v0.4.5 on a runbook host', () => {
 
   it('openai is switched on; the other providers are as the release shipped them', () => {
     const r = parseBackends(readFileSync(path.join(sb.host.root, 'v0.4.5/third_party/genvm/config/genvm-module-llm.yaml'), 'utf8'));
-    expect(r.ok && Object.fromEntries(Object.entries(r.backends).map(([n, b]) => [n, b.enabled]))).toEqual({ heurist: true, openai: true, anthropic: false, google: true });
+    expect(r.ok && Object.fromEntries(Object.entries(r.backends).map(([n, b]) => [n, b.enabled]))).toEqual({
+      heurist: true,
+      openai: true,
+      anthropic: false,
+      google: true,
+    });
   });
 
   it('the shared DB writes continue without a gap or a repeat, and never two nodes at once', () => {
@@ -87,7 +92,10 @@ describe('glr reconcile: v0.4.3 → v0.4.5 on a runbook host', () => {
     const [dir] = readdirSync(backups).filter((d) => d.endsWith('-v0.4.3'));
     for (const f of ['.env', 'config.yaml']) expect(statSync(path.join(backups, dir!, f)).mode & 0o777).toBe(0o600);
     expect(readFileSync(path.join(backups, dir!, '.env')).equals(oldEnv)).toBe(true);
-    const logs = run.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; windowMs?: number; syncedBlock?: number });
+    const logs = run.stderr
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { msg: string; windowMs?: number; syncedBlock?: number });
     expect(logs.find((l) => l.msg.startsWith('switch window'))?.windowMs).toBeGreaterThan(0);
     expect(logs.find((l) => l.syncedBlock !== undefined)?.syncedBlock).toBeGreaterThan(0);
   });
@@ -111,7 +119,11 @@ describe('glr reconcile: v0.4.3 → v0.4.5 on a runbook host', () => {
     const events = serviceEvents(sb).length;
     const r = await runGlr(['reconcile', '-f', sb.host.writeDesired({ version: 'v0.4.5', providers: { openai: true, google: false } })]);
     expect(r.code, r.stderr).toBe(0);
-    expect(serviceEvents(sb).slice(events).map((e) => e.verb)).toEqual(['stop', 'start']);
+    expect(
+      serviceEvents(sb)
+        .slice(events)
+        .map((e) => e.verb),
+    ).toEqual(['stop', 'start']);
     const cfg = parseBackends(readFileSync(path.join(sb.host.root, 'v0.4.5/third_party/genvm/config/genvm-module-llm.yaml'), 'utf8'));
     expect(cfg.ok && cfg.backends.google!.enabled).toBe(false);
     expect(await sb.host.healthyOn('v0.4.5')).toBe(true);
@@ -120,7 +132,7 @@ describe('glr reconcile: v0.4.3 → v0.4.5 on a runbook host', () => {
 });
 
 describe('the link observer can fail', () => {
-  it('catches links split between two versions, as between the runbook\'s ln -sfn lines', async () => {
+  it("catches links split between two versions, as between the runbook's ln -sfn lines", async () => {
     const sb = await createSandbox({ start: false });
     try {
       const { symlinkSync, renameSync, cpSync } = await import('node:fs');

@@ -49,7 +49,10 @@ function startWatch(file: string, intervalSeconds = 30, env: Record<string, stri
   };
 }
 
-const starts = (s: Sandbox) => readFileSync(path.join(s.host.state, 'events.log'), 'utf8').split('\n').filter((l) => l.includes(' start ')).length;
+const starts = (s: Sandbox) =>
+  readFileSync(path.join(s.host.state, 'events.log'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(' start ')).length;
 
 /** editors and git save files in different ways; each must wake the watcher */
 const saves: Record<string, (file: string, text: string) => void> = {
@@ -131,7 +134,11 @@ describe('glr watch', () => {
     const w = (watching = startWatch(s.host.file));
     await waitFor(() => w.has(/^converged/), { timeoutMs: 20_000, what: 'the first pass' });
     const before = s.host.tree();
-    for (const bad of ['version: [v0.4.5\n', s.host.desiredYaml({ version: 'v0.4.5' }).replace('version:', 'verison:'), s.host.desiredYaml({ version: '../../x' })]) {
+    for (const bad of [
+      'version: [v0.4.5\n',
+      s.host.desiredYaml({ version: 'v0.4.5' }).replace('version:', 'verison:'),
+      s.host.desiredYaml({ version: '../../x' }),
+    ]) {
       const errors = w.count(/keeping the last valid state \(v0\.4\.3\)/);
       saves['a temp file renamed over']!(s.host.file, bad);
       await waitFor(() => w.count(/keeping the last valid state \(v0\.4\.3\)/) > errors, { timeoutMs: 10_000, what: 'the invalid file to be reported' });
@@ -168,7 +175,10 @@ describe('glr watch', () => {
     await s.publish({ version: 'v0.4.6', mode: 'die-on-start' });
     s.host.writeDesired({ version: 'v0.4.6', timeoutSeconds: 20 });
     const w = (watching = startWatch(s.host.file, 0.5));
-    await waitFor(() => w.has(/rolled back: v0\.4\.3 is healthy again; v0\.4\.6 will be tried again when the file changes/), { timeoutMs: 30_000, what: 'the rollback' });
+    await waitFor(() => w.has(/rolled back: v0\.4\.3 is healthy again; v0\.4\.6 will be tried again when the file changes/), {
+      timeoutMs: 30_000,
+      what: 'the rollback',
+    });
     // several intervals pass: no second attempt
     await waitFor(() => w.count(/^v0\.4\.6 failed before/) >= 3, { timeoutMs: 10_000, what: 'three intervals to pass' });
     expect(w.count(/^pass started$/)).toBe(1);

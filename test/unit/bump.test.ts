@@ -108,9 +108,7 @@ describe('bumpText: release.sha256', () => {
 
   it('adds sha256 as the last entry of an existing release: block, right after its value line', () => {
     const out = bumped(COMMENTED, { version: 'v0.4.6', sha256: SHA_A });
-    expect(out).toBe(
-      COMMENTED.replace('v0.4.5   #', 'v0.4.6   #').replace('.tar.gz # tarball\n', `.tar.gz # tarball\n  sha256: ${SHA_A}\n`),
-    );
+    expect(out).toBe(COMMENTED.replace('v0.4.5   #', 'v0.4.6   #').replace('.tar.gz # tarball\n', `.tar.gz # tarball\n  sha256: ${SHA_A}\n`));
     const parsed = parseDesired(out, 'f');
     expect(parsed.ok && parsed.desired.release.sha256).toBe(SHA_A);
   });
@@ -131,9 +129,13 @@ describe('bumpText: release.sha256', () => {
 
   it('adds to flow maps: after the last value, into an empty {}, and as a flow release at the top level', () => {
     const flowRelease = "version: v0.4.5\nrelease: {url: 'https://h/b/p/{version}/f.tar.gz'}  # c\n";
-    expect(bumped(flowRelease, { version: 'v0.4.6', sha256: SHA_A })).toBe(`version: v0.4.6\nrelease: {url: 'https://h/b/p/{version}/f.tar.gz', sha256: ${SHA_A}}  # c\n`);
+    expect(bumped(flowRelease, { version: 'v0.4.6', sha256: SHA_A })).toBe(
+      `version: v0.4.6\nrelease: {url: 'https://h/b/p/{version}/f.tar.gz', sha256: ${SHA_A}}  # c\n`,
+    );
     expect(bumped('version: v0.4.5\nrelease: {}\n', { version: 'v0.4.6', sha256: SHA_A })).toBe(`version: v0.4.6\nrelease: {sha256: ${SHA_A}}\n`);
-    expect(bumped('{version: v0.4.5, root: /tmp/x}\n', { version: 'v0.4.6', sha256: SHA_A })).toBe(`{version: v0.4.6, root: /tmp/x, release: {sha256: ${SHA_A}}}\n`);
+    expect(bumped('{version: v0.4.5, root: /tmp/x}\n', { version: 'v0.4.6', sha256: SHA_A })).toBe(
+      `{version: v0.4.6, root: /tmp/x, release: {sha256: ${SHA_A}}}\n`,
+    );
   });
 
   it('quotes a checksum that would read back as a number', () => {
@@ -172,7 +174,9 @@ describe('bumpText: refusals', () => {
   });
 
   it('a file that is not a valid desired state (unknown key, invalid YAML, bad current version)', () => {
-    expect(refusal('version: v0.4.5\nverison: v0.4.5\n', { version: 'v0.4.6' })).toMatch(/desired-state\.yaml:2: unknown key `verison`; did you mean `version`\?$/);
+    expect(refusal('version: v0.4.5\nverison: v0.4.5\n', { version: 'v0.4.6' })).toMatch(
+      /desired-state\.yaml:2: unknown key `verison`; did you mean `version`\?$/,
+    );
     expect(refusal('version: v0.4.5\nroot: [unclosed\n', { version: 'v0.4.6' })).toMatch(/invalid YAML/);
     expect(refusal('version: latest\n', { version: 'v0.4.6' })).toMatch(/version: must look like/);
     expect(refusal('', { version: 'v0.4.6' })).toMatch(/empty/);
@@ -197,7 +201,14 @@ describe('bumpText: refusals', () => {
 
 describe('bumpText: idempotence', () => {
   it('the same version (and the same or no checksum) is no change: the text is returned as it was', () => {
-    expect(bumpText(COMMENTED, 'f', { version: 'v0.4.5' })).toEqual({ ok: true, changed: false, text: COMMENTED, from: 'v0.4.5', to: 'v0.4.5', sha256: 'unchanged' });
+    expect(bumpText(COMMENTED, 'f', { version: 'v0.4.5' })).toEqual({
+      ok: true,
+      changed: false,
+      text: COMMENTED,
+      from: 'v0.4.5',
+      to: 'v0.4.5',
+      sha256: 'unchanged',
+    });
     const pinned = `version: "v0.4.5"\nrelease:\n  sha256: ${SHA_A}\n`;
     expect(bumpText(pinned, 'f', { version: 'v0.4.5' })).toMatchObject({ ok: true, changed: false, text: pinned });
     expect(bumpText(pinned, 'f', { version: 'v0.4.5', sha256: SHA_A })).toMatchObject({ ok: true, changed: false, text: pinned });

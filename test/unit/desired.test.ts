@@ -46,7 +46,13 @@ describe('desired-state.yaml: defaults and placeholders', () => {
     expect(d.sharedDb).toBe('/srv/gl/shared/genlayer.db');
     expect(d.release).toEqual({ url: 'https://mirror.example/v0.4.6.tgz', sha256: 'ab'.repeat(32) });
     expect(d.genvm.setup).toEqual(['python3', '/srv/gl/v0.4.6/setup.py', '--root=/srv/gl']);
-    expect(d.service).toEqual({ running: true, manager: 'command', start: ['/srv/gl/ctl', 'start'], stop: ['/srv/gl/ctl', 'stop'], status: ['/srv/gl/ctl', 'status'] });
+    expect(d.service).toEqual({
+      running: true,
+      manager: 'command',
+      start: ['/srv/gl/ctl', 'start'],
+      stop: ['/srv/gl/ctl', 'stop'],
+      status: ['/srv/gl/ctl', 'status'],
+    });
   });
 
   it('reads the shipped example file', async () => {
@@ -74,19 +80,34 @@ describe('desired-state.yaml: every problem, one line each, with file and line',
     ['a relative root', 'version: v0.4.5\nroot: opt/genlayer\n', /:2: root: must be an absolute path/],
     ['a non-http release URL', 'version: v0.4.5\nrelease:\n  url: file:///etc/passwd\n', /:3: release\.url: must be an http:\/\/ or https:\/\/ URL/],
     ['a bad sha256', 'version: v0.4.5\nrelease:\n  sha256: abc\n', /:3: release\.sha256: must be 64 hex digits/],
-    ['a string for a boolean', 'version: v0.4.5\nllm:\n  providers:\n    openai: "yes"\n', /:4: llm\.providers\.openai: expected true \(switch on\) or false \(switch off\) \(got "yes"\)$/],
+    [
+      'a string for a boolean',
+      'version: v0.4.5\nllm:\n  providers:\n    openai: "yes"\n',
+      /:4: llm\.providers\.openai: expected true \(switch on\) or false \(switch off\) \(got "yes"\)$/,
+    ],
     ['a string for a number', 'version: v0.4.5\nhealth:\n  timeoutSeconds: soon\n', /:3: health\.timeoutSeconds: expected a number of seconds/],
     ['a zero timeout', 'version: v0.4.5\nhealth:\n  timeoutSeconds: 0\n', /:3: health\.timeoutSeconds: must be more than 0/],
     ['an unknown manager', 'version: v0.4.5\nservice:\n  manager: docker\n', /:3: service\.manager: expected systemd or command/],
     ['a shell string instead of an argv', 'version: v0.4.5\ngenvm:\n  setup: python3 setup.py\n', /:3: genvm\.setup: expected a list of strings/],
-    ['an unknown placeholder', 'version: v0.4.5\nrelease:\n  url: "https://x/{verison}.tgz"\n', /:3: release\.url: unknown placeholder \{verison\}; this field may use \{version\}/],
+    [
+      'an unknown placeholder',
+      'version: v0.4.5\nrelease:\n  url: "https://x/{verison}.tgz"\n',
+      /:3: release\.url: unknown placeholder \{verison\}; this field may use \{version\}/,
+    ],
     ['command without its argvs', 'version: v0.4.5\nservice:\n  manager: command\n  start: [a]\n', /service\.status: is required with manager: command/],
-    ['a unit with manager command', 'version: v0.4.5\nservice:\n  manager: command\n  unit: x\n  start: [a]\n  stop: [a]\n  status: [a]\n', /:4: service\.unit: is only used with manager: systemd/],
+    [
+      'a unit with manager command',
+      'version: v0.4.5\nservice:\n  manager: command\n  unit: x\n  start: [a]\n  stop: [a]\n  status: [a]\n',
+      /:4: service\.unit: is only used with manager: systemd/,
+    ],
   ];
   for (const [name, text, re] of cases) {
     it(name, () => {
       const lines = problems(text);
-      expect(lines.some((l) => re.test(l)), lines.join('\n')).toBe(true);
+      expect(
+        lines.some((l) => re.test(l)),
+        lines.join('\n'),
+      ).toBe(true);
       for (const l of lines) expect(l).toMatch(/^desired-state\.yaml:\d+: /);
     });
   }

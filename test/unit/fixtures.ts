@@ -38,7 +38,14 @@ export const syncing = (version: string): Observed['health'] => ({
   validating: { status: 'down', error: 'node is not synced' },
   problem: null,
 });
-export const noAnswer: Observed['health'] = { answered: false, httpStatus: null, status: null, nodeVersion: null, validating: null, problem: 'connection refused' };
+export const noAnswer: Observed['health'] = {
+  answered: false,
+  httpStatus: null,
+  status: null,
+  nodeVersion: null,
+  validating: null,
+  problem: 'connection refused',
+};
 
 /** A runbook host: v0.4.3 running healthy, the six links straight into it, no glr marker. */
 export function runbookHost(over: Partial<Observed> = {}): Observed {
@@ -95,7 +102,11 @@ export function folder(version: string): VersionFolder {
   return { version, prepared: null, preparing: false };
 }
 export function adopted(version: string): VersionFolder {
-  return { version, prepared: { version, origin: 'adopted', at: 't', inputs: { url: null, sha256: null, sharedDb: `${ROOT}/v0.4/data/node/genlayer.db` } }, preparing: false };
+  return {
+    version,
+    prepared: { version, origin: 'adopted', at: 't', inputs: { url: null, sha256: null, sharedDb: `${ROOT}/v0.4/data/node/genlayer.db` } },
+    preparing: false,
+  };
 }
 export function prepared(version: string, sharedDb = `${ROOT}/v0.4/data/node/genlayer.db`): VersionFolder {
   return { version, prepared: { version, origin: 'prepared', at: 't', inputs: { url: 'u', sha256: 'a'.repeat(64), sharedDb } }, preparing: false };

@@ -31,7 +31,9 @@ describe('listingUrlFor', () => {
       'http://127.0.0.1:4567/storage/v1/b/gh-af/o?prefix=genlayer-node/bin/amd64/',
     );
     expect(listingUrlFor('https://gh-af.storage.googleapis.com/genlayer-node/bin/amd64/{version}/f-{version}.tar.gz')).toBe(GCS);
-    expect(listingUrlFor('https://storage.googleapis.com/my-bucket/{version}/f.tar.gz')).toBe('https://storage.googleapis.com/storage/v1/b/my-bucket/o?prefix=');
+    expect(listingUrlFor('https://storage.googleapis.com/my-bucket/{version}/f.tar.gz')).toBe(
+      'https://storage.googleapis.com/storage/v1/b/my-bucket/o?prefix=',
+    );
   });
 
   it('is null when there is no {version} folder or no bucket before it', () => {
@@ -94,7 +96,17 @@ describe('sortReleases / newestRelease', () => {
   });
 
   it('includes release candidates with pre, each before its release', () => {
-    expect(sortReleases([...all, 'v0.5.0'], { pre: true })).toEqual(['v1.0.0-rc1', 'v0.10.0', 'v0.9.1', 'v0.5.0', 'v0.5.0-rc2', 'v0.5.0-rc1', 'v0.4.10', 'v0.4.9', 'v0.4.5']);
+    expect(sortReleases([...all, 'v0.5.0'], { pre: true })).toEqual([
+      'v1.0.0-rc1',
+      'v0.10.0',
+      'v0.9.1',
+      'v0.5.0',
+      'v0.5.0-rc2',
+      'v0.5.0-rc1',
+      'v0.4.10',
+      'v0.4.9',
+      'v0.4.5',
+    ]);
   });
 
   it('newest is never a release candidate; null when there is no release', () => {

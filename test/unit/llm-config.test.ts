@@ -22,14 +22,20 @@ describe('GenVM LLM config', () => {
     const { text, changed } = editProviders(LLM_CONFIG, { openai: true, google: false });
     expect(changed).toEqual(['openai', 'google']);
     expect(backends(text)).toMatchObject({ openai: { enabled: true }, google: { enabled: false }, heurist: { enabled: true }, anthropic: { enabled: false } });
-    for (const keep of ['# off by default; operators with an OpenAI key switch it on', '# GenVM LLM module', 'meta: {priority: -1}', 'eq_comparative: "compare {leader_answer} with {validator_answer}"', 'key: ${ENV[OPENAIKEY]}']) {
+    for (const keep of [
+      '# off by default; operators with an OpenAI key switch it on',
+      '# GenVM LLM module',
+      'meta: {priority: -1}',
+      'eq_comparative: "compare {leader_answer} with {validator_answer}"',
+      'key: ${ENV[OPENAIKEY]}',
+    ]) {
       expect(text).toContain(keep);
     }
     // exactly two changes: openai's `enabled: false` → true, and a new line at the top of google's block
-    const expected = LLM_CONFIG.replace('    # off by default; operators with an OpenAI key switch it on\n    enabled: false', '    # off by default; operators with an OpenAI key switch it on\n    enabled: true').replace(
-      '  google:\n    host:',
-      '  google:\n    enabled: false\n    host:',
-    );
+    const expected = LLM_CONFIG.replace(
+      '    # off by default; operators with an OpenAI key switch it on\n    enabled: false',
+      '    # off by default; operators with an OpenAI key switch it on\n    enabled: true',
+    ).replace('  google:\n    host:', '  google:\n    enabled: false\n    host:');
     expect(text).toBe(expected);
   });
 

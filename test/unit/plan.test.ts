@@ -202,12 +202,16 @@ describe('plan: refusals (exit 1, nothing planned)', () => {
   });
 
   it('a service whose state cannot be told', () => {
-    expect(refusal(desired(), runbookHost({ service: { state: null, problem: 'cannot tell whether the node runs: the status command failed: x' } }))).toMatch(/status command failed/);
+    expect(refusal(desired(), runbookHost({ service: { state: null, problem: 'cannot tell whether the node runs: the status command failed: x' } }))).toMatch(
+      /status command failed/,
+    );
   });
 
   it('a root that does not exist, or is not a GenLayer root', () => {
     expect(refusal(desired(), runbookHost({ root: { path: ROOT, exists: false, isDir: false } }))).toMatch(/does not exist/);
-    expect(refusal(desired(), runbookHost({ versions: [], links: { current: null, switchLinks: [], missing: ['bin'], notLinks: [], version: null } }))).toMatch(/not a GenLayer node root/);
+    expect(refusal(desired(), runbookHost({ versions: [], links: { current: null, switchLinks: [], missing: ['bin'], notLinks: [], version: null } }))).toMatch(
+      /not a GenLayer node root/,
+    );
   });
 
   it('a runbook link that is a plain file', () => {
@@ -233,7 +237,12 @@ describe('plan: after a crash (the journal is a witness)', () => {
   });
 
   it('killed after the stop, before the swap: the switch goes on from the stopped node', () => {
-    expect(kinds(desired(), managedHost('v0.4.3', { service: { state: 'stopped', problem: null }, health: noAnswer, journal: journal('stopped') }))).toEqual(['backup', 'swap', 'start', 'verify']);
+    expect(kinds(desired(), managedHost('v0.4.3', { service: { state: 'stopped', problem: null }, health: noAnswer, journal: journal('stopped') }))).toEqual([
+      'backup',
+      'swap',
+      'start',
+      'verify',
+    ]);
   });
 
   it('killed during a rollback: finish the rollback first', () => {

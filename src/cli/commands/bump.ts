@@ -63,7 +63,8 @@ export async function bumpCommand(argv: string[], log: Logger, cwd: string): Pro
   if (values.latest) {
     const listing = values['listing-url'] ?? listingFromFile(text, label);
     const newest = newestRelease(await fetchReleaseVersions(listing, { log }));
-    if (!newest) throw refuse(`the release listing ${listing} names no published release (release candidates are never picked by --latest); ${label} is unchanged`);
+    if (!newest)
+      throw refuse(`the release listing ${listing} names no published release (release candidates are never picked by --latest); ${label} is unchanged`);
     log.info({ listing, newest }, 'newest published release');
     version = newest;
   } else {
