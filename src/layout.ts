@@ -1,6 +1,9 @@
 import path from 'node:path';
 
-/** The six links the runbook switches; newer releases may add more (see observe/links.ts). */
+/**
+ * The six links the runbook switches. Newer releases add more top-level entries; every link into
+ * the running version's folder is a switch link (src/observe/links.ts).
+ */
 export const RUNBOOK_LINKS = ['bin', 'third_party', 'data', 'configs', 'docker-compose.yaml', '.env'] as const;
 
 /** Names glr owns at the top of the root: never treated as switch links or version folders. */
@@ -73,5 +76,13 @@ export class Layout {
   }
   get backupsDir(): string {
     return path.join(this.glrDir, 'backups');
+  }
+  /** one backup of .env and config.yaml, taken at `at` (an ISO time) before leaving `version` */
+  backupDir(at: string, version: string): string {
+    return path.join(this.backupsDir, `${at.replace(/[:.]/g, '-')}-${version}`);
+  }
+  /** the LLM config a running version had before `set-llm` changed it, kept until verified */
+  llmBackup(version: string): string {
+    return path.join(this.backupsDir, `${version}.genvm-module-llm.yaml.previous`);
   }
 }

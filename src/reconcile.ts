@@ -1,35 +1,28 @@
 import { readFile } from 'node:fs/promises';
-import { tuningFromEnv, type ApplyContext, type Tuning } from './actions/context.js';
-import { apply } from './apply.js';
+import type { ApplyContext } from './actions/context.js';
+import { apply, type Applied } from './apply/apply.js';
 import type { Desired } from './desired/types.js';
-import { ExitCode, isGlrError, type ExitCode as Code } from './errors.js';
 import { envSecretValues, redact } from './genlayer/env-file.js';
 import { Layout } from './layout.js';
 import { observe } from './observe/observe.js';
+import { exitCodeOf, type Outcome } from './plan/outcome.js';
 import { plan as computePlan } from './plan/plan.js';
+import { isConverged } from './plan/steps.js';
 import type { Plan } from './plan/types.js';
-import { appendHistory, isOpen, writeJournal, type HistoryRecord } from './runtime/journal.js';
+import { appendHistory } from './runtime/journal.js';
 import { acquireLock, type HeldLock } from './runtime/lock.js';
 import type { Logger } from './runtime/logger.js';
-import type { SignalGuard } from './runtime/signals.js';
 import { serviceManager, type ServiceManager } from './runtime/service.js';
+import type { SignalGuard } from './runtime/signals.js';
+import { tuningFromEnv, type Tuning } from './runtime/tuning.js';
 
-/**
- * How one reconcile pass ended. The exit code is the contract's:
- * - converged (0): nothing to do
- * - applied (0): the plan ran and the node is healthy on the desired version
- * - refused (1): refused or failed before the switch; node, links and files as they were
- * - rolled-back (3): the switch failed, the previous version is healthy again
- * - operator-must-act (4): the switch failed and could not be undone
- */
+/** How one pass ended (see Outcome), the plan it executed, and the steps that ran. */
 export interface PassResult {
-  exitCode: Code;
-  outcome: 'converged' | 'applied' | 'refused' | 'rolled-back' | 'operator-must-act';
-  message: string;
+  outcome: Outcome;
+  /** the version the file asks for */
   version: string;
   plan: Plan | null;
-  windowMs?: number;
-  downtimeMs?: number;
+  phases: Applied['phases'];
 }
 
 export interface PassOptions {
@@ -43,18 +36,15 @@ export interface PassOptions {
   onPlan?: (p: Plan) => void;
 }
 
-/** How an apply that ran ended, by its exit code. */
-const APPLIED_OUTCOME: Partial<Record<Code, PassResult['outcome']>> = {
-  [ExitCode.ok]: 'applied',
-  [ExitCode.refused]: 'refused',
-  [ExitCode.rolledBack]: 'rolled-back',
-  [ExitCode.operatorMustAct]: 'operator-must-act',
-};
-
-/** One level-triggered pass: observe the whole host, plan against the whole file, apply. */
+/**
+ * One level-triggered pass: take the root's lock, observe the whole host, plan against the whole
+ * file, apply exactly that plan, then record what happened: one history line per apply. A refused
+ * plan and a converged host write nothing.
+ */
 export async function reconcilePass(desired: Desired, opts: PassOptions): Promise<PassResult> {
   const { log, signals } = opts;
   const layout = new Layout(desired.root);
+  const tuning = opts.tuning ?? tuningFromEnv();
   // filled once the active version is known; scrubs .env values from anything quoted back
   const secrets: string[] = [];
   const service = opts.service ?? serviceManager(desired.service, (text) => redact(text, secrets));
@@ -63,49 +53,41 @@ export async function reconcilePass(desired: Desired, opts: PassOptions): Promis
     const observed = await observe(desired, { service });
     const p = computePlan(desired, observed);
     opts.onPlan?.(p);
-    const base = { version: desired.version, plan: p };
+    const result = (outcome: Outcome, phases: Applied['phases'] = []): PassResult => ({ outcome, version: desired.version, plan: p, phases });
     if (p.refusals.length) {
       log.warn({ refusals: p.refusals }, 'refused');
-      return { ...base, exitCode: ExitCode.refused, outcome: 'refused', message: p.refusals.join('\n') };
+      return result({ kind: 'refused', message: p.refusals.join('\n') });
     }
-    if (p.actions.length === 0) {
-      if (isOpen(observed.journal)) {
-        await writeJournal(layout, { ...observed.journal, phase: 'done', at: new Date().toISOString(), pid: process.pid });
-      }
-      return { ...base, exitCode: ExitCode.ok, outcome: 'converged', message: `converged: ${desired.version} runs healthy; nothing to do` };
-    }
-    log.info({ version: desired.version, from: p.from, actions: p.actions.map((a) => a.kind) }, `plan: ${p.actions.length} action(s)`);
-    secrets.push(...(await secretsOf(layout, observed.source?.version ?? p.from)));
-    const ctx: ApplyContext = {
-      layout,
-      log,
-      service,
-      healthUrl: desired.health.url,
-      signals,
-      secrets,
-      tuning: opts.tuning ?? tuningFromEnv(),
-    };
-    let result: PassResult;
-    try {
-      const r = await apply(p, ctx);
-      result = { ...base, ...r, outcome: APPLIED_OUTCOME[r.exitCode] ?? 'refused' };
-    } catch (e) {
-      if (!isGlrError(e)) throw e;
-      result = { ...base, exitCode: e.code, outcome: 'refused', message: e.message };
-    }
-    await appendHistory(layout, {
-      at: new Date().toISOString(),
-      version: p.version,
-      from: p.from,
-      outcome: result.outcome === 'operator-must-act' ? 'failed' : (result.outcome as HistoryRecord['outcome']),
-      exitCode: result.exitCode,
-      message: result.message,
-      ...(result.downtimeMs !== undefined ? { downtimeMs: result.downtimeMs } : {}),
-    }).catch((e: unknown) => log.warn({ err: e }, 'could not record the result in the history'));
-    return result;
+    if (isConverged(p)) return result({ kind: 'converged', message: `converged: ${desired.version} runs healthy; nothing to do` });
+
+    log.info({ target: p.target, switch: p.switch }, `plan: ${p.target}`);
+    secrets.push(...(await secretsOf(layout, observed.source?.version ?? p.switch?.leaving ?? null)));
+    const ctx: ApplyContext = { layout, log, service, healthUrl: desired.health.url, signals, secrets, tuning, noted: { syncedBlock: null } };
+    const applied = await apply(p, ctx);
+    await record(layout, p, desired.version, applied).catch((e: unknown) => log.warn({ err: e }, 'could not record the result in the history'));
+    return result(applied.outcome, applied.phases);
   } finally {
     if (!opts.lock) await lock.release();
   }
+}
+
+/** The history line of an apply. */
+async function record(layout: Layout, p: Plan, version: string, a: Applied): Promise<void> {
+  const o = a.outcome;
+  if (o.kind === 'converged') return;
+  const measured = 'windowMs' in o ? o : { windowMs: null, downtimeMs: null };
+  await appendHistory(layout, {
+    at: new Date().toISOString(),
+    from: p.switch?.leaving ?? null,
+    version,
+    outcome: o.kind,
+    exitCode: exitCodeOf(o),
+    downtimeMs: 'downtimeMs' in measured ? measured.downtimeMs : null,
+    windowMs: measured.windowMs,
+    phases: a.phases,
+    ...(o.kind === 'applied' ? {} : { reason: o.message.split('\n')[0]! }),
+    message: o.message,
+  });
 }
 
 /** The running version's .env values, kept in memory only to scrub them from foreign text. */

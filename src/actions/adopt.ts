@@ -7,7 +7,7 @@ import type { ApplyContext } from './context.js';
  */
 export async function adopt(ctx: ApplyContext, version: string, sharedDb: string): Promise<void> {
   const existing = await readPrepared(ctx.layout, version);
-  if (existing !== null && existing !== 'unreadable') return;
+  if (existing !== null) return;
   await writePrepared(ctx.layout, {
     version,
     origin: 'adopted',

@@ -12,7 +12,7 @@ const KEEP = 10;
  */
 export async function backup(ctx: ApplyContext, version: string): Promise<{ dir: string; syncedBlock: number | null }> {
   const { layout } = ctx;
-  const dir = path.join(layout.backupsDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${version}`);
+  const dir = layout.backupDir(new Date().toISOString(), version);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const src = layout.versionDir(version);
   await atomicWriteFile(path.join(dir, '.env'), await readFile(layout.env(src)), 0o600);

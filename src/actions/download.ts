@@ -8,7 +8,7 @@ import * as tar from 'tar';
 import { Agent, RetryAgent, request } from 'undici';
 import { GlrError, InterruptedError, refuse } from '../errors.js';
 import { atomicWriteFile, errnoCode, fsyncDir, nonce, removeTree } from '../runtime/fsx.js';
-import { networkProblem } from '../runtime/health.js';
+import { networkProblem } from '../runtime/http.js';
 import type { PreparingMarker } from '../runtime/marker.js';
 import type { ApplyContext } from './context.js';
 import { TarPolicy } from './tar-policy.js';

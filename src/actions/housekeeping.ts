@@ -2,7 +2,7 @@ import path from 'node:path';
 import { refuse } from '../errors.js';
 import { removeTree } from '../runtime/fsx.js';
 import { readlinkOrNull } from '../runtime/links.js';
-import { readPrepared, readPreparing } from '../runtime/marker.js';
+import { isPreparing, readPrepared } from '../runtime/marker.js';
 import type { ApplyContext } from './context.js';
 
 export async function cleanStaging(ctx: ApplyContext, names: string[]): Promise<void> {
@@ -23,9 +23,7 @@ export async function removeVersion(ctx: ApplyContext, version: string): Promise
   if (current !== null && path.basename(current) === version) {
     throw refuse(`${version} is what ${layout.current} names; glr does not delete the version it runs on`);
   }
-  const prepared = await readPrepared(layout, version);
-  const preparing = await readPreparing(layout, version);
-  const ours = preparing !== null || (prepared !== null && prepared !== 'unreadable' && prepared.origin === 'prepared');
+  const ours = (await isPreparing(layout, version)) || (await readPrepared(layout, version))?.origin === 'prepared';
   if (!ours) throw refuse(`${layout.versionDir(version)} is not a folder glr prepared; not deleting it`);
   await removeTree(layout.versionDir(version));
 }

@@ -1,14 +1,8 @@
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { editProviders, parseBackends } from '../genlayer/llm-config.js';
 import { refuse } from '../errors.js';
 import { atomicWriteFile, isNotFound } from '../runtime/fsx.js';
 import type { ApplyContext } from './context.js';
-
-/** Where the previous LLM config of a running version is kept while a change is verified. */
-export function llmBackupPath(ctx: ApplyContext, version: string): string {
-  return path.join(ctx.layout.backupsDir, `${version}.genvm-module-llm.yaml.previous`);
-}
 
 /**
  * Sets `backends.<provider>.enabled` in the version's GenVM LLM config, with a YAML-aware edit
@@ -38,7 +32,7 @@ export async function setLlm(ctx: ApplyContext, version: string, providers: Reco
   if (edit.changed.length === 0) return;
   if (keepPrevious) {
     await mkdir(ctx.layout.backupsDir, { recursive: true, mode: 0o700 });
-    await copyFile(file, llmBackupPath(ctx, version));
+    await copyFile(file, ctx.layout.llmBackup(version));
   }
   const mode = (await stat(file)).mode & 0o777;
   await atomicWriteFile(file, edit.text, mode);
@@ -47,6 +41,6 @@ export async function setLlm(ctx: ApplyContext, version: string, providers: Reco
 
 export async function restoreLlm(ctx: ApplyContext, version: string): Promise<void> {
   const file = ctx.layout.llmConfig(ctx.layout.versionDir(version));
-  const previous = await readFile(llmBackupPath(ctx, version));
+  const previous = await readFile(ctx.layout.llmBackup(version));
   await atomicWriteFile(file, previous, (await stat(file)).mode & 0o777);
 }

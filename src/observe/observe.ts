@@ -1,19 +1,19 @@
-import type { Dirent } from 'node:fs';
-import { readdir, readFile, readlink, realpath, statfs } from 'node:fs/promises';
-import path from 'node:path';
+import { readdir, readFile, statfs } from 'node:fs/promises';
 import type { Desired } from '../desired/types.js';
 import { isVersion } from '../desired/version.js';
+import { refuse } from '../errors.js';
 import { envNamesSet } from '../genlayer/env-file.js';
 import { parseBackends } from '../genlayer/llm-config.js';
-import { CURRENT, GLR_DIR, Layout, RUNBOOK_LINKS } from '../layout.js';
-import { isNotFound, lstatOrNull, statOrNull } from '../runtime/fsx.js';
-import { readHealth, readSyncedBlock } from '../runtime/health.js';
-import { TEMP_LINK_SUFFIX } from '../runtime/links.js';
+import { Layout, RUNBOOK_LINKS } from '../layout.js';
+import { isNotFound, statOrNull } from '../runtime/fsx.js';
+import { noAnswer, readHealth } from '../runtime/health.js';
 import { lastHistory, readJournal } from '../runtime/journal.js';
-import { readPrepared, readPreparing } from '../runtime/marker.js';
+import { isPreparing, readPrepared } from '../runtime/marker.js';
 import { serviceManager, type ServiceManager } from '../runtime/service.js';
-import type { LinkObservation, LinksObservation, LlmObservation, Observed, SourceFiles, VersionFolder } from './types.js';
+import { errnoText } from '../runtime/text.js';
 import { isGlrError } from '../errors.js';
+import { observeLinks } from './links.js';
+import type { LlmObservation, Observed, SourceFiles, VersionFolder } from './types.js';
 
 export interface ObserveOptions {
   /** defaults to the manager the file names */
@@ -21,37 +21,46 @@ export interface ObserveOptions {
   healthTimeoutMs?: number;
 }
 
-/** Looks at the host. Reads only: nothing under the root is created, changed or locked. */
+/**
+ * Looks at the host. Reads only: nothing under the root is created, changed or locked. Asks the
+ * service manager once and the node once. A file it cannot read for another reason than its
+ * absence (a permission, an I/O error) refuses with one line: absent and unreadable are not the
+ * same, and glr never guesses.
+ */
 export async function observe(desired: Desired, opts: ObserveOptions = {}): Promise<Observed> {
+  try {
+    return await observeHost(desired, opts);
+  } catch (e) {
+    if (isGlrError(e)) throw e;
+    const err = e as NodeJS.ErrnoException;
+    throw refuse(`cannot observe ${desired.root}: ${err.path ? `${err.path}: ` : ''}${errnoText(e)}`);
+  }
+}
+
+async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Observed> {
   const layout = new Layout(desired.root);
   const rootStat = await statOrNull(layout.root);
   const root = { path: layout.root, exists: rootStat !== null, isDir: rootStat?.isDirectory() ?? false };
   const service = opts.service ?? serviceManager(desired.service);
 
-  const [serviceState, health, syncedBlock] = await Promise.all([
+  const [serviceState, health, dbStat] = await Promise.all([
     service.state().then(
       (state) => ({ state, problem: null }),
       (e: unknown) => ({ state: null, problem: isGlrError(e) ? e.message : String(e) }),
     ),
-    readHealth(desired.health.url, opts.healthTimeoutMs ?? 2000),
-    readSyncedBlock(desired.health.url, opts.healthTimeoutMs ?? 2000),
+    root.isDir ? readHealth(desired.health.url, opts.healthTimeoutMs ?? 2000) : Promise.resolve(noAnswer('not asked: no node root')),
+    statOrNull(desired.sharedDb),
   ]);
-
-  const dbStat = await statOrNull(desired.sharedDb);
   const sharedDb = { path: desired.sharedDb, exists: dbStat !== null, isDir: dbStat?.isDirectory() ?? false };
+  const base = { at: new Date().toISOString(), root, service: serviceState, health, sharedDb };
 
   if (!root.isDir) {
     return {
-      at: new Date().toISOString(),
-      root,
+      ...base,
       versions: [],
       links: { current: null, switchLinks: [], missing: [...RUNBOOK_LINKS], notLinks: [], version: null },
-      service: serviceState,
-      health,
-      syncedBlock,
       source: null,
       llm: {},
-      sharedDb,
       diskFreeBytes: null,
       journal: null,
       lastResult: null,
@@ -66,86 +75,26 @@ export async function observe(desired: Desired, opts: ObserveOptions = {}): Prom
   const versions = await Promise.all(versionNames.map((v) => observeVersion(layout, v)));
   // where glr manages the host, `current` names the active version even while a link drifted
   const active = links.current?.version ?? links.version;
-  const source = active ? await observeSource(layout, active) : null;
   const llm: Record<string, LlmObservation> = {};
   for (const v of new Set([desired.version, ...(active ? [active] : [])])) {
     if (versionNames.includes(v)) llm[v] = await observeLlm(layout, v);
   }
-
-  return {
-    at: new Date().toISOString(),
-    root,
-    versions,
-    links,
-    service: serviceState,
-    health,
-    syncedBlock,
-    source,
-    llm,
-    sharedDb,
-    diskFreeBytes: await freeBytes(layout.root),
-    journal: await readJournal(layout),
-    lastResult: await lastHistory(layout),
-    staging: await listStaging(layout),
-  };
+  const [source, diskFreeBytes, journal, lastResult, staging] = await Promise.all([
+    active ? observeSource(layout, active) : null,
+    statfs(layout.root).then((s) => s.bavail * s.bsize),
+    readJournal(layout),
+    lastHistory(layout),
+    readdir(layout.stagingDir).then(
+      (names) => names.sort(),
+      (e: unknown) => (isNotFound(e) ? [] : Promise.reject(e)),
+    ),
+  ]);
+  return { ...base, versions, links, source, llm, diskFreeBytes, journal, lastResult, staging };
 }
 
 async function observeVersion(layout: Layout, version: string): Promise<VersionFolder> {
-  const [prepared, preparing] = await Promise.all([readPrepared(layout, version), readPreparing(layout, version)]);
-  const marker = prepared && prepared !== 'unreadable' && prepared.version === version ? prepared : null;
-  return { version, prepared: marker, preparing: preparing !== null };
-}
-
-/**
- * The switch links: every top-level link that resolves into a version folder (the runbook's six
- * and whatever newer releases add), plus the runbook's six wherever they point.
- */
-async function observeLinks(layout: Layout, entries: readonly Dirent[], versionNames: ReadonlySet<string>): Promise<LinksObservation> {
-  const realRoot = await realpath(layout.root);
-  const versionOf = async (p: string, parentOnly = false): Promise<string | null> => {
-    let real: string;
-    try {
-      real = parentOnly ? path.join(await realpath(path.dirname(p)), path.basename(p)) : await realpath(p);
-    } catch {
-      return null;
-    }
-    if (!real.startsWith(realRoot + path.sep)) return null;
-    const first = real.slice(realRoot.length + 1).split(path.sep)[0]!;
-    return versionNames.has(first) ? first : null;
-  };
-
-  let current: LinksObservation['current'] = null;
-  const cur = await lstatOrNull(layout.current);
-  if (cur?.isSymbolicLink()) {
-    current = { target: await readlink(layout.current), version: await versionOf(layout.current) };
-  }
-
-  const switchLinks: LinkObservation[] = [];
-  const missing: string[] = [];
-  const notLinks: string[] = [];
-  const names = new Set(entries.map((e) => e.name));
-  for (const name of RUNBOOK_LINKS) if (!names.has(name)) missing.push(name);
-
-  for (const e of entries) {
-    if (e.name === CURRENT || e.name === GLR_DIR || e.name.endsWith(TEMP_LINK_SUFFIX)) continue;
-    const runbook = (RUNBOOK_LINKS as readonly string[]).includes(e.name);
-    if (!e.isSymbolicLink()) {
-      if (runbook) notLinks.push(e.name);
-      continue;
-    }
-    const p = layout.link(e.name);
-    const target = await readlink(p);
-    // a runbook link left dangling (its file gone from the version) still names that version
-    const version = (await versionOf(p)) ?? (runbook ? await versionOf(path.resolve(path.dirname(p), target), true) : null);
-    if (version === null && !runbook) continue;
-    const viaCurrent = target === `${CURRENT}/${e.name}` || target === path.join(layout.current, e.name);
-    switchLinks.push({ name: e.name, target, viaCurrent, version });
-  }
-
-  const versions = new Set(switchLinks.map((l) => l.version));
-  // missing links are reported on their own: the ones there still tell which version runs
-  const agreed = versions.size === 1 && notLinks.length === 0 ? [...versions][0]! : null;
-  return { current, switchLinks, missing, notLinks, version: agreed };
+  const [prepared, preparing] = await Promise.all([readPrepared(layout, version), isPreparing(layout, version)]);
+  return { version, prepared, preparing };
 }
 
 async function observeSource(layout: Layout, version: string): Promise<SourceFiles> {
@@ -158,14 +107,7 @@ async function observeSource(layout: Layout, version: string): Promise<SourceFil
       (e: unknown) => (isNotFound(e) ? -1 : Promise.reject(e)),
     ),
   ]);
-  let envNames: string[] = [];
-  if (env?.isFile()) {
-    try {
-      envNames = envNamesSet(await readFile(layout.env(dir), 'utf8'));
-    } catch {
-      envNames = [];
-    }
-  }
+  const envNames = env?.isFile() ? envNamesSet(await readFile(layout.env(dir), 'utf8')) : [];
   return {
     version,
     configYaml: config?.isFile() ?? false,
@@ -181,24 +123,8 @@ export async function observeLlm(layout: Layout, version: string): Promise<LlmOb
   try {
     text = await readFile(layout.llmConfig(layout.versionDir(version)), 'utf8');
   } catch (e) {
-    return { ok: false, problem: isNotFound(e) ? 'no GenVM LLM config (third_party/genvm/config/genvm-module-llm.yaml)' : String(e) };
+    if (isNotFound(e)) return { ok: false, problem: 'no GenVM LLM config (third_party/genvm/config/genvm-module-llm.yaml)' };
+    throw e;
   }
   return parseBackends(text);
-}
-
-async function freeBytes(dir: string): Promise<number | null> {
-  try {
-    const s = await statfs(dir);
-    return s.bavail * s.bsize;
-  } catch {
-    return null;
-  }
-}
-
-async function listStaging(layout: Layout): Promise<string[]> {
-  try {
-    return (await readdir(layout.stagingDir)).sort();
-  } catch {
-    return [];
-  }
 }

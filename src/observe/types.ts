@@ -15,8 +15,8 @@ export interface Observed {
   versions: VersionFolder[];
   links: LinksObservation;
   service: { state: ServiceState | null; problem: string | null };
+  /** the node's one /health answer of this observation */
   health: HealthReading;
-  syncedBlock: number | null;
   /** the files a preparation carries, in the active version (`current`, or where the links agree) */
   source: SourceFiles | null;
   /** the LLM backends of each version folder that has the GenVM config, by version */

@@ -1,84 +1,118 @@
 /**
- * A plan is a value: what `--dry-run` prints (as text, or as this JSON with `--json`) is exactly
- * what `apply` executes, action by action, in order. Each action carries everything it needs;
- * apply never consults the desired file again.
+ * A plan is a value. `--dry-run` prints it (as text, or as this JSON with `--json`) and `apply`
+ * executes it: both walk `stepsOf(plan)` (src/plan/steps.ts), so the order printed is the order
+ * run. Each step carries everything it needs; apply never consults the desired file again.
+ *
+ * Its phases, in the order they run:
+ *   prepare  while the old node keeps validating; a failure here undoes what it began (exit 1)
+ *   window   signals held; the old node stops, the links move, a node starts
+ *   verify   the node must become healthy on a version in time, or `onFailure` runs
+ *   finish   after the outcome is known (the journal is closed with it)
  */
-export type Group = 'prepare' | 'switch' | 'verify';
+export type Phase = 'prepare' | 'window' | 'verify' | 'finish';
 
 interface Base {
-  /** one line, what the action will do */
+  /** one line: what the step will do, said before it does it */
   description: string;
 }
 
-export type PrepareAction =
+export type PrepareStep =
   /** delete staging folders left by an interrupted run (glr's own, under .glr/staging) */
-  | (Base & { kind: 'clean-staging'; group: 'prepare'; names: string[] })
+  | (Base & { kind: 'clean-staging'; names: string[] })
   /**
    * delete a version folder of glr's that may not be used: unfinished (.glr-preparing), or
    * prepared for other inputs. Never a folder glr did not make, never the running one.
    */
-  | (Base & { kind: 'remove-version'; group: 'prepare'; version: string })
+  | (Base & { kind: 'remove-version'; version: string })
+  /** stream the tarball: verify (sha256, x-goog-hash), extract into staging, move to {root}/V */
+  | (Base & { kind: 'download'; version: string; url: string; sha256: string | null })
+  | (Base & { kind: 'genvm-setup'; version: string; argv: string[] })
+  /** config.yaml and .env byte for byte, the keystore with modes 600/700 */
+  | (Base & { kind: 'carry'; from: string; version: string })
+  | (Base & { kind: 'link-db'; version: string; sharedDb: string })
+  | SetLlmStep
+  /** the new folder is complete: LLM backends usable, every switch link's target present */
+  | (Base & { kind: 'check-ready'; version: string; links: string[] })
+  /** `.glr-prepared`, written last: from now on the folder may be switched to */
+  | (Base & { kind: 'mark-prepared'; version: string; url: string; sharedDb: string })
+  /** .env and config.yaml of the running version to {root}/.glr/backups/, mode 600; note the synced block */
+  | (Base & { kind: 'backup'; version: string })
   /** record that the version running healthy before glr is a known-good one to return to */
-  | (Base & { kind: 'adopt'; group: 'prepare'; version: string; sharedDb: string })
+  | (Base & { kind: 'adopt'; version: string; sharedDb: string })
   /**
    * make every switch link go through `current`: create `current` → version (if absent), then
    * rename a link `name` → `current/name` over each link; nothing an observer resolves changes
    */
-  | (Base & { kind: 'route-links'; group: 'prepare'; version: string; links: string[] })
-  /** stream the tarball: verify (sha256, x-goog-hash), extract into staging, move to {root}/V */
-  | (Base & { kind: 'download'; group: 'prepare'; version: string; url: string; sha256: string | null })
-  | (Base & { kind: 'genvm-setup'; group: 'prepare'; version: string; argv: string[] })
-  /** config.yaml and .env byte for byte, the keystore with modes 600/700 */
-  | (Base & { kind: 'carry'; group: 'prepare'; from: string; version: string })
-  | (Base & { kind: 'link-db'; group: 'prepare'; version: string; sharedDb: string })
-  /**
-   * in the prepare group for a new version; in the switch group (between stop and start) when
-   * it changes the running version's config, so that a crash never leaves a node running on a
-   * config that differs from its file
-   */
-  | (Base & { kind: 'set-llm'; group: 'prepare' | 'switch'; version: string; providers: Record<string, boolean> })
-  /** the new folder is complete: LLM backends usable, every switch link's target present */
-  | (Base & { kind: 'check-ready'; group: 'prepare'; version: string; links: string[]; from: string })
-  | (Base & { kind: 'mark-prepared'; group: 'prepare'; version: string; url: string; sharedDb: string })
-  /** .env and config.yaml of the running version to {root}/.glr/backups/, mode 600; note the synced block */
-  | (Base & { kind: 'backup'; group: 'prepare'; version: string });
+  | (Base & { kind: 'route-links'; version: string; links: string[] });
 
-export type SwitchAction =
-  | (Base & { kind: 'stop'; group: 'switch' })
-  /** one rename(2) of a fresh link over `current` */
-  | (Base & { kind: 'swap'; group: 'switch'; from: string | null; to: string })
-  | (Base & { kind: 'start'; group: 'switch' });
+/**
+ * Sets providers in a version's GenVM LLM config. In the prepare phase for a new version; in the
+ * window (between stop and start) for the version that runs, with `keepPrevious` so that a
+ * failed restart can put the file back.
+ */
+export type SetLlmStep = Base & { kind: 'set-llm'; version: string; providers: Record<string, boolean>; keepPrevious: boolean };
 
-export type VerifyAction = Base & {
+export type WindowStep =
+  /** the journal opens: from here a crash leaves a record of where the switch got to */
+  | (Base & { kind: 'open-journal'; phase: 'switching' | 'rolling-back' })
+  /** stop the node and wait until the manager confirms it stopped (journal: stopped) */
+  | (Base & { kind: 'stop' })
+  /** one rename(2) of a fresh link over `current` (journal: swapped) */
+  | (Base & { kind: 'swap'; to: string })
+  | SetLlmStep
+  /** put back the LLM config `set-llm` saved (a rollback of a providers change) */
+  | (Base & { kind: 'restore-llm'; version: string })
+  /** start the node; first ask the manager again unless this window confirmed the stop (journal: started) */
+  | (Base & { kind: 'start' });
+
+export interface VerifyStep extends Base {
   kind: 'verify';
-  group: 'verify';
   version: string;
   timeoutSeconds: number;
-  /**
-   * where to go back to if `version` is not healthy in time; null: nothing to go back to.
-   * Equal to `version` when only the LLM config changed: going back restores that file.
-   */
-  rollbackTo: string | null;
-};
+}
 
-export type Action = PrepareAction | SwitchAction | VerifyAction;
+export type FinishStep =
+  /** closes the journal with the outcome: done, rolled-back, failed or aborted */
+  Base & { kind: 'close-journal' };
+
+export type Step = PrepareStep | WindowStep | VerifyStep | FinishStep;
+
+/** What runs when a window step fails or the node is not healthy in time: the way back. */
+export interface Rollback {
+  /** the version returned to */
+  to: string;
+  /** stop, then `current` back (or the previous LLM config), then start */
+  window: WindowStep[];
+  /** null when the node is not to be started (service.running false) */
+  verify: VerifyStep | null;
+}
 
 export interface Plan {
-  version: string;
-  /** the version the links point at now (the rollback target of a switch); null if none */
-  from: string | null;
   /**
-   * converge: bring the host to `version`.
-   * finish-rollback: a rollback was interrupted; finishing it returns to `from` (exit 3).
+   * converge: bring the host to `target`.
+   * finish-rollback: a rollback was interrupted; finishing it returns to `target` (exit 3).
    */
   intent: 'converge' | 'finish-rollback';
-  /** finish-rollback only: the version that failed and is being left */
-  rollbackOf: string | null;
-  /** non-empty: glr refuses (exit 1) and `actions` is empty */
+  /** the version the host runs when the plan succeeds */
+  target: string;
+  /**
+   * the switch this plan makes (or finishes), as the journal records it: the version it leaves
+   * (where a rollback returns; null when none is known) and the version it enters. Null when
+   * the plan touches no running version.
+   */
+  switch: { leaving: string | null; entering: string } | null;
+  /** non-empty: glr refuses (exit 1) and every phase is empty */
   refusals: string[];
-  actions: Action[];
+  /** shown with the plan; never stop it */
+  warnings: string[];
   /** context for the operator: adoption, the last failure, an interrupted switch */
   notes: string[];
+  prepare: PrepareStep[];
+  window: WindowStep[];
+  verify: VerifyStep | null;
+  /** the rollback: null when there is nothing to return to (a failure then needs the operator) */
+  onFailure: Rollback | null;
+  finish: FinishStep[];
   /** what the plan was computed from */
   basis: {
     observedAt: string;
@@ -86,8 +120,4 @@ export interface Plan {
     service: string | null;
     health: string;
   };
-}
-
-export function isConverged(p: Plan): boolean {
-  return p.refusals.length === 0 && p.actions.length === 0;
 }

@@ -1,8 +1,18 @@
 import { request } from 'undici';
+import { networkProblem, readCapped } from './http.js';
+import { clip } from './text.js';
+
+/** One check of the node's health answer, e.g. `checks.validating`. */
+export interface CheckReading {
+  status: string | null;
+  error: string | null;
+}
 
 /**
- * One answer of the node's ops endpoint, in the shape GenLayer documents:
- * 200/503, `{"status":"up"|"down","node_version":..,"checks":{"validating":{"status":..,"error":..}}}`.
+ * One answer of the node's ops endpoint, in the shape GenLayer documents: 200/503,
+ * `{"status":"up"|"down","node_version":..,"checks":{"validating":{"status":..,"error":..},...}}`.
+ * v0.5 adds `genvm_version` and `network` and names other checks (`zksync-connectivity`);
+ * `checks` is an open map and only `validating` decides whether the node is healthy.
  */
 export interface HealthReading {
   /** an HTTP answer came back (any status) */
@@ -10,7 +20,11 @@ export interface HealthReading {
   httpStatus: number | null;
   status: string | null;
   nodeVersion: string | null;
-  validating: { status: string | null; error: string | null } | null;
+  validating: CheckReading | null;
+  /** every check the node reported, by name */
+  checks: Record<string, CheckReading>;
+  genvmVersion: string | null;
+  network: string | null;
   /** why there is no usable reading: refused, timed out, not JSON... */
   problem: string | null;
 }
@@ -25,49 +39,71 @@ export function describeHealth(r: HealthReading): string {
   if (!r.answered) return `no answer (${r.problem ?? 'unknown'})`;
   const parts = [`HTTP ${r.httpStatus}`];
   if (r.nodeVersion) parts.push(`version ${r.nodeVersion}`);
-  if (r.validating) parts.push(`validating ${r.validating.status ?? '?'}${r.validating.error ? ` (${clip(r.validating.error)})` : ''}`);
+  if (r.validating) parts.push(`validating ${r.validating.status ?? '?'}${r.validating.error ? ` (${clip(r.validating.error, 120)})` : ''}`);
   if (r.problem) parts.push(r.problem);
   return parts.join(', ');
 }
 
-export async function readHealth(url: string, timeoutMs = 2000): Promise<HealthReading> {
-  const none = (problem: string): HealthReading => ({
-    answered: false,
-    httpStatus: null,
-    status: null,
-    nodeVersion: null,
-    validating: null,
-    problem,
-  });
+export function noAnswer(problem: string): HealthReading {
+  return { answered: false, httpStatus: null, status: null, nodeVersion: null, validating: null, checks: {}, genvmVersion: null, network: null, problem };
+}
+
+/**
+ * One GET of the health URL. Never throws: no answer is a reading too. `timeoutMs` bounds the
+ * whole request (connect, headers, body); `signal` cancels it early.
+ */
+export async function readHealth(url: string, timeoutMs = 2000, signal?: AbortSignal): Promise<HealthReading> {
   let statusCode: number;
   let text: string;
   try {
-    const res = await request(url, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const res = await request(url, {
+      method: 'GET',
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+    });
     statusCode = res.statusCode;
     text = await readCapped(res.body, 64 * 1024);
   } catch (e) {
-    return none(networkProblem(e));
+    return noAnswer(networkProblem(e));
   }
+  return parseHealth(statusCode, text);
+}
+
+/** Pure: an HTTP status and body → the reading. */
+export function parseHealth(statusCode: number, text: string): HealthReading {
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    return { ...none("the answer is not JSON: is health.url the node's /health?"), answered: true, httpStatus: statusCode };
+    return { ...noAnswer("the answer is not JSON: is health.url the node's /health?"), answered: true, httpStatus: statusCode };
   }
-  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  const checks = (typeof b.checks === 'object' && b.checks !== null ? b.checks : {}) as Record<string, unknown>;
-  const v = checks.validating as Record<string, unknown> | undefined;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ...noAnswer('the answer is not a JSON object'), answered: true, httpStatus: statusCode };
+  }
+  const b = body as Record<string, unknown>;
+  const checks: Record<string, CheckReading> = {};
+  if (typeof b.checks === 'object' && b.checks !== null) {
+    for (const [name, c] of Object.entries(b.checks as Record<string, unknown>)) {
+      if (typeof c === 'object' && c !== null)
+        checks[name] = { status: str((c as Record<string, unknown>).status), error: str((c as Record<string, unknown>).error) };
+    }
+  }
   return {
     answered: true,
     httpStatus: statusCode,
     status: str(b.status),
     nodeVersion: str(b.node_version),
-    validating: v && typeof v === 'object' ? { status: str(v.status), error: str(v.error) } : null,
-    problem: typeof body === 'object' && body !== null ? null : 'the answer is not a JSON object',
+    validating: checks.validating ?? null,
+    checks,
+    genvmVersion: str(b.genvm_version),
+    network: str(b.network),
+    problem: null,
   };
 }
 
-/** `genlayer_node_synced_block` from /metrics beside the health URL, or null. */
+/** `genlayer_node_synced_block` from /metrics beside the health URL, or null when it cannot be read. */
 export async function readSyncedBlock(healthUrl: string, timeoutMs = 2000): Promise<number | null> {
   try {
     const res = await request(new URL('/metrics', healthUrl), { headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
@@ -80,36 +116,6 @@ export async function readSyncedBlock(healthUrl: string, timeoutMs = 2000): Prom
   }
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, cap: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > cap) {
-      body.destroy();
-      throw new Error(`the answer is larger than ${cap} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-export function networkProblem(e: unknown): string {
-  const err = e as { code?: string; name?: string; message?: string; cause?: { code?: string } };
-  const code = err.code ?? err.cause?.code;
-  if (code === 'ECONNREFUSED') return 'connection refused';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || err.name === 'TimeoutError' || code === 'ABORT_ERR' || err.name === 'AbortError')
-    return 'timed out';
-  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'connection reset';
-  return err.message ? clip(err.message) : 'request failed';
-}
-
 function str(v: unknown): string | null {
   return typeof v === 'string' ? v : null;
-}
-
-function clip(s: string, n = 120): string {
-  const one = s.replace(/\s+/g, ' ').trim();
-  return one.length > n ? `${one.slice(0, n - 3)}...` : one;
 }

@@ -9,26 +9,32 @@ import { atomicWriteFile, isNotFound } from './fsx.js';
  * observes on the host.
  */
 export type JournalPhase =
-  /** about to stop the old node */
+  /** about to stop the node */
   | 'switching'
-  /** the old node is confirmed stopped */
+  /** the node is confirmed stopped */
   | 'stopped'
-  /** `current` names the new version */
+  /** `current` names the version entered */
   | 'swapped'
-  /** the new node was started; verifying */
+  /** the node was started; verifying */
   | 'started'
-  /** the new version failed; going back to `from` */
+  /** the version entered failed; going back to the version left */
   | 'rolling-back'
-  /** closed: the new version is healthy (or stopped on purpose) */
+  /** closed: healthy on the version entered (or left stopped on purpose) */
   | 'done'
-  /** closed: back on `from`, healthy */
+  /** closed: back on the version left, healthy */
   | 'rolled-back'
-  /** closed: rollback failed, the operator must act */
+  /** closed: nothing was switched (a step failed while the old node still ran healthy) */
+  | 'aborted'
+  /** closed: the rollback failed too, the operator must act */
   | 'failed';
 
+/**
+ * One switch, as the journal records it: the version it leaves (where a rollback returns) and
+ * the version it enters. A rollback keeps these words: it is the same switch, going back.
+ */
 export interface JournalEntry {
-  from: string | null;
-  to: string;
+  leaving: string | null;
+  entering: string;
   phase: JournalPhase;
   /** ISO time of this phase */
   at: string;
@@ -47,8 +53,12 @@ export function isOpen(j: JournalEntry | null): j is JournalEntry {
 
 export async function readJournal(layout: Layout): Promise<JournalEntry | null> {
   try {
-    const parsed = JSON.parse(await readFile(layout.journal, 'utf8')) as JournalEntry;
-    return typeof parsed?.to === 'string' && typeof parsed?.phase === 'string' ? parsed : null;
+    const raw = JSON.parse(await readFile(layout.journal, 'utf8')) as Partial<JournalEntry> & { from?: string | null; to?: string };
+    // journals written before the leaving/entering words said from/to
+    const entering = raw.entering ?? raw.to;
+    if (typeof entering !== 'string' || typeof raw.phase !== 'string') return null;
+    const { from, to: _to, ...rest } = raw;
+    return { ...rest, leaving: raw.leaving ?? from ?? null, entering } as JournalEntry;
   } catch (e) {
     if (isNotFound(e) || e instanceof SyntaxError) return null;
     throw e;
@@ -60,15 +70,24 @@ export async function writeJournal(layout: Layout, entry: JournalEntry): Promise
   await atomicWriteFile(layout.journal, `${JSON.stringify(entry)}\n`, 0o600);
 }
 
-/** One line per finished reconcile that changed something; `status` shows the last. */
+/** One line per apply (a pass that ran steps); `status` shows the last ones. */
 export interface HistoryRecord {
   at: string;
-  version: string;
+  /** the version that ran before (the switch's leaving version) */
   from: string | null;
-  outcome: 'applied' | 'rolled-back' | 'failed' | 'refused';
+  /** the version asked for */
+  version: string;
+  outcome: 'applied' | 'rolled-back' | 'refused' | 'must-act';
   exitCode: number;
+  /** stop → first healthy answer, as an outside prober of /health measures it; null when nothing restarted */
+  downtimeMs: number | null;
+  /** stop → start returned */
+  windowMs: number | null;
+  /** every step that ran, in order, with its duration */
+  phases: { name: string; ms: number }[];
+  /** on failure: why, one line */
+  reason?: string;
   message: string;
-  downtimeMs?: number;
 }
 
 export async function appendHistory(layout: Layout, record: HistoryRecord): Promise<void> {
@@ -81,7 +100,9 @@ export async function lastHistory(layout: Layout): Promise<HistoryRecord | null>
     const lines = (await readFile(layout.history, 'utf8')).split('\n').filter(Boolean);
     for (let i = lines.length - 1; i >= 0; i--) {
       try {
-        return JSON.parse(lines[i]!) as HistoryRecord;
+        const r = JSON.parse(lines[i]!) as Omit<HistoryRecord, 'outcome'> & { outcome: string };
+        // records written before the outcome words were unified said `failed`
+        return { ...r, outcome: r.outcome === 'failed' ? 'must-act' : r.outcome } as HistoryRecord;
       } catch {
         // a torn last line after a power loss: take the one before
       }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Layout } from '../layout.js';
-import { atomicWriteFile, isNotFound } from './fsx.js';
+import { atomicWriteFile, isNotFound, lstatOrNull } from './fsx.js';
 
 /**
  * `{root}/V/.glr-prepared`, written last by a preparation (or by the adoption of a version that
@@ -27,23 +27,25 @@ export interface PreparingMarker {
   at: string;
 }
 
-export async function readPrepared(layout: Layout, version: string): Promise<PreparedMarker | null | 'unreadable'> {
-  return readJson<PreparedMarker>(layout.preparedMarker(version));
+/**
+ * The folder's `.glr-prepared` marker, or null when there is none or it does not name this
+ * version (written atomically, so an unreadable one was not written by glr: never trusted).
+ */
+export async function readPrepared(layout: Layout, version: string): Promise<PreparedMarker | null> {
+  try {
+    const m = JSON.parse(await readFile(layout.preparedMarker(version), 'utf8')) as PreparedMarker;
+    return m?.version === version && (m.origin === 'prepared' || m.origin === 'adopted') ? m : null;
+  } catch (e) {
+    if (isNotFound(e) || e instanceof SyntaxError) return null;
+    throw e;
+  }
 }
 
-export async function readPreparing(layout: Layout, version: string): Promise<PreparingMarker | null | 'unreadable'> {
-  return readJson<PreparingMarker>(layout.preparingMarker(version));
+/** glr created this folder and has not finished it (`.glr-preparing` is there). */
+export async function isPreparing(layout: Layout, version: string): Promise<boolean> {
+  return (await lstatOrNull(layout.preparingMarker(version))) !== null;
 }
 
 export async function writePrepared(layout: Layout, marker: PreparedMarker): Promise<void> {
   await atomicWriteFile(layout.preparedMarker(marker.version), `${JSON.stringify(marker, null, 2)}\n`, 0o644);
-}
-
-async function readJson<T>(file: string): Promise<T | null | 'unreadable'> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as T;
-  } catch (e) {
-    if (isNotFound(e)) return null;
-    return 'unreadable';
-  }
 }

@@ -38,16 +38,15 @@ export class SignalGuard {
     if (this.received && this.holding === 0) throw new InterruptedError(this.received);
   }
 
-  /** Runs fn with signals held; a signal that came meanwhile takes effect afterwards. */
-  async hold<T>(fn: () => Promise<T>): Promise<T> {
+  /** From now on signals are held; one that comes takes effect at the matching `release()`. */
+  hold(): void {
     this.holding++;
-    try {
-      return await fn();
-    } finally {
-      this.holding--;
-      if (this.holding === 0 && this.received && !this.controller.signal.aborted) {
-        this.controller.abort(new InterruptedError(this.received));
-      }
+  }
+
+  release(): void {
+    this.holding = Math.max(0, this.holding - 1);
+    if (this.holding === 0 && this.received && !this.controller.signal.aborted) {
+      this.controller.abort(new InterruptedError(this.received));
     }
   }
 

@@ -1,186 +1,122 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApplyContext } from '../actions/context.js';
 import { restoreLlm, setLlm } from '../actions/set-llm.js';
-import { ExitCode, GlrError, isGlrError } from '../errors.js';
-import type { Action, Plan, VerifyAction } from '../plan/types.js';
+import { ExitCode, GlrError } from '../errors.js';
+import type { OutcomeKind } from '../plan/outcome.js';
+import type { Plan, SetLlmStep } from '../plan/types.js';
+import { failpoint } from '../runtime/failpoint.js';
 import { isHealthyOn, readHealth } from '../runtime/health.js';
 import { writeJournal, type JournalEntry, type JournalPhase } from '../runtime/journal.js';
 import { readlinkOrNull, replaceLink } from '../runtime/links.js';
-import { failpoint } from '../runtime/failpoint.js';
-import { waitHealthy } from './verify.js';
+import { waitHealthy, watchLastHealthy, type VerifyResult } from './verify.js';
 
-export interface WindowResult {
-  exitCode: ExitCode;
-  message: string;
-  /** from the stop to the start returning: what glr adds to the node's own stop + start */
-  windowMs?: number;
-  /** from the stop to healthy on the new version: the validator's downtime */
-  downtimeMs?: number;
+/** The journal phase each outcome closes a switch with. */
+const CLOSING: Record<Exclude<OutcomeKind, 'converged'>, JournalPhase> = {
+  applied: 'done',
+  'rolled-back': 'rolled-back',
+  refused: 'aborted',
+  'must-act': 'failed',
+};
+
+/** What the window measured, in Date.now() milliseconds. */
+export interface WindowTimes {
+  /** the first stop began */
+  stoppedAt: number | null;
+  /** the last healthy answer of the node being stopped (the downtime starts here) */
+  lastHealthyAt: number | null;
+  /** the first start returned */
+  startedAt: number | null;
+  /** the first healthy answer after the last start */
+  healthyAt: number | null;
 }
 
 /**
- * The critical window. Everything slow or fallible happened before it. Signals are held for its
- * whole length: it ends with a node up (the new one, or the old one back), or with exit 4.
- *
- *   journal switching → stop, confirm → journal stopped → rename current → journal swapped →
- *   start → journal started → healthy? journal done : rollback
+ * The critical window, one method per step the plan can name in it (see `Plan.window` and
+ * `Rollback.window`). Everything slow or fallible happened before it. The journal records the
+ * switch at each step, always through `record`: a crash at any instant leaves a witness of where
+ * the switch got to. The node is never started unless the manager has just confirmed none runs.
  */
-export async function runWindow(ctx: ApplyContext, plan: Plan, actions: Action[]): Promise<WindowResult> {
-  return ctx.signals.hold(() => new Window(ctx, plan, actions).run());
-}
-
-class Window {
-  /** the version this window brings up */
-  private readonly to: string;
-  /** the last healthy version: where a rollback returns (the journal's `from`) */
-  private readonly from: string | null;
-  private readonly startedAt = new Date().toISOString();
-  private t0 = 0;
-  private windowMs: number | undefined;
+export class SwitchWindow {
+  readonly times: WindowTimes = { stoppedAt: null, lastHealthyAt: null, startedAt: null, healthyAt: null };
+  private readonly begunAt = new Date().toISOString();
+  private phase: JournalPhase | null = null;
   /** set when this window confirmed the node stopped; cleared by a start */
   private confirmedStopped = false;
 
   constructor(
     private readonly ctx: ApplyContext,
     private readonly plan: Plan,
-    private readonly actions: Action[],
-  ) {
-    this.to = plan.version;
-    const verify = actions.find((a): a is VerifyAction => a.kind === 'verify');
-    // after a crash the links may already name the new version: the rollback target is what the
-    // plan carried over from the journal, not what the links say now
-    this.from = verify ? verify.rollbackTo : plan.from;
+  ) {}
+
+  /** The one place a journal record is built. */
+  async record(phase: JournalPhase, reason?: string): Promise<void> {
+    const sw = this.plan.switch ?? { leaving: null, entering: this.plan.target };
+    const entry: JournalEntry = {
+      leaving: sw.leaving,
+      entering: sw.entering,
+      phase,
+      at: new Date().toISOString(),
+      startedAt: this.begunAt,
+      pid: process.pid,
+      ...(reason ? { reason } : {}),
+    };
+    await writeJournal(this.ctx.layout, entry);
+    this.phase = phase;
+    await failpoint(phase, this.ctx.log);
   }
 
-  async run(): Promise<WindowResult> {
-    const rollingBack = this.plan.intent === 'finish-rollback';
-    await this.journal(rollingBack ? 'rolling-back' : 'switching');
-    this.t0 = Date.now();
-    const verify = this.actions.find((a): a is VerifyAction => a.kind === 'verify');
-    const steps: Record<string, number> = {};
-
-    try {
-      for (const a of this.actions) {
-        if (a.kind === 'verify') continue;
-        const t = Date.now();
-        this.ctx.log.info({ action: a.kind, group: a.group }, a.description);
-        switch (a.kind) {
-          case 'stop':
-            await this.stopConfirmed();
-            if (!rollingBack) await this.journal('stopped');
-            break;
-          case 'set-llm':
-            await setLlm(this.ctx, a.version, a.providers, true);
-            break;
-          case 'swap':
-            await this.swap(a.to);
-            if (!rollingBack) await this.journal('swapped');
-            break;
-          case 'start':
-            await this.startChecked();
-            this.windowMs = Date.now() - this.t0;
-            if (!rollingBack) await this.journal('started');
-            break;
-          default:
-            throw new Error(`action ${a.kind} does not belong in the switch window`);
-        }
-        steps[a.kind] = Date.now() - t;
-      }
-    } catch (e) {
-      const reason = isGlrError(e) ? e.message : String(e);
-      this.ctx.log.error({ err: reason }, 'the switch failed before the node was verified');
-      if (rollingBack) return this.close('failed', ExitCode.operatorMustAct, `finishing the rollback failed: ${reason}; the operator must act`);
-      return this.afterEarlyFailure(reason);
-    }
-    if (this.windowMs !== undefined) this.ctx.log.info({ steps, windowMs: this.windowMs }, `switch window ${this.windowMs} ms`);
-
-    if (!verify) {
-      return this.close(
-        rollingBack ? 'rolled-back' : 'done',
-        rollingBack ? ExitCode.rolledBack : ExitCode.ok,
-        rollingBack
-          ? `back on ${this.to} (node not started: service.running is false)`
-          : `${this.to} is in place (node left stopped: service.running is false)`,
-      );
-    }
-    this.ctx.log.info({ action: 'verify', group: 'verify' }, verify.description);
-    const v = await waitHealthy(this.ctx, verify.version, verify.timeoutSeconds * 1000);
-    const downtimeMs = Date.now() - this.t0;
-    if (v.ok) {
-      if (this.windowMs === undefined) this.ctx.log.info({ version: verify.version, healthyAfterMs: v.ms }, `healthy on ${verify.version}`);
-      else
-        this.ctx.log.info(
-          { version: verify.version, downtimeMs, windowMs: this.windowMs, healthyAfterMs: v.ms },
-          `healthy on ${verify.version}; down ${downtimeMs} ms`,
-        );
-      if (rollingBack) return this.close('rolled-back', ExitCode.rolledBack, `the interrupted rollback is finished: ${verify.version} is healthy again`);
-      const how = this.windowMs === undefined ? 'nothing restarted' : `switch window ${this.windowMs} ms; validator down ${downtimeMs} ms`;
-      return { ...(await this.close('done', ExitCode.ok, `${verify.version} is healthy (${how})`)), ...(this.windowMs === undefined ? {} : { downtimeMs }) };
-    }
-    this.ctx.log.error({ reason: v.reason }, 'the new version is not healthy');
-    if (rollingBack || verify.rollbackTo === null) {
-      return this.close('failed', ExitCode.operatorMustAct, `${v.reason}; there is no version to roll back to: the operator must act`);
-    }
-    return this.rollback(verify.rollbackTo, v.reason, verify.timeoutSeconds * 1000);
+  async openJournal(phase: 'switching' | 'rolling-back', reason?: string): Promise<void> {
+    await this.record(phase, reason);
   }
 
-  /** A step before verification failed: if nothing was switched yet, the old node may still run. */
-  private async afterEarlyFailure(reason: string): Promise<WindowResult> {
-    const current = await readlinkOrNull(this.ctx.layout.current).catch(() => null);
-    const swapped = current !== null && path.basename(current) === this.to && this.from !== this.to;
-    if (!swapped && this.from) {
-      const state = await this.ctx.service.state().catch(() => null);
-      if (state === 'running' && isHealthyOn(await readHealth(this.ctx.healthUrl), this.from)) {
-        return this.close('done', ExitCode.refused, `${reason}; nothing was switched and ${this.from} still runs healthy`);
-      }
-    }
-    if (!this.from) return this.close('failed', ExitCode.operatorMustAct, `${reason}; there is no version to roll back to: the operator must act`);
-    return this.rollback(this.from, reason, 300_000);
+  async closeJournal(outcome: Exclude<OutcomeKind, 'converged'>, reason?: string): Promise<void> {
+    await this.record(CLOSING[outcome], outcome === 'applied' ? undefined : reason);
   }
 
-  /** stop the new node, confirm it, put `current` (or the LLM config) back, start, verify */
-  private async rollback(target: string, reason: string, timeoutMs: number): Promise<WindowResult> {
-    this.ctx.log.warn({ from: this.to, to: target, reason }, `rolling back to ${target}`);
-    await this.journal('rolling-back', reason);
-    try {
-      await this.stopConfirmed();
-      if (target === this.to) await restoreLlm(this.ctx, target);
-      else await this.swap(target);
-      if (this.plan.actions.some((a) => a.kind === 'start')) {
-        await this.startChecked();
-        const v = await waitHealthy(this.ctx, target, timeoutMs);
-        if (!v.ok) return this.close('failed', ExitCode.operatorMustAct, `${reason}; the rollback to ${target} failed too: ${v.reason}; the operator must act`);
-      }
-    } catch (e) {
-      const why = isGlrError(e) ? e.message : String(e);
-      return this.close('failed', ExitCode.operatorMustAct, `${reason}; the rollback to ${target} failed: ${why}; the operator must act`);
-    }
-    return this.close('rolled-back', ExitCode.rolledBack, `${reason}; rolled back: ${target} is healthy again`);
-  }
-
-  /** Never start while anything runs: stop, then wait for the manager to confirm it. */
-  private async stopConfirmed(): Promise<void> {
+  /** Stop, then wait until the manager confirms it: nothing else starts while anything runs. */
+  async stop(): Promise<void> {
     const { service, tuning } = this.ctx;
-    await service.stop();
-    const deadline = Date.now() + tuning.confirmStopMs;
-    for (;;) {
-      const state = await service.state();
-      if (state === 'stopped') {
-        this.confirmedStopped = true;
-        return;
+    const first = this.times.stoppedAt === null;
+    const watch = first ? watchLastHealthy(this.ctx, this.runningVersion()) : null;
+    if (first) this.times.stoppedAt = Date.now();
+    try {
+      await service.stop();
+      const deadline = Date.now() + tuning.confirmStopMs;
+      for (;;) {
+        const state = await service.state();
+        if (state === 'stopped') break;
+        if (Date.now() > deadline)
+          throw new GlrError(ExitCode.operatorMustAct, `${service.description} did not stop (it says ${state}); nothing else was started`);
+        await sleep(100);
       }
-      if (Date.now() > deadline)
-        throw new GlrError(ExitCode.operatorMustAct, `${service.description} did not stop (it says ${state}); nothing else was started`);
-      await sleep(100);
+    } finally {
+      const last = watch?.stop() ?? null;
+      if (first) this.times.lastHealthyAt = last;
     }
+    this.confirmedStopped = true;
+    await this.progress('stopped');
+  }
+
+  /** One rename of a fresh link over `current`: every switch link follows at once. */
+  async swap(to: string): Promise<void> {
+    await replaceLink(this.ctx.layout.current, to);
+    await this.progress('swapped');
+  }
+
+  async setLlm(step: SetLlmStep): Promise<void> {
+    await setLlm(this.ctx, step.version, step.providers, step.keepPrevious);
+  }
+
+  async restoreLlm(version: string): Promise<void> {
+    await restoreLlm(this.ctx, version);
   }
 
   /**
    * Starts the node. When this window did not itself confirm the node stopped (it was found
    * stopped when the plan was made), the manager is asked again first: never start a second one.
    */
-  private async startChecked(): Promise<void> {
+  async start(): Promise<void> {
     if (!this.confirmedStopped) {
       const state = await this.ctx.service.state();
       if (state !== 'stopped')
@@ -188,33 +124,55 @@ class Window {
     }
     this.confirmedStopped = false;
     await this.ctx.service.start();
-  }
-
-  private async swap(to: string): Promise<void> {
-    await replaceLink(this.ctx.layout.current, to);
-  }
-
-  private async journal(phase: JournalPhase, reason?: string): Promise<void> {
-    const entry: JournalEntry = {
-      from: this.from,
-      to: this.to,
-      phase,
-      at: new Date().toISOString(),
-      startedAt: this.startedAt,
-      pid: process.pid,
-      ...(reason ? { reason } : {}),
-    };
-    if (this.plan.intent === 'finish-rollback') {
-      // an interrupted rollback keeps its direction: `from` is where it returns, `to` what failed
-      entry.from = this.to;
-      entry.to = this.plan.rollbackOf ?? this.to;
+    if (this.times.startedAt === null) {
+      this.times.startedAt = Date.now();
+      const { windowMs } = this.measures();
+      if (windowMs !== null) this.ctx.log.info({ windowMs }, `switch window ${windowMs} ms`);
     }
-    await writeJournal(this.ctx.layout, entry);
-    await failpoint(phase, this.ctx.log);
+    this.times.healthyAt = null;
+    await this.progress('started');
   }
 
-  private async close(phase: JournalPhase, exitCode: ExitCode, message: string): Promise<WindowResult> {
-    await this.journal(phase, exitCode === ExitCode.ok ? undefined : message);
-    return { exitCode, message, ...(this.windowMs !== undefined ? { windowMs: this.windowMs } : {}) };
+  async verify(version: string, timeoutSeconds: number): Promise<VerifyResult> {
+    const r = await waitHealthy(this.ctx, version, timeoutSeconds * 1000);
+    if (r.ok) {
+      this.times.healthyAt = r.at;
+      const m = this.measures();
+      this.ctx.log.info({ version, ...m }, m.downtimeMs === null ? `healthy on ${version}` : `healthy on ${version}; down ${m.downtimeMs} ms`);
+    }
+    return r;
+  }
+
+  /**
+   * After a failed window step: true when nothing was switched and the node it began with still
+   * runs healthy, so that the failure is a plain refusal (exit 1) and no rollback is needed.
+   */
+  async untouched(): Promise<boolean> {
+    const sw = this.plan.switch;
+    if (!sw?.leaving) return false;
+    const current = await readlinkOrNull(this.ctx.layout.current).catch(() => null);
+    const swapped = current !== null && path.basename(current) === sw.entering && sw.leaving !== sw.entering;
+    if (swapped) return false;
+    const state = await this.ctx.service.state().catch(() => null);
+    return state === 'running' && isHealthyOn(await readHealth(this.ctx.healthUrl), sw.leaving);
+  }
+
+  /** The window's own measures: stop → start returned, and the downtime as a prober sees it. */
+  measures(): { windowMs: number | null; downtimeMs: number | null } {
+    const t = this.times;
+    const windowMs = t.stoppedAt !== null && t.startedAt !== null ? t.startedAt - t.stoppedAt : null;
+    const downFrom = t.lastHealthyAt ?? t.stoppedAt;
+    const downtimeMs = downFrom !== null && t.healthyAt !== null && t.startedAt !== null ? Math.max(0, t.healthyAt - downFrom) : null;
+    return { windowMs, downtimeMs };
+  }
+
+  /** While switching, each step is recorded; a rollback records only its start and its end. */
+  private async progress(phase: 'stopped' | 'swapped' | 'started'): Promise<void> {
+    if (this.phase === 'switching' || this.phase === 'stopped' || this.phase === 'swapped') await this.record(phase);
+  }
+
+  /** the version the node being stopped runs: the one whose last healthy answer starts the downtime */
+  private runningVersion(): string | null {
+    return this.plan.intent === 'finish-rollback' ? null : (this.plan.switch?.leaving ?? null);
   }
 }

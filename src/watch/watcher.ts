@@ -4,6 +4,8 @@ import { watch, type FSWatcher } from 'chokidar';
 import { formatProblems, readDesired } from '../desired/load.js';
 import type { Desired } from '../desired/types.js';
 import { ExitCode, isGlrError, refuse } from '../errors.js';
+import { exitCodeOf } from '../plan/outcome.js';
+import { stepsOf } from '../plan/steps.js';
 import { reconcilePass, type PassResult } from '../reconcile.js';
 import { acquireLock, type HeldLock } from '../runtime/lock.js';
 import type { Logger } from '../runtime/logger.js';
@@ -117,37 +119,40 @@ export class Watcher {
         signals: this.signals,
         lock,
         onPlan: (p) => {
-          if (p.actions.length || p.refusals.length)
+          const steps = stepsOf(p).map((s) => s.step.kind);
+          if (steps.length || p.refusals.length) {
             log.info(
-              { actions: p.actions.map((a) => a.kind), refusals: p.refusals, notes: p.notes },
-              `plan: ${p.refusals.length ? 'refused' : `${p.actions.length} action(s)`}`,
+              { steps, refusals: p.refusals, warnings: p.warnings, notes: p.notes },
+              `plan: ${p.refusals.length ? 'refused' : `${steps.length} step(s)`}`,
             );
+          }
         },
       });
     } catch (e) {
-      log.error({ err: isGlrError(e) ? e.message : e }, 'the pass failed');
+      // a refusal thrown outside the plan (a lock, a bad GLR_* value) or a bug: either way the
+      // watcher logs it and lives on to the next wake-up
+      log.error({ err: isGlrError(e) ? e.message : e }, isGlrError(e) ? 'the pass failed' : 'internal error (this is a bug in glr): the pass failed');
       return;
     }
     const ms = Date.now() - started;
-    switch (result.outcome) {
+    const o = result.outcome;
+    switch (o.kind) {
       case 'converged':
-        log.debug({ ms }, result.message);
+        log.debug({ ms }, o.message);
         this.failures.clear();
         break;
       case 'applied':
-        log.info({ ms, windowMs: result.windowMs, downtimeMs: result.downtimeMs }, result.message);
+        log.info({ ms, windowMs: o.windowMs, downtimeMs: o.downtimeMs }, o.message);
         this.failures.clear();
         break;
       case 'refused':
-        log.warn({ ms }, result.message);
+        log.warn({ ms }, o.message);
         break;
       case 'rolled-back':
-      case 'operator-must-act': {
-        const f = this.failures.remember(desired.version, desired.release.sha256, digest, result.message, Date.now());
-        log.error(
-          { ms, exitCode: result.exitCode, retryAt: new Date(f.retryAt).toISOString() },
-          `${result.message}; ${desired.version} will be tried again when the file changes or at ${new Date(f.retryAt).toISOString()}`,
-        );
+      case 'must-act': {
+        const f = this.failures.remember(desired.version, desired.release.sha256, digest, o.message, Date.now());
+        const at = new Date(f.retryAt).toISOString();
+        log.error({ ms, exitCode: exitCodeOf(o), retryAt: at }, `${o.message}; ${desired.version} will be tried again when the file changes or at ${at}`);
         break;
       }
     }

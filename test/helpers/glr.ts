@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SANDBOX_ENV, SANDBOX_KEYSTORE } from '../../sandbox/host.js';
+import { stepsOf } from '../../src/plan/steps.js';
+import type { Plan } from '../../src/plan/types.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const GLR_BIN = path.join(REPO, 'dist/src/cli/main.js');
@@ -70,4 +72,9 @@ export function errorLines(run: GlrRun): string[] {
 export function hasStackTrace(run: GlrRun): boolean {
   // a real newline (printed) or an escaped one (inside a JSON log line)
   return /(\n|\\n)\s+at .+:\d+:\d+\)?/.test(run.stdout + run.stderr);
+}
+
+/** The kinds of a `--dry-run --json` plan's steps, in the order glr prints and executes them. */
+export function planKinds(stdout: string): string[] {
+  return stepsOf(JSON.parse(stdout) as Plan).map((s) => s.step.kind);
 }

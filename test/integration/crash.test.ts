@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
-import { errorLines, killGroup, leakedSecrets, runGlr, startGlr } from '../helpers/glr.js';
+import { errorLines, killGroup, leakedSecrets, planKinds, runGlr, startGlr } from '../helpers/glr.js';
 
 let sb: Sandbox | undefined;
 afterEach(async () => {
@@ -75,7 +75,7 @@ describe('SIGKILL at each phase, then reconcile again', () => {
     expect(await s.host.healthyOn('v0.4.3')).toBe(true);
     // the half-prepared folder is never trusted: the dry-run plans to remove and redo it
     const dry = await runGlr(['reconcile', '--dry-run', '--json', '-f', s.host.file]);
-    expect((JSON.parse(dry.stdout) as { actions: { kind: string }[] }).actions[0]!.kind).toBe('remove-version');
+    expect(planKinds(dry.stdout)[0]).toBe('remove-version');
     await expectRecovers(s, 'v0.4.5');
   });
 

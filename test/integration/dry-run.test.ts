@@ -2,7 +2,7 @@ import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
-import { errorLines, hasStackTrace, leakedSecrets, runGlr } from '../helpers/glr.js';
+import { errorLines, hasStackTrace, leakedSecrets, planKinds, runGlr } from '../helpers/glr.js';
 
 let sb: Sandbox;
 beforeAll(async () => {
@@ -46,11 +46,9 @@ describe('glr reconcile --dry-run on a runbook host running v0.4.3', () => {
     const file = sb.host.writeDesired({ version: 'v0.4.5' });
     const r = await runGlr(['reconcile', '--dry-run', '--json', '-f', file]);
     expect(r.code).toBe(2);
-    const plan = JSON.parse(r.stdout) as { version: string; from: string; refusals: string[]; actions: { kind: string; group: string; description: string }[] };
-    expect(plan).toMatchObject({ version: 'v0.4.5', from: 'v0.4.3', refusals: [] });
-    expect(plan.actions.map((a) => a.kind)).toEqual([
-      'adopt',
-      'route-links',
+    const plan = JSON.parse(r.stdout) as { target: string; switch: unknown; refusals: string[] };
+    expect(plan).toMatchObject({ target: 'v0.4.5', switch: { leaving: 'v0.4.3', entering: 'v0.4.5' }, refusals: [] });
+    expect(planKinds(r.stdout)).toEqual([
       'download',
       'genvm-setup',
       'carry',
@@ -59,10 +57,14 @@ describe('glr reconcile --dry-run on a runbook host running v0.4.3', () => {
       'check-ready',
       'mark-prepared',
       'backup',
+      'adopt',
+      'route-links',
+      'open-journal',
       'stop',
       'swap',
       'start',
       'verify',
+      'close-journal',
     ]);
     expect(leakedSecrets(r.stdout)).toEqual([]);
   });

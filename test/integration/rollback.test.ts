@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
-import { leakedSecrets, runGlr } from '../helpers/glr.js';
+import { leakedSecrets, planKinds, runGlr } from '../helpers/glr.js';
 
 let sb: Sandbox | undefined;
 afterEach(async () => {
@@ -85,7 +85,7 @@ describe('the node down or kept down', () => {
     expect(sb.host.svc('stop')).toBe(0);
     const file = sb.host.writeDesired({ version: 'v0.4.5' });
     const dry = await runGlr(['reconcile', '--dry-run', '--json', '-f', file]);
-    expect((JSON.parse(dry.stdout) as { actions: { kind: string }[] }).actions.map((a) => a.kind).slice(-3)).toEqual(['swap', 'start', 'verify']);
+    expect(planKinds(dry.stdout).slice(-4)).toEqual(['swap', 'start', 'verify', 'close-journal']);
     const r = await runGlr(['reconcile', '-f', file]);
     expect(r.code, r.stderr).toBe(0);
     expect(await sb.host.healthyOn('v0.4.5')).toBe(true);
@@ -112,7 +112,7 @@ describe('the node down or kept down', () => {
     expect((await runGlr(['reconcile', '-f', sb.host.writeDesired({ version: 'v0.4.5' })])).code).toBe(0);
     const back = sb.host.writeDesired({ version: 'v0.4.3', providers: null });
     const dry = await runGlr(['reconcile', '--dry-run', '--json', '-f', back]);
-    expect((JSON.parse(dry.stdout) as { actions: { kind: string }[] }).actions.map((a) => a.kind)).toEqual(['backup', 'stop', 'swap', 'start', 'verify']);
+    expect(planKinds(dry.stdout)).toEqual(['backup', 'open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal']);
     const r = await runGlr(['reconcile', '-f', back]);
     expect(r.code, r.stderr).toBe(0);
     expect(await sb.host.healthyOn('v0.4.3')).toBe(true);

@@ -28,7 +28,16 @@ const backends = (() => {
 })();
 
 export function healthy(version: string): Observed['health'] {
-  return { answered: true, httpStatus: 200, status: 'up', nodeVersion: version, validating: { status: 'up', error: null }, problem: null };
+  return {
+    ...noAnswer,
+    answered: true,
+    httpStatus: 200,
+    status: 'up',
+    nodeVersion: version,
+    validating: { status: 'up', error: null },
+    checks: { validating: { status: 'up', error: null } },
+    problem: null,
+  };
 }
 export const syncing = (version: string): Observed['health'] => ({
   answered: true,
@@ -36,6 +45,9 @@ export const syncing = (version: string): Observed['health'] => ({
   status: 'down',
   nodeVersion: version,
   validating: { status: 'down', error: 'node is not synced' },
+  checks: { validating: { status: 'down', error: 'node is not synced' } },
+  genvmVersion: null,
+  network: null,
   problem: null,
 });
 export const noAnswer: Observed['health'] = {
@@ -44,6 +56,9 @@ export const noAnswer: Observed['health'] = {
   status: null,
   nodeVersion: null,
   validating: null,
+  checks: {},
+  genvmVersion: null,
+  network: null,
   problem: 'connection refused',
 };
 
@@ -62,7 +77,6 @@ export function runbookHost(over: Partial<Observed> = {}): Observed {
     },
     service: { state: 'running', problem: null },
     health: healthy('v0.4.3'),
-    syncedBlock: 1234,
     source: { version: 'v0.4.3', configYaml: true, env: true, keystore: true, keystoreFiles: 1, envNames: ['HEURISTKEY', 'OPENAIKEY'] },
     llm: { 'v0.4.3': { ok: true, backends } },
     sharedDb: { path: `${ROOT}/v0.4/data/node/genlayer.db`, exists: true, isDir: true },

@@ -1,61 +1,62 @@
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../src/plan/plan.js';
+import { stepsOf } from '../../src/plan/steps.js';
 import type { Observed } from '../../src/observe/types.js';
 import type { Desired } from '../../src/desired/types.js';
 import { adopted, desired, folder, healthy, managedHost, noAnswer, prepared, ROOT, runbookHost, syncing, unfinished, withOpenAi } from './fixtures.js';
 
-const kinds = (d: Desired, o: Observed) => plan(d, o).actions.map((a) => a.kind);
+const kinds = (d: Desired, o: Observed) => stepsOf(plan(d, o)).map((s) => s.step.kind);
 const FULL_PREPARE = ['download', 'genvm-setup', 'carry', 'link-db', 'set-llm', 'check-ready', 'mark-prepared'];
-const SWITCH = ['backup', 'stop', 'swap', 'start', 'verify'];
+const WINDOW = ['open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal'];
 
 describe('plan: the cases of a switch', () => {
   const cases: { name: string; d?: Partial<Desired>; o: Observed; expect: string[] }[] = [
     {
       name: 'nothing prepared, runbook host: adopt, route links, prepare everything, switch, verify',
       o: runbookHost(),
-      expect: ['adopt', 'route-links', ...FULL_PREPARE, ...SWITCH],
+      expect: [...FULL_PREPARE, 'backup', 'adopt', 'route-links', ...WINDOW],
     },
     {
       name: 'the version folder already prepared: skip to the switch',
       o: managedHost('v0.4.3'),
-      expect: SWITCH,
+      expect: ['backup', ...WINDOW],
     },
     {
       name: 'prepared but not running (node down): no stop, start and verify',
       o: managedHost('v0.4.3', { service: { state: 'stopped', problem: null }, health: noAnswer }),
-      expect: ['backup', 'swap', 'start', 'verify'],
+      expect: ['backup', 'open-journal', 'swap', 'start', 'verify', 'close-journal'],
     },
     {
       name: 'a crash-looping node (systemd auto-restart) is stopped first',
       o: managedHost('v0.4.3', { service: { state: 'restarting', problem: null }, health: noAnswer }),
-      expect: ['backup', 'stop', 'swap', 'start', 'verify'],
+      expect: ['backup', ...WINDOW],
     },
     {
       name: 'no providers asked: no LLM edit',
       d: { llm: { providers: {} } },
       o: runbookHost(),
-      expect: ['adopt', 'route-links', ...FULL_PREPARE.filter((k) => k !== 'set-llm'), ...SWITCH],
+      expect: [...FULL_PREPARE.filter((k) => k !== 'set-llm'), 'backup', 'adopt', 'route-links', ...WINDOW],
     },
     {
       name: 'an unfinished folder from a killed run is removed and redone',
       o: managedHost('v0.4.3', {}, [adopted('v0.4.3'), unfinished('v0.4.5')]),
-      expect: ['remove-version', ...FULL_PREPARE, ...SWITCH],
+      expect: ['remove-version', ...FULL_PREPARE, 'backup', ...WINDOW],
     },
     {
       name: 'staging left by a killed download is cleaned',
       o: managedHost('v0.4.3', { staging: ['v0.4.5.123.ab'] }, [adopted('v0.4.3')]),
-      expect: ['clean-staging', ...FULL_PREPARE, ...SWITCH],
+      expect: ['clean-staging', ...FULL_PREPARE, 'backup', ...WINDOW],
     },
     {
       name: 'a folder prepared for another shared DB is redone',
       o: managedHost('v0.4.3', {}, [adopted('v0.4.3'), prepared('v0.4.5', '/elsewhere/genlayer.db')]),
-      expect: ['remove-version', ...FULL_PREPARE, ...SWITCH],
+      expect: ['remove-version', ...FULL_PREPARE, 'backup', ...WINDOW],
     },
     {
       name: 'service.running false: switch the links, never start',
       d: { service: { running: false, manager: 'systemd', unit: 'genlayer-node' } },
       o: managedHost('v0.4.3'),
-      expect: ['backup', 'stop', 'swap'],
+      expect: ['backup', 'open-journal', 'stop', 'swap', 'close-journal'],
     },
   ];
   for (const c of cases) {
@@ -64,23 +65,56 @@ describe('plan: the cases of a switch', () => {
     });
   }
 
-  it('names the rollback target and the timeout in the verify step', () => {
-    const p = plan(desired(), runbookHost());
-    expect(p.from).toBe('v0.4.3');
-    expect(p.actions.at(-1)).toMatchObject({ kind: 'verify', version: 'v0.4.5', rollbackTo: 'v0.4.3', timeoutSeconds: 300 });
-    expect(p.actions.find((a) => a.kind === 'carry')).toMatchObject({ from: 'v0.4.3', version: 'v0.4.5' });
-    for (const a of p.actions) expect(a.description.length).toBeGreaterThan(10);
+  it('names the rollback target and the timeout as data, and says in each step what it acts on', () => {
+    const d = desired();
+    const p = plan(d, runbookHost());
+    expect(p.switch).toEqual({ leaving: 'v0.4.3', entering: 'v0.4.5' });
+    expect(p.verify).toMatchObject({ kind: 'verify', version: 'v0.4.5', timeoutSeconds: 300 });
+    expect(p.onFailure?.to).toBe('v0.4.3');
+    expect(p.onFailure?.window.map((s) => s.kind)).toEqual(['open-journal', 'stop', 'swap', 'start']);
+    expect(p.onFailure?.window.find((s) => s.kind === 'swap')).toMatchObject({ to: 'v0.4.3' });
+    expect(p.onFailure?.verify).toMatchObject({ version: 'v0.4.3', timeoutSeconds: 300 });
+    expect(p.prepare.find((s) => s.kind === 'carry')).toMatchObject({ from: 'v0.4.3', version: 'v0.4.5' });
+    // the one thing each description must name for an operator to know what will be touched
+    const names: Record<string, string> = {
+      download: d.release.url,
+      'genvm-setup': d.genvm.setup.join(' '),
+      carry: 'from v0.4.3',
+      'link-db': d.sharedDb,
+      'set-llm': 'openai on',
+      'check-ready': 'v0.4.5 is complete',
+      'mark-prepared': '.glr-prepared',
+      backup: 'v0.4.3',
+      adopt: 'adopt v0.4.3',
+      'route-links': `${ROOT}/current → v0.4.3`,
+      'open-journal': `${ROOT}/.glr/journal.json`,
+      stop: 'stop systemd unit genlayer-node',
+      swap: `${ROOT}/current from v0.4.3 to v0.4.5`,
+      start: 'start systemd unit genlayer-node',
+      verify: 'healthy on v0.4.5 (up to 300 s); otherwise roll back to v0.4.3',
+      'close-journal': 'journal',
+    };
+    for (const { step } of stepsOf(p)) expect(step.description, step.kind).toContain(names[step.kind]);
   });
 
-  it('groups actions prepare → switch → verify, in that order', () => {
-    const groups = plan(desired(), runbookHost()).actions.map((a) => a.group);
-    expect(groups.join(' ')).toMatch(/^(prepare )+(switch )+verify$/);
+  it('phases come prepare → window → verify → finish, in that order', () => {
+    const phases = stepsOf(plan(desired(), runbookHost())).map((s) => s.phase);
+    expect(phases.join(' ')).toMatch(/^(prepare )+(window )+verify finish$/);
   });
 
-  it('is pure: the same inputs give the same plan', () => {
+  it('is pure: it does not change its inputs, and the same inputs give the same plan', () => {
     const d = desired();
     const o = runbookHost();
-    expect(plan(d, o)).toEqual(plan(structuredClone(d), structuredClone(o)));
+    const frozen = <T>(v: T): T => {
+      if (v && typeof v === 'object') {
+        Object.values(v).forEach(frozen);
+        Object.freeze(v);
+      }
+      return v;
+    };
+    const first = plan(frozen(structuredClone(d)), frozen(structuredClone(o)));
+    expect(first).toEqual(plan(d, o));
+    expect(first).toEqual(plan(structuredClone(d), structuredClone(o)));
   });
 });
 
@@ -88,7 +122,7 @@ describe('plan: converged and kept', () => {
   it('a converged managed host gives an empty plan', () => {
     const p = plan(desired(), managedHost('v0.4.5'));
     expect(p.refusals).toEqual([]);
-    expect(p.actions).toEqual([]);
+    expect(stepsOf(p)).toEqual([]);
   });
 
   it('a runbook host already on the desired version is adopted as it is: nothing to do', () => {
@@ -106,41 +140,60 @@ describe('plan: converged and kept', () => {
     o.links.switchLinks[1] = { name: 'third_party', target: `${ROOT}/v0.4.3/third_party`, viaCurrent: false, version: 'v0.4.3' };
     o.links.version = null;
     const p = plan(desired(), o);
-    expect(p.actions.map((a) => a.kind)).toEqual(['route-links']);
-    expect(p.actions[0]).toMatchObject({ links: ['third_party'], version: 'v0.4.5' });
+    expect(stepsOf(p).map((s) => s.step.kind)).toEqual(['route-links']);
+    expect(p.prepare[0]).toMatchObject({ links: ['third_party'], version: 'v0.4.5' });
   });
 
   it('a deleted link on a managed host is put back', () => {
     const o = managedHost('v0.4.5');
     o.links.switchLinks = o.links.switchLinks.filter((l) => l.name !== 'bin');
     o.links.missing = ['bin'];
-    expect(plan(desired(), o).actions).toMatchObject([{ kind: 'route-links', links: ['bin'] }]);
+    expect(stepsOf(plan(desired(), o)).map((s) => s.step)).toMatchObject([{ kind: 'route-links', links: ['bin'] }]);
   });
 
   it('the node down on the desired version: start it and verify', () => {
-    expect(kinds(desired(), managedHost('v0.4.5', { service: { state: 'stopped', problem: null }, health: noAnswer }))).toEqual(['start', 'verify']);
+    expect(kinds(desired(), managedHost('v0.4.5', { service: { state: 'stopped', problem: null }, health: noAnswer }))).toEqual([
+      'open-journal',
+      'start',
+      'verify',
+      'close-journal',
+    ]);
   });
 
   it('the desired version running but still syncing: wait for it, restart nothing', () => {
-    expect(kinds(desired(), managedHost('v0.4.5', { health: syncing('v0.4.5') }))).toEqual(['verify']);
+    expect(kinds(desired(), managedHost('v0.4.5', { health: syncing('v0.4.5') }))).toEqual(['verify', 'close-journal']);
   });
 
   it('running, maintenance asked (service.running false): stop it', () => {
-    expect(kinds(desired({ service: { running: false, manager: 'systemd', unit: 'genlayer-node' } }), managedHost('v0.4.5'))).toEqual(['stop']);
+    expect(kinds(desired({ service: { running: false, manager: 'systemd', unit: 'genlayer-node' } }), managedHost('v0.4.5'))).toEqual([
+      'open-journal',
+      'stop',
+      'close-journal',
+    ]);
   });
 
   it('the providers changed on the running version: edit between stop and start, verify, restore on failure', () => {
     const o = managedHost('v0.4.5', { llm: { 'v0.4.5': { ok: true, backends: withOpenAi(false) } } });
     const p = plan(desired(), o);
-    expect(p.actions.map((a) => `${a.group}:${a.kind}`)).toEqual(['prepare:backup', 'switch:stop', 'switch:set-llm', 'switch:start', 'verify:verify']);
-    expect(p.actions.at(-1)).toMatchObject({ rollbackTo: 'v0.4.5' });
+    expect(stepsOf(p).map((s) => `${s.phase}:${s.step.kind}`)).toEqual([
+      'prepare:backup',
+      'window:open-journal',
+      'window:stop',
+      'window:set-llm',
+      'window:start',
+      'verify:verify',
+      'finish:close-journal',
+    ]);
+    expect(p.onFailure?.to).toBe('v0.4.5');
+    expect(p.onFailure?.window.map((s) => s.kind)).toEqual(['open-journal', 'stop', 'restore-llm', 'start']);
   });
 });
 
 describe('plan: refusals (exit 1, nothing planned)', () => {
   const refusal = (d: Desired, o: Observed) => {
     const p = plan(d, o);
-    expect(p.actions).toEqual([]);
+    expect(stepsOf(p)).toEqual([]);
+    expect(p.onFailure).toBeNull();
     expect(p.refusals.length).toBeGreaterThan(0);
     return p.refusals.join('\n');
   };
@@ -222,26 +275,28 @@ describe('plan: refusals (exit 1, nothing planned)', () => {
 });
 
 describe('plan: after a crash (the journal is a witness)', () => {
-  const journal = (phase: NonNullable<Observed['journal']>['phase']) => ({ from: 'v0.4.3', to: 'v0.4.5', phase, at: 't', startedAt: 't', pid: 1 });
+  const journal = (phase: NonNullable<Observed['journal']>['phase']) => ({ leaving: 'v0.4.3', entering: 'v0.4.5', phase, at: 't', startedAt: 't', pid: 1 });
 
   it('killed after the swap: start the new version, verify, and keep the old one as the rollback target', () => {
     const o = managedHost('v0.4.5', { service: { state: 'stopped', problem: null }, health: noAnswer, journal: journal('swapped') });
     const p = plan(desired(), o);
-    expect(p.actions.map((a) => a.kind)).toEqual(['start', 'verify']);
-    expect(p.actions.at(-1)).toMatchObject({ rollbackTo: 'v0.4.3' });
+    expect(stepsOf(p).map((s) => s.step.kind)).toEqual(['open-journal', 'start', 'verify', 'close-journal']);
+    expect(p.onFailure?.to).toBe('v0.4.3');
     expect(p.notes.join()).toMatch(/interrupted/);
   });
 
   it('killed after the start: verify (healthy already or not) before calling it done', () => {
-    expect(kinds(desired(), managedHost('v0.4.5', { journal: journal('started') }))).toEqual(['verify']);
+    expect(kinds(desired(), managedHost('v0.4.5', { journal: journal('started') }))).toEqual(['verify', 'close-journal']);
   });
 
   it('killed after the stop, before the swap: the switch goes on from the stopped node', () => {
     expect(kinds(desired(), managedHost('v0.4.3', { service: { state: 'stopped', problem: null }, health: noAnswer, journal: journal('stopped') }))).toEqual([
       'backup',
+      'open-journal',
       'swap',
       'start',
       'verify',
+      'close-journal',
     ]);
   });
 
@@ -249,16 +304,46 @@ describe('plan: after a crash (the journal is a witness)', () => {
     const o = managedHost('v0.4.5', { health: syncing('v0.4.5'), journal: journal('rolling-back') });
     const p = plan(desired(), o);
     expect(p.intent).toBe('finish-rollback');
-    expect(p.version).toBe('v0.4.3');
-    expect(p.actions.map((a) => a.kind)).toEqual(['stop', 'swap', 'start', 'verify']);
+    expect(p.target).toBe('v0.4.3');
+    expect(p.switch).toEqual({ leaving: 'v0.4.3', entering: 'v0.4.5' });
+    expect(stepsOf(p).map((s) => s.step.kind)).toEqual(['open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal']);
+    expect(p.onFailure).toBeNull();
   });
 
   it('after a rollback (exit 3) the host is still out of sync and the plan says why', () => {
     const o = managedHost('v0.4.3', {
-      lastResult: { at: 't', version: 'v0.4.5', from: 'v0.4.3', outcome: 'rolled-back', exitCode: 3, message: 'v0.4.5 died after the start' },
+      lastResult: {
+        at: 't',
+        version: 'v0.4.5',
+        from: 'v0.4.3',
+        outcome: 'rolled-back',
+        exitCode: 3,
+        downtimeMs: 700,
+        windowMs: 300,
+        phases: [],
+        message: 'v0.4.5 died after the start',
+      },
     });
     const p = plan(desired(), o);
-    expect(p.actions.length).toBeGreaterThan(0);
+    expect(stepsOf(p).length).toBeGreaterThan(0);
     expect(p.notes.join()).toMatch(/was rolled back: v0\.4\.5 died/);
+  });
+});
+
+describe('plan: the window runs in the order printed', () => {
+  it('maintenance with new providers on the running version: stop first, then the edit (never the edit under a running node)', () => {
+    const o = managedHost('v0.4.5', { llm: { 'v0.4.5': { ok: true, backends: withOpenAi(false) } } });
+    const d = desired({ service: { running: false, manager: 'systemd', unit: 'genlayer-node' } });
+    expect(stepsOf(plan(d, o)).map((s) => `${s.phase}:${s.step.kind}`)).toEqual([
+      'window:open-journal',
+      'window:stop',
+      'window:set-llm',
+      'finish:close-journal',
+    ]);
+  });
+
+  it('an open journal on a healthy converged host is closed by a step of the plan, not behind it', () => {
+    const o = managedHost('v0.4.5', { journal: { leaving: 'v0.4.5', entering: 'v0.4.5', phase: 'started', at: 't', startedAt: 't', pid: 1 } });
+    expect(kinds(desired(), o)).toEqual(['close-journal']);
   });
 });

@@ -3,7 +3,8 @@ import { loadDesired } from '../../desired/load.js';
 import { ExitCode, refuse } from '../../errors.js';
 import { observe } from '../../observe/observe.js';
 import { plan } from '../../plan/plan.js';
-import { isConverged } from '../../plan/types.js';
+import { exitCodeOf } from '../../plan/outcome.js';
+import { isConverged } from '../../plan/steps.js';
 import type { Logger } from '../../runtime/logger.js';
 import { parse, fileOption } from '../args.js';
 import { formatPlan } from '../format.js';
@@ -52,11 +53,17 @@ export async function reconcileCommand(argv: string[], log: Logger, cwd: string)
   const signals = new SignalGuard(log).install();
   try {
     const r = await reconcilePass(desired, { log, signals });
-    if (values.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-    else if (r.exitCode === ExitCode.refused) {
-      for (const line of r.message.split('\n')) process.stderr.write(`glr: ${line}\n`);
-    } else process.stdout.write(`${r.message}\n`);
-    return r.exitCode;
+    const o = r.outcome;
+    const exitCode = exitCodeOf(o);
+    if (values.json) {
+      const measures = 'windowMs' in o ? { windowMs: o.windowMs, downtimeMs: 'downtimeMs' in o ? o.downtimeMs : null } : {};
+      process.stdout.write(
+        `${JSON.stringify({ outcome: o.kind, exitCode, message: o.message, version: r.version, ...measures, phases: r.phases, plan: r.plan }, null, 2)}\n`,
+      );
+    } else if (o.kind === 'refused') {
+      for (const line of o.message.split('\n')) process.stderr.write(`glr: ${line}\n`);
+    } else process.stdout.write(`${o.message}\n`);
+    return exitCode;
   } finally {
     signals.uninstall();
   }

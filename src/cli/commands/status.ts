@@ -2,6 +2,7 @@ import path from 'node:path';
 import { loadDesired } from '../../desired/load.js';
 import { ExitCode } from '../../errors.js';
 import { observe } from '../../observe/observe.js';
+import { readSyncedBlock } from '../../runtime/health.js';
 import { parse, fileOption } from '../args.js';
 import { formatStatus } from '../format.js';
 
@@ -21,7 +22,7 @@ export async function statusCommand(argv: string[], cwd: string): Promise<number
     return ExitCode.ok;
   }
   const desired = await loadDesired(path.resolve(cwd, values.file as string));
-  const o = await observe(desired);
-  process.stdout.write(`${values.json ? JSON.stringify(o, null, 2) : formatStatus(o)}\n`);
+  const [o, syncedBlock] = await Promise.all([observe(desired), readSyncedBlock(desired.health.url)]);
+  process.stdout.write(`${values.json ? JSON.stringify({ ...o, syncedBlock }, null, 2) : formatStatus(o, syncedBlock)}\n`);
   return ExitCode.ok;
 }

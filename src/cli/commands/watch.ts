@@ -2,7 +2,7 @@ import path from 'node:path';
 import { ExitCode, refuse } from '../../errors.js';
 import type { Logger } from '../../runtime/logger.js';
 import { Watcher } from '../../watch/watcher.js';
-import { tuningFromEnv } from '../../actions/context.js';
+import { tuningFromEnv } from '../../runtime/tuning.js';
 import { fileOption, parse } from '../args.js';
 
 export const help = `glr watch [-f FILE] [--interval SECONDS]

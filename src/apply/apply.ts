@@ -1,0 +1,131 @@
+import type { ApplyContext } from '../actions/context.js';
+import { isGlrError } from '../errors.js';
+import type { Outcome } from '../plan/outcome.js';
+import { stepsOf } from '../plan/steps.js';
+import type { Phase, Plan, Step } from '../plan/types.js';
+import { appliedMessage } from './messages.js';
+import { HostRunner, type StepRunner } from './runner.js';
+
+/** How an apply ended, and every step that ran, in order, with its duration. */
+export interface Applied {
+  outcome: Outcome;
+  phases: { name: string; ms: number }[];
+}
+
+/**
+ * Executes the plan: one walk over `stepsOf(plan)` — the very list `--dry-run` prints — in that
+ * order. Nothing is regrouped, added or skipped, except that after a failure only the `finish`
+ * steps still run. Signals are held from the first window step to the end.
+ *
+ * How it can end, and what each outcome writes (besides what the steps themselves write):
+ *   every step ran                → applied (finish-rollback: rolled-back); journal closed `done`
+ *                                    (`rolled-back`)
+ *   a prepare step failed, or a    → refused (exit 1): what the preparation began is removed;
+ *     signal came while preparing     no journal is written; the node, links and files as they were
+ *   a window step failed           → if nothing was switched and the old node runs healthy:
+ *                                    refused, journal closed `aborted`; otherwise the plan's
+ *                                    rollback runs (below)
+ *   verify: not healthy in time    → the plan's rollback runs: journal `rolling-back`, then
+ *                                    `rolled-back` when the old version is healthy again (exit 3),
+ *                                    or `failed` (exit 4); with no rollback in the plan: `failed`
+ * The pass (src/reconcile.ts) then appends the history line and writes the metrics.
+ */
+export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = new HostRunner(ctx, plan)): Promise<Applied> {
+  const phases: Applied['phases'] = [];
+  const timed = async <T>(phase: Phase, step: Step, fn: () => Promise<T>): Promise<T> => {
+    const t = Date.now();
+    ctx.log.info({ action: step.kind, phase }, step.description);
+    try {
+      return await fn();
+    } finally {
+      phases.push({ name: step.kind, ms: Date.now() - t });
+    }
+  };
+
+  let outcome: Outcome | null = null;
+  let holding = false;
+  try {
+    for (const { phase, step } of stepsOf(plan)) {
+      if (phase === 'finish') {
+        await timed(phase, step, () => runner.finish(step, outcome ?? success(plan, runner)));
+        continue;
+      }
+      if (outcome) continue;
+      if (phase === 'prepare') {
+        try {
+          ctx.signals.throwIfInterrupted();
+          await timed(phase, step, () => runner.prepare(step));
+        } catch (e) {
+          await runner.undoPreparation();
+          outcome = { kind: 'refused', message: preparationFailed(plan, e) };
+          return { outcome, phases };
+        }
+        continue;
+      }
+      if (!holding) {
+        holding = true;
+        ctx.signals.hold();
+      }
+      try {
+        if (phase === 'window') await timed(phase, step, () => runner.window(step));
+        else {
+          const v = await timed(phase, step, () => runner.verify(step));
+          if (!v.ok) outcome = await recover(plan, ctx, runner, v.reason, phase, timed);
+        }
+      } catch (e) {
+        outcome = await recover(plan, ctx, runner, reasonOf(e), phase, timed);
+      }
+    }
+    return { outcome: outcome ?? success(plan, runner), phases };
+  } finally {
+    if (holding) ctx.signals.release();
+  }
+}
+
+/** Every step ran: the target is reached (or left stopped on purpose). */
+function success(plan: Plan, runner: StepRunner): Outcome {
+  const m = runner.measures();
+  const message = appliedMessage(plan, m);
+  return plan.intent === 'finish-rollback' ? { kind: 'rolled-back', message, ...m } : { kind: 'applied', message, ...m };
+}
+
+/** A window step or the verification failed: back to where the node was healthy, if the plan says where. */
+async function recover(
+  plan: Plan,
+  ctx: ApplyContext,
+  runner: StepRunner,
+  reason: string,
+  phase: Phase,
+  timed: <T>(phase: Phase, step: Step, fn: () => Promise<T>) => Promise<T>,
+): Promise<Outcome> {
+  const windowMs = runner.measures().windowMs;
+  ctx.log.error({ phase, reason }, phase === 'verify' ? 'the node is not healthy' : 'the switch failed before the node was verified');
+  if (plan.intent === 'finish-rollback') return { kind: 'must-act', message: `finishing the rollback failed: ${reason}; the operator must act`, windowMs };
+  if (phase === 'window' && (await runner.untouched())) {
+    return { kind: 'refused', message: `${reason}; nothing was switched and ${plan.switch?.leaving} still runs healthy` };
+  }
+  const back = plan.onFailure;
+  if (!back) return { kind: 'must-act', message: `${reason}; there is no version to roll back to: the operator must act`, windowMs };
+  ctx.log.warn({ to: back.to, reason }, `rolling back to ${back.to}`);
+  try {
+    for (const step of back.window) await timed('window', step, () => runner.window(step, reason));
+    const v = back.verify ? await timed('verify', back.verify, () => runner.verify(back.verify!)) : null;
+    if (v && !v.ok) return { kind: 'must-act', message: `${reason}; the rollback to ${back.to} failed too: ${v.reason}; the operator must act`, windowMs };
+  } catch (again) {
+    return { kind: 'must-act', message: `${reason}; the rollback to ${back.to} failed: ${reasonOf(again)}; the operator must act`, windowMs };
+  }
+  const m = runner.measures();
+  const healthy = back.verify ? `${back.to} is healthy again` : `${back.to} is back in place (not started: service.running is false)`;
+  return { kind: 'rolled-back', message: `${reason}; rolled back: ${healthy}`, ...m };
+}
+
+/** A GlrError's line; anything else is a bug and says so. */
+function reasonOf(e: unknown): string {
+  return isGlrError(e) ? e.message : `internal error (this is a bug in glr): ${e instanceof Error ? e.message : String(e)}`;
+}
+
+function preparationFailed(plan: Plan, e: unknown): string {
+  if (isGlrError(e)) return e.message;
+  const err = e as NodeJS.ErrnoException;
+  return `preparing ${plan.target} failed: ${err.code ? `${err.code} ` : ''}${err.message ?? String(e)}; nothing was switched`;
+}

@@ -1,0 +1,16 @@
+import type { Plan } from '../plan/types.js';
+
+/** The one line a successful apply ends with. */
+export function appliedMessage(plan: Plan, m: { windowMs: number | null; downtimeMs: number | null }): string {
+  const t = plan.target;
+  if (plan.intent === 'finish-rollback') {
+    return plan.verify ? `the interrupted rollback is finished: ${t} is healthy again` : `back on ${t} (node not started: service.running is false)`;
+  }
+  if (plan.verify) {
+    const how = m.windowMs === null ? 'nothing restarted' : `switch window ${m.windowMs} ms; validator down ${m.downtimeMs ?? '?'} ms`;
+    return `${t} is healthy (${how})`;
+  }
+  if (plan.window.some((s) => s.kind === 'swap')) return `${t} is in place (node left stopped: service.running is false)`;
+  if (plan.window.some((s) => s.kind === 'stop')) return `the node is stopped on ${t} (service.running is false)`;
+  return `${t} is in place`;
+}

@@ -1,0 +1,61 @@
+import type { Dirent } from 'node:fs';
+import { readlink, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { CURRENT, GLR_DIR, type Layout, RUNBOOK_LINKS } from '../layout.js';
+import { isNotFound, lstatOrNull } from '../runtime/fsx.js';
+import { TEMP_LINK_SUFFIX } from '../runtime/links.js';
+import type { LinkObservation, LinksObservation } from './types.js';
+
+/**
+ * The switch links: every top-level link that resolves into a version folder (the runbook's six
+ * and whatever newer releases add), plus the runbook's six wherever they point.
+ */
+export async function observeLinks(layout: Layout, entries: readonly Dirent[], versionNames: ReadonlySet<string>): Promise<LinksObservation> {
+  const realRoot = await realpath(layout.root);
+  const versionOf = async (p: string, parentOnly = false): Promise<string | null> => {
+    let real: string;
+    try {
+      real = parentOnly ? path.join(await realpath(path.dirname(p)), path.basename(p)) : await realpath(p);
+    } catch (e) {
+      // a dangling link, or one through a link loop, resolves nowhere; anything else is a real problem
+      if (isNotFound(e) || (e as NodeJS.ErrnoException).code === 'ELOOP') return null;
+      throw e;
+    }
+    if (!real.startsWith(realRoot + path.sep)) return null;
+    const first = real.slice(realRoot.length + 1).split(path.sep)[0]!;
+    return versionNames.has(first) ? first : null;
+  };
+
+  let current: LinksObservation['current'] = null;
+  const cur = await lstatOrNull(layout.current);
+  if (cur?.isSymbolicLink()) {
+    current = { target: await readlink(layout.current), version: await versionOf(layout.current) };
+  }
+
+  const switchLinks: LinkObservation[] = [];
+  const missing: string[] = [];
+  const notLinks: string[] = [];
+  const names = new Set(entries.map((e) => e.name));
+  for (const name of RUNBOOK_LINKS) if (!names.has(name)) missing.push(name);
+
+  for (const e of entries) {
+    if (e.name === CURRENT || e.name === GLR_DIR || e.name.endsWith(TEMP_LINK_SUFFIX)) continue;
+    const runbook = (RUNBOOK_LINKS as readonly string[]).includes(e.name);
+    if (!e.isSymbolicLink()) {
+      if (runbook) notLinks.push(e.name);
+      continue;
+    }
+    const p = layout.link(e.name);
+    const target = await readlink(p);
+    // a runbook link left dangling (its file gone from the version) still names that version
+    const version = (await versionOf(p)) ?? (runbook ? await versionOf(path.resolve(path.dirname(p), target), true) : null);
+    if (version === null && !runbook) continue;
+    const viaCurrent = target === `${CURRENT}/${e.name}` || target === path.join(layout.current, e.name);
+    switchLinks.push({ name: e.name, target, viaCurrent, version });
+  }
+
+  const versions = new Set(switchLinks.map((l) => l.version));
+  // missing links are reported on their own: the ones there still tell which version runs
+  const agreed = versions.size === 1 && notLinks.length === 0 ? [...versions][0]! : null;
+  return { current, switchLinks, missing, notLinks, version: agreed };
+}
