@@ -183,7 +183,12 @@ export async function observeLlm(layout: Layout, version: string): Promise<LlmOb
   } catch (e) {
     return { ok: false, problem: isNotFound(e) ? 'no GenVM LLM config (third_party/genvm/config/genvm-module-llm.yaml)' : String(e) };
   }
-  return parseBackends(text);
+  try {
+    return { ok: true, backends: parseBackends(text) };
+  } catch (e) {
+    if (isGlrError(e)) return { ok: false, problem: e.message };
+    throw e;
+  }
 }
 
 async function freeBytes(dir: string): Promise<number | null> {

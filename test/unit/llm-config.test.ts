@@ -2,11 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { editProviders, parseBackends, usableBackends, withProviders } from '../../src/genlayer/llm-config.js';
 import { LLM_CONFIG } from '../../sandbox/releases.js';
 
-const backends = (text: string) => {
-  const r = parseBackends(text);
-  if (!r.ok) throw new Error(r.problem);
-  return r.backends;
-};
+const backends = (text: string) => parseBackends(text);
 
 describe('GenVM LLM config', () => {
   it('reads providers, defaults, and key names as GenVM does', () => {
