@@ -27,7 +27,9 @@ export async function setLlm(ctx: ApplyContext, version: string, providers: Reco
   const edit = editProviders(text, providers, `${version}'s GenVM LLM config`);
   if (edit.unknown.length) {
     const has = Object.keys(parseBackends(text)).join(', ');
-    throw refuse(`llm.providers names ${edit.unknown.join(', ')}, which ${version}'s GenVM config does not have (it has ${has}); fix llm.providers in the file`);
+    throw refuse(
+      `llm.providers names ${edit.unknown.join(', ')}, which ${version}'s GenVM config does not have (it has ${has}); fix llm.providers in the file`,
+    );
   }
   if (edit.changed.length === 0) return;
   if (keepPrevious) {

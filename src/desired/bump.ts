@@ -74,7 +74,9 @@ export function bumpText(text: string, label: string, req: BumpRequest): BumpRes
     } else {
       const added = doc.has(['release']) ? doc.addEntry(['release'], 'sha256', sha256) : doc.addEntry([], 'release', { sha256 });
       if (!added) {
-        throw refuse(`${label}: cannot add release.sha256 to this file's layout; add \`sha256: ${sha256}\` under \`release:\` by hand, then run glr bump again`);
+        throw refuse(
+          `${label}: cannot add release.sha256 to this file's layout; add \`sha256: ${sha256}\` under \`release:\` by hand, then run glr bump again`,
+        );
       }
       shaChange = 'added';
     }

@@ -32,10 +32,7 @@ export const DesiredFileSchema = z.strictObject({
   release: z
     .strictObject({
       url: httpUrl.optional(),
-      sha256: z
-        .string('expected 64 hex digits')
-        .regex(SHA256_PATTERN, 'must be 64 hex digits (a SHA-256)')
-        .optional(),
+      sha256: z.string('expected 64 hex digits').regex(SHA256_PATTERN, 'must be 64 hex digits (a SHA-256)').optional(),
     })
     .optional(),
   llm: z

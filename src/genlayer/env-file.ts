@@ -4,7 +4,7 @@ import { parse } from 'dotenv';
  * A node's `.env`, read by `dotenv` (the format docker compose and shells share). The node's
  * systemd unit reads it with `EnvironmentFile=`, which agrees on what GenVM needs — `KEY=value`,
  * spaces around `=`, quotes, `#` and `;` comment lines, CRLF, the last assignment winning — and
- * differs on a few lines (test/unit/env-file.test.ts pins each):
+ * differs on a few lines (test/unit/env-version.test.ts pins each):
  *
  * - `export KEY=v` and `KEY: v` set KEY here; systemd ignores those lines;
  * - an unquoted ` #...` ends the value here (`KEY=v # note` is `v`, `KEY= # note` is empty);

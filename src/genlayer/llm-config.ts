@@ -100,7 +100,7 @@ export function providersToChange(backends: Backends, providers: Record<string, 
  * Sets `backends.<name>.enabled` in the file's text, changing only those bytes (the yaml CST, in
  * one pass): comments, order, formatting and every other value stay. Where `enabled` is absent
  * and the provider is to be on, nothing is added (absent means enabled); to switch it off, an
- * `enabled: false` line is added at the top of its block. Unlike the runbook's `sed`, this does
+ * `enabled: false` line is added at the top of its block (in a flow map `{..}`, at its end). Unlike the runbook's `sed`, this does
  * not depend on `enabled` being the line right under the provider. Refused (a GlrError naming
  * `label`) when the file has no backends or a provider's block cannot be edited.
  */
@@ -121,10 +121,12 @@ export function editProviders(
       continue;
     }
     if (b.enabled === on) continue;
-    const edited = doc.has(['backends', name, 'enabled'])
-      ? doc.setScalar(['backends', name, 'enabled'], on)
-      : doc.addFirstEntry(['backends', name], 'enabled', on);
-    if (!edited) throw refuse(`${label}: backends.${name} is not a block map with a plain \`enabled:\`; set it by hand`);
+    const at = ['backends', name];
+    // a block gets `enabled:` on its first line, a flow map `{..}` as its last entry
+    const edited = doc.has([...at, 'enabled'])
+      ? doc.setScalar([...at, 'enabled'], on)
+      : doc.addFirstEntry(at, 'enabled', on) || doc.addEntry(at, 'enabled', on);
+    if (!edited) throw refuse(`${label}: backends.${name} is not a map with a plain \`enabled:\`; set it by hand`);
     changed.push(name);
   }
   return { text: doc.toString(), changed, unknown };

@@ -72,8 +72,11 @@ export class YamlEditor {
       // `key:` and nothing more: the value goes after the `:`, before what ends the line
       const sep = item.sep ?? [];
       if (inFlow || !sep.some((t) => t.type === 'map-value-ind')) return false;
-      const cut = sep.findIndex((t) => t.type === 'newline' || t.type === 'comment');
-      const end = cut < 0 ? [] : sep.splice(cut);
+      let cut = sep.findIndex((t) => t.type === 'newline' || t.type === 'comment');
+      if (cut < 0) cut = sep.length;
+      // the spaces before a trailing comment stay before it
+      if (sep[cut]?.type === 'comment' && sep[cut - 1]?.type === 'space') cut--;
+      const end = sep.splice(cut);
       if (sep.at(-1)?.type !== 'space') sep.push(source('space', ' '));
       item.value = scalarToken(value, map.indent, false, end);
       return true;

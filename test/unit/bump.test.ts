@@ -160,6 +160,20 @@ describe('bumpText: release.sha256', () => {
     expect(r).toMatchObject({ changed: true, from: 'v0.4.5', to: 'v0.4.5', sha256: 'updated', text: text.replace(SHA_A, SHA_B) });
   });
 
+  it('CRLF: a version that changes length and a sha256 added after it, in one pass', () => {
+    const text = 'version: v0.4.5 # ci\r\nrelease:\r\n  url: https://h/b/p/{version}/f.tar.gz\r\n  # pinned below\r\n\r\nroot: /tmp/x\r\n';
+    expect(bumped(text, { version: 'v0.4.10', sha256: SHA_A })).toBe(
+      `version: v0.4.10 # ci\r\nrelease:\r\n  url: https://h/b/p/{version}/f.tar.gz\r\n  sha256: ${SHA_A}\r\n  # pinned below\r\n\r\nroot: /tmp/x\r\n`,
+    );
+  });
+
+  it('adds to a release: block that ends the file without a final newline', () => {
+    const text = 'version: v0.4.5\nrelease:\n  url: https://h/b/p/{version}/f.tar.gz # last';
+    expect(bumped(text, { version: 'v0.4.6', sha256: SHA_A })).toBe(
+      `version: v0.4.6\nrelease:\n  url: https://h/b/p/{version}/f.tar.gz # last\n  sha256: ${SHA_A}\n`,
+    );
+  });
+
   it('refuses to add after an explicit document end marker', () => {
     expect(refusal('version: v0.4.5\n...\n', { version: 'v0.4.6', sha256: SHA_A })).toMatch(/cannot add release\.sha256.*by hand/);
   });
@@ -201,6 +215,12 @@ describe('bumpText: refusals', () => {
 
   it('a version that is an alias to something that is not a version', () => {
     expect(refusal('root: &v /tmp/x\nversion: *v\n', { version: 'v0.4.6' })).toMatch(/:2: version: must look like vX\.Y\.Z/);
+  });
+
+  it('a version that is an alias (to a version): there is no value of its own to edit', () => {
+    const text = 'service:\n  unit: &v v0.4.5\nversion: *v\n';
+    expect(refusal(text, { version: 'v0.4.6' })).toMatch(/`version:` is not a plain value here \(an alias\?\); edit it by hand$/);
+    expect(bumpText(text, 'f', { version: 'v0.4.5' })).toMatchObject({ changed: false, text });
   });
 });
 
