@@ -102,29 +102,27 @@ export class YamlEditor {
     if (typeof value === 'object' && Object.keys(value).length === 0) return false;
     if (map.type === 'flow-collection') return addFlowEntry(map, key, value);
 
-    let at: number;
-    if (mapPath.length) {
-      at = findLastIndex(map.items, isEntry) + 1;
-    } else {
-      // after an explicit end `...`, YAML tools would read what follows as a second document
-      if (this.tokens.some((t) => t.type === 'doc-end')) return false;
-      // the document's trailing comments become the map's, so that the new entry goes after them
-      if (this.doc.end?.length) map.items.push({ start: this.doc.end.splice(0) });
-      at = map.items.length;
-    }
+    // nested: after the last entry; top level: after everything, the document's trailing comments too
+    const at = mapPath.length ? findLastIndex(map.items, isEntry) + 1 : map.items.length;
     if (at === 0) return false;
-    // the text before the new entry must end a line; its trailing spaces indent what follows it
-    const before = CST.stringify(map.items[at - 1]!);
-    const lastLine = before.slice(before.lastIndexOf('\n') + 1);
-    const endsLine = before.includes('\n') && /^ *$/.test(lastLine);
-    const carried = endsLine ? lastLine.length : 0;
-    if (carried > map.indent) return false;
+    // after an explicit end `...`, YAML tools would read what follows as a second document
+    if (!mapPath.length && this.tokens.some((t) => t.type === 'doc-end')) return false;
+    const trailing = mapPath.length ? [] : (this.doc.end ?? []);
 
-    const indent = map.indent;
-    const start: CST.SourceToken[] = [...(endsLine ? [] : [this.newline()]), ...spaces(indent - carried)];
-    const item = this.blockItem(start, key, value, indent);
-    const lastTokenEnd = lastEnd(item);
-    lastTokenEnd.push(this.newline(), ...spaces(carried));
+    // the text before the new entry must end a line; its trailing spaces indent what follows it
+    const before = CST.stringify(map.items[at - 1]!) + trailing.map((t) => t.source).join('');
+    const lastLine = before.slice(before.lastIndexOf('\n') + 1);
+    let endsLine = before.includes('\n') && /^ *$/.test(lastLine);
+    let carried = endsLine ? lastLine.length : 0;
+    if (carried > map.indent) {
+      // more than this map's indentation: spaces before a deeper comment, or at the end of the file
+      if (at < map.items.length) return false;
+      endsLine = false;
+      carried = 0;
+    }
+    const start = [...trailing.splice(0), ...(endsLine ? [] : [this.newline()]), ...spaces(map.indent - carried)];
+    const item = this.blockItem(start, key, value, map.indent);
+    lastEnd(item).push(this.newline(), ...spaces(carried));
     map.items.splice(at, 0, item);
     return true;
   }

@@ -105,6 +105,7 @@ describe('YamlEditor.addEntry: block maps', () => {
     expect(edited('release:\n  url: x', (d) => [d.addEntry(['release'], 'sha256', 'abc')])).toBe('release:\n  url: x\n  sha256: abc\n');
     expect(edited('a: 1\n# tail', (d) => [d.addEntry([], 'b', 'x')])).toBe('a: 1\n# tail\nb: x\n');
     expect(edited('a: 1 # c', (d) => [d.addEntry([], 'b', 'x')])).toBe('a: 1 # c\nb: x\n');
+    expect(edited('a:\n  b: 1\n  ', (d) => [d.addEntry([], 'c', 'x')])).toBe('a:\n  b: 1\n  \nc: x\n');
   });
 
   it('the top level: at the end, after trailing comments; a map value one indentation step deeper', () => {
