@@ -19,9 +19,8 @@ export async function checkReady(ctx: ApplyContext, version: string, links: stri
   if (missing.length) {
     throw refuse(`${version} has no ${missing.join(', ')}; the links would dangle after the switch. Is this a GenLayer node release?`);
   }
-  const parsed = parseBackends(await readFile(ctx.layout.llmConfig(dir), 'utf8').catch(() => ''));
-  if (!parsed.ok) throw refuse(`${version}'s GenVM LLM config: ${parsed.problem}`);
+  const backends = parseBackends(await readFile(ctx.layout.llmConfig(dir), 'utf8').catch(() => ''), `${version}'s GenVM LLM config`);
   const envNames = envNamesSet(await readFile(ctx.layout.env(dir), 'utf8'));
-  const problems = checkBackends(version, parsed.backends, {}, envNames);
+  const problems = checkBackends(version, backends, {}, envNames);
   if (problems.length) throw refuse(problems[0]!);
 }

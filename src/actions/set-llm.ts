@@ -18,16 +18,12 @@ export async function setLlm(ctx: ApplyContext, version: string, providers: Reco
     if (isNotFound(e)) throw refuse(`${version} has no GenVM LLM config (third_party/genvm/config/genvm-module-llm.yaml)`);
     throw e;
   }
-  let edit;
-  try {
-    edit = editProviders(text, providers);
-  } catch (e) {
-    throw refuse(`${version}'s GenVM LLM config cannot be edited: ${(e as Error).message}`);
-  }
+  const edit = editProviders(text, providers, `${version}'s GenVM LLM config`);
   if (edit.unknown.length) {
-    const parsed = parseBackends(text);
-    const has = parsed.ok ? ` (it has ${Object.keys(parsed.backends).join(', ')})` : '';
-    throw refuse(`llm.providers names ${edit.unknown.join(', ')}, which ${version}'s GenVM config does not have${has}; fix llm.providers in the file`);
+    const has = Object.keys(parseBackends(text)).join(', ');
+    throw refuse(
+      `llm.providers names ${edit.unknown.join(', ')}, which ${version}'s GenVM config does not have (it has ${has}); fix llm.providers in the file`,
+    );
   }
   if (edit.changed.length === 0) return;
   if (keepPrevious) {

@@ -29,15 +29,19 @@ export async function loadDesired(file: string): Promise<Desired> {
 /** The file's text and what it parses to; throws (one line) only when it cannot be read. */
 export async function readDesired(file: string): Promise<{ text: string; parsed: ParseResult }> {
   const abs = path.resolve(file);
-  let text: string;
+  const text = await readDesiredText(abs, file);
+  return { text, parsed: parseDesired(text, abs) };
+}
+
+/** The text of the desired-state file at `file`; refused, in one line naming `label` and why, when it cannot be read. */
+export async function readDesiredText(file: string, label: string): Promise<string> {
   try {
-    text = await readFile(abs, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a folder' : String(code ?? e);
-    throw refuse(`${file}: cannot read the desired-state file: ${why}`);
+    throw refuse(`${label}: cannot read the desired-state file: ${why}`);
   }
-  return { text, parsed: parseDesired(text, abs) };
 }
 
 export function formatProblems(label: string, problems: FileProblem[]): string {

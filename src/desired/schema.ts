@@ -4,7 +4,7 @@ import { VERSION_PATTERN } from './version.js';
 /**
  * The schema of desired-state.yaml, as `contract.md` fixes it. Every object is strict: an
  * unknown key is an error (with a suggestion, see load.ts). Defaults and placeholders are
- * resolved afterwards, in resolve.ts, because some defaults depend on other fields.
+ * resolved afterwards, in load.ts (`resolve`), because some defaults depend on other fields.
  */
 const argv = z
   .array(z.string().min(1, 'an argument may not be empty'), 'expected a list of strings (an argv, run without a shell)')
@@ -15,6 +15,9 @@ const httpUrl = z.string('expected a URL').refine((s) => /^https?:\/\/[^\s/]+/.t
 export const versionField = z
   .string('expected a version string like v0.4.5')
   .regex(VERSION_PATTERN, 'must look like vX.Y.Z or vX.Y.Z-pre (e.g. v0.4.5, v0.5.0-rc1)');
+
+/** A SHA-256 written as 64 hex digits, either case (release.sha256, `glr bump --sha256`). */
+export const SHA256_PATTERN = /^[0-9a-fA-F]{64}$/;
 
 const absolutePath = z.string('expected an absolute path').refine((s) => s.startsWith('/'), 'must be an absolute path');
 /** absolute, or starting with the {root} placeholder (checked again once substituted) */
@@ -29,10 +32,7 @@ export const DesiredFileSchema = z.strictObject({
   release: z
     .strictObject({
       url: httpUrl.optional(),
-      sha256: z
-        .string('expected 64 hex digits')
-        .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (a SHA-256)')
-        .optional(),
+      sha256: z.string('expected 64 hex digits').regex(SHA256_PATTERN, 'must be 64 hex digits (a SHA-256)').optional(),
     })
     .optional(),
   llm: z
@@ -69,12 +69,18 @@ export const DesiredFileSchema = z.strictObject({
 
 export type DesiredFile = z.infer<typeof DesiredFileSchema>;
 
-/** The keys each object of the file knows, for "did you mean" suggestions. */
-export const KNOWN_KEYS: Record<string, string[]> = {
-  '': Object.keys(DesiredFileSchema.shape),
-  release: ['url', 'sha256'],
-  llm: ['providers'],
-  genvm: ['setup'],
-  service: ['running', 'manager', 'unit', 'start', 'stop', 'status'],
-  health: ['url', 'timeoutSeconds'],
-};
+/**
+ * The keys each object of the file knows, by dotted path ('' for the top level), for "did you
+ * mean" suggestions: read from the schema's objects, so a field added there is known here.
+ */
+export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = knownKeys(DesiredFileSchema);
+
+function knownKeys(object: z.ZodObject, at = '', out: Record<string, string[]> = {}): Record<string, string[]> {
+  out[at] = Object.keys(object.shape);
+  for (const [key, field] of Object.entries(object.shape)) {
+    let inner: z.core.SomeType = field;
+    while (inner instanceof z.ZodOptional || inner instanceof z.ZodNullable || inner instanceof z.ZodDefault) inner = inner.unwrap();
+    if (inner instanceof z.ZodObject) knownKeys(inner, at ? `${at}.${key}` : key, out);
+  }
+  return out;
+}

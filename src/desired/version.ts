@@ -1,3 +1,5 @@
+import semver from 'semver';
+
 /** A GenLayer node version: `vMAJOR.MINOR.PATCH` with an optional `-pre` (e.g. `v0.4.5-rc1`). */
 export const VERSION_PATTERN = /^v(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.]+))?$/;
 
@@ -25,35 +27,17 @@ export function seriesOf(text: string): string | null {
   return v ? `v${v.major}.${v.minor}` : null;
 }
 
-/** Semantic-version order; a pre-release sorts before its release. */
+/**
+ * Semantic-version order (semver 2.0.0, by the `semver` package): a pre-release sorts before its
+ * release, and pre-release identifiers compare numerically when both are digits, else as ASCII
+ * text: rc.2 < rc.10, but rc10 < rc9 and RC1 < rc1. The few strings glr's grammar admits and
+ * semver does not (leading zeros as in v01.2.3 or rc.01, empty identifiers as in rc..1) sort
+ * before every version semver reads, in text order among themselves, as do non-versions.
+ */
 export function compareVersions(a: string, b: string): number {
-  const x = parseVersion(a);
-  const y = parseVersion(b);
-  if (!x || !y) return a < b ? -1 : a > b ? 1 : 0;
-  for (const k of ['major', 'minor', 'patch'] as const) {
-    if (x[k] !== y[k]) return x[k] - y[k];
-  }
-  if (x.pre === y.pre) return 0;
-  if (x.pre === null) return 1;
-  if (y.pre === null) return -1;
-  return comparePre(x.pre, y.pre);
-}
-
-function comparePre(a: string, b: string): number {
-  const pa = a.split('.');
-  const pb = b.split('.');
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i];
-    const y = pb[i];
-    if (x === undefined) return -1;
-    if (y === undefined) return 1;
-    const nx = /^\d+$/.test(x) ? Number(x) : null;
-    const ny = /^\d+$/.test(y) ? Number(y) : null;
-    if (nx !== null && ny !== null && nx !== ny) return nx - ny;
-    if (nx === null || ny === null) {
-      const c = x.localeCompare(y, 'en', { numeric: true });
-      if (c !== 0) return c;
-    }
-  }
-  return 0;
+  const x = isVersion(a) ? semver.parse(a) : null;
+  const y = isVersion(b) ? semver.parse(b) : null;
+  if (x && y) return x.compare(y);
+  if (x || y) return x ? 1 : -1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }

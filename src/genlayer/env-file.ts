@@ -1,41 +1,40 @@
+import { parse } from 'dotenv';
+
+/**
+ * A node's `.env`, read by `dotenv` (the format docker compose and shells share). The node's
+ * systemd unit reads it with `EnvironmentFile=`, which agrees on what GenVM needs — `KEY=value`,
+ * spaces around `=`, quotes, `#` and `;` comment lines, CRLF, the last assignment winning — and
+ * differs on a few lines (test/unit/env-version.test.ts pins each):
+ *
+ * - `export KEY=v` and `KEY: v` set KEY here; systemd ignores those lines;
+ * - an unquoted ` #...` ends the value here (`KEY=v # note` is `v`, `KEY= # note` is empty);
+ *   systemd keeps it, and reads `KEY=#x` as `#x` where dotenv reads it empty;
+ * - in double quotes dotenv turns `\n` into a line break, systemd keeps `\n`.
+ */
+
 /**
  * Names of the variables a `.env` file sets to a non-empty value. Values are looked at only to
  * tell empty from set; they never leave this function.
  */
 export function envNamesSet(text: string): string[] {
-  const names = new Set<string>();
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) continue;
-    if (unquote(m[2]!) !== '') names.add(m[1]!);
-    else names.delete(m[1]!);
-  }
-  return [...names].sort();
-}
-
-function unquote(v: string): string {
-  const s = v.trim();
-  if ((s.startsWith('"') && s.endsWith('"') && s.length >= 2) || (s.startsWith("'") && s.endsWith("'") && s.length >= 2)) {
-    return s.slice(1, -1);
-  }
-  return s.replace(/\s+#.*$/, '');
+  return Object.entries(parse(text))
+    .filter(([, value]) => value !== '')
+    .map(([name]) => name)
+    .sort();
 }
 
 /**
  * The values themselves, for one purpose only: to scrub them out of text glr did not write (a
- * node's log tail, a setup script's output) before that text reaches a log or a message.
+ * node's log tail, a setup script's output) before that text reaches a log or a message. Both
+ * readings of a value are scrubbed, dotenv's and systemd's (where `#` starts no comment inside a
+ * line), so that `NODE_PASSWORD=#x...` is scrubbed as the node receives it. Values under 6
+ * characters are left, or every `true` and `1` in a log would go.
  */
 export function envSecretValues(text: string): string[] {
-  const out: string[] = [];
-  for (const raw of text.split(/\r?\n/)) {
-    const m = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=\s*(.*)$/.exec(raw);
-    if (!m) continue;
-    const v = unquote(m[1]!);
-    if (v.length >= 6) out.push(v);
-  }
-  return out;
+  // NUL cannot occur in an environment: standing in for `#`, it hides inline comments from dotenv
+  const asSystemd = Object.values(parse(text.replaceAll('#', '\0'))).map((v) => v.replaceAll('\0', '#'));
+  const values = new Set([...Object.values(parse(text)), ...asSystemd]);
+  return [...values].filter((v) => v.length >= 6);
 }
 
 export function redact(text: string, secrets: readonly string[]): string {

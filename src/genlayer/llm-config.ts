@@ -1,5 +1,6 @@
 import { isMap, isScalar, parseDocument } from 'yaml';
-import { YamlSource } from '../runtime/yaml-edit.js';
+import { refuse } from '../errors.js';
+import { YamlEditor } from '../yaml/cst-edit.js';
 
 /**
  * GenVM's LLM module config (`third_party/genvm/config/genvm-module-llm.yaml`), as GenLayer
@@ -19,11 +20,15 @@ export type Backends = Record<string, Backend>;
 
 const ENV_REF = /^\$\{ENV\[([A-Za-z_][A-Za-z0-9_]*)\]\}$/;
 
-export function parseBackends(text: string): { ok: true; backends: Backends } | { ok: false; problem: string } {
+/**
+ * The backends of a GenVM LLM config's text. Refused (a GlrError, exit 1) when it is not YAML or
+ * has no `backends:` map; `label` names the file in that message.
+ */
+export function parseBackends(text: string, label = 'the GenVM LLM config'): Backends {
   const doc = parseDocument(text);
-  if (doc.errors.length) return { ok: false, problem: `invalid YAML: ${doc.errors[0]!.message.split('\n')[0]}` };
+  if (doc.errors.length) throw refuse(`${label}: invalid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
   const backends = doc.get('backends', true);
-  if (!isMap(backends)) return { ok: false, problem: 'no `backends:` map' };
+  if (!isMap(backends)) throw refuse(`${label}: no \`backends:\` map`);
   const out: Backends = {};
   for (const pair of backends.items) {
     if (!isScalar(pair.key)) continue;
@@ -39,7 +44,7 @@ export function parseBackends(text: string): { ok: true; backends: Backends } | 
       literalKey: !ref && keyText !== '' && !keyText.includes('${'),
     };
   }
-  return { ok: true, backends: out };
+  return out;
 }
 
 /** What the backends would be with `providers` applied. Names not in `backends` are listed. */
@@ -92,38 +97,37 @@ export function providersToChange(backends: Backends, providers: Record<string, 
 }
 
 /**
- * Sets `backends.<name>.enabled` in the file's text, changing only those bytes (the yaml CST):
- * comments, order, formatting and every other value stay. Where `enabled` is absent and the
- * provider is to be on, nothing is added (absent means enabled); to switch it off, an
- * `enabled: false` line is added at the top of its block. Unlike the runbook's `sed`, this does
- * not depend on `enabled` being the line right under the provider.
+ * Sets `backends.<name>.enabled` in the file's text, changing only those bytes (the yaml CST, in
+ * one pass): comments, order, formatting and every other value stay. Where `enabled` is absent
+ * and the provider is to be on, nothing is added (absent means enabled); to switch it off, an
+ * `enabled: false` line is added at the top of its block (in a flow map `{..}`, at its end). Unlike the runbook's `sed`, this does
+ * not depend on `enabled` being the line right under the provider. Refused (a GlrError naming
+ * `label`) when the file has no backends or a provider's block cannot be edited.
  */
-export function editProviders(text: string, providers: Record<string, boolean>): { text: string; changed: string[]; unknown: string[] } {
-  const parsed = parseBackends(text);
-  if (!parsed.ok) throw new Error(parsed.problem);
-  const src = new YamlSource(text);
+export function editProviders(
+  text: string,
+  providers: Record<string, boolean>,
+  label = 'the GenVM LLM config',
+): { text: string; changed: string[]; unknown: string[] } {
+  const backends = parseBackends(text, label);
+  // parseBackends read it as one valid YAML document, so the editor can too
+  const doc = new YamlEditor(text);
   const changed: string[] = [];
   const unknown: string[] = [];
-  // length-changing scalar edits first would shift insert offsets: do inserts on a second pass
-  const toInsert: string[] = [];
   for (const [name, on] of Object.entries(providers)) {
-    const b = parsed.backends[name];
+    const b = backends[name];
     if (!b) {
       unknown.push(name);
       continue;
     }
     if (b.enabled === on) continue;
-    if (src.scalar(['backends', name, 'enabled'])) src.setScalar(['backends', name, 'enabled'], on);
-    else toInsert.push(name);
+    const at = ['backends', name];
+    // a block gets `enabled:` on its first line, a flow map `{..}` as its last entry
+    const edited = doc.has([...at, 'enabled'])
+      ? doc.setScalar([...at, 'enabled'], on)
+      : doc.addFirstEntry(at, 'enabled', on) || doc.addEntry(at, 'enabled', on);
+    if (!edited) throw refuse(`${label}: backends.${name} is not a map with a plain \`enabled:\`; set it by hand`);
     changed.push(name);
   }
-  let out = src.toString();
-  for (const name of toInsert) {
-    const again = new YamlSource(out);
-    if (!again.addFirstEntry(['backends', name], 'enabled', false)) {
-      throw new Error(`backends.${name} is not a block map; set its enabled: by hand`);
-    }
-    out = again.toString();
-  }
-  return { text: out, changed, unknown };
+  return { text: doc.toString(), changed, unknown };
 }

@@ -126,5 +126,10 @@ export async function observeLlm(layout: Layout, version: string): Promise<LlmOb
     if (isNotFound(e)) return { ok: false, problem: 'no GenVM LLM config (third_party/genvm/config/genvm-module-llm.yaml)' };
     throw e;
   }
-  return parseBackends(text);
+  try {
+    return { ok: true, backends: parseBackends(text) };
+  } catch (e) {
+    if (isGlrError(e)) return { ok: false, problem: e.message };
+    throw e;
+  }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bumpText, type BumpRequest } from '../../src/desired/bump.js';
 import { parseDesired } from '../../src/desired/load.js';
-import { YamlSource } from '../../src/runtime/yaml-edit.js';
+import { ExitCode, isGlrError } from '../../src/errors.js';
 
 const SHA_A = 'a'.repeat(64);
 const SHA_B = '0123456789abcdef'.repeat(4);
@@ -10,16 +10,21 @@ const SHA_DIGITS = '0123456789'.repeat(6) + '0123';
 
 /** The new text, or the test fails with the refusal. */
 function bumped(text: string, req: BumpRequest): string {
-  const r = bumpText(text, 'desired-state.yaml', req);
-  if (!r.ok) throw new Error(r.message);
-  return r.text;
+  return bumpText(text, 'desired-state.yaml', req).text;
 }
 
+/** The refusal's message; the test fails unless bumpText refuses (a GlrError with exit code 1). */
 function refusal(text: string, req: BumpRequest): string {
-  const r = bumpText(text, 'desired-state.yaml', req);
-  if (r.ok) throw new Error(`expected a refusal, got:\n${r.text}`);
-  expect(r.message.split('\n').every((l) => l.length > 0)).toBe(true);
-  return r.message;
+  let out: string;
+  try {
+    out = bumpText(text, 'desired-state.yaml', req).text;
+  } catch (e) {
+    if (!isGlrError(e)) throw e;
+    expect(e.code).toBe(ExitCode.refused);
+    expect(e.message.split('\n').every((l) => l.length > 0)).toBe(true);
+    return e.message;
+  }
+  throw new Error(`expected a refusal, got:\n${out}`);
 }
 
 const COMMENTED = `# desired-state.yaml for validator-1
@@ -102,7 +107,7 @@ describe('bumpText: release.sha256', () => {
   it('writes a given sha256 in lower case; an upper-case pin of the same value is the same', () => {
     const text = `version: v0.4.5\nrelease:\n  sha256: ${SHA_A.toUpperCase()}\n`;
     const r = bumpText(text, 'f', { version: 'v0.4.5', sha256: SHA_A });
-    expect(r).toMatchObject({ ok: true, changed: false, text });
+    expect(r).toMatchObject({ changed: false, text });
     expect(bumped(text, { version: 'v0.4.6', sha256: SHA_B.toUpperCase() })).toBe(`version: v0.4.6\nrelease:\n  sha256: ${SHA_B}\n`);
   });
 
@@ -152,7 +157,21 @@ describe('bumpText: release.sha256', () => {
   it('sets only the checksum when the version is already there', () => {
     const text = `version: v0.4.5\nrelease:\n  sha256: ${SHA_A}\n`;
     const r = bumpText(text, 'f', { version: 'v0.4.5', sha256: SHA_B });
-    expect(r).toMatchObject({ ok: true, changed: true, from: 'v0.4.5', to: 'v0.4.5', sha256: 'updated', text: text.replace(SHA_A, SHA_B) });
+    expect(r).toMatchObject({ changed: true, from: 'v0.4.5', to: 'v0.4.5', sha256: 'updated', text: text.replace(SHA_A, SHA_B) });
+  });
+
+  it('CRLF: a version that changes length and a sha256 added after it, in one pass', () => {
+    const text = 'version: v0.4.5 # ci\r\nrelease:\r\n  url: https://h/b/p/{version}/f.tar.gz\r\n  # pinned below\r\n\r\nroot: /tmp/x\r\n';
+    expect(bumped(text, { version: 'v0.4.10', sha256: SHA_A })).toBe(
+      `version: v0.4.10 # ci\r\nrelease:\r\n  url: https://h/b/p/{version}/f.tar.gz\r\n  sha256: ${SHA_A}\r\n  # pinned below\r\n\r\nroot: /tmp/x\r\n`,
+    );
+  });
+
+  it('adds to a release: block that ends the file without a final newline', () => {
+    const text = 'version: v0.4.5\nrelease:\n  url: https://h/b/p/{version}/f.tar.gz # last';
+    expect(bumped(text, { version: 'v0.4.6', sha256: SHA_A })).toBe(
+      `version: v0.4.6\nrelease:\n  url: https://h/b/p/{version}/f.tar.gz # last\n  sha256: ${SHA_A}\n`,
+    );
   });
 
   it('refuses to add after an explicit document end marker', () => {
@@ -197,12 +216,17 @@ describe('bumpText: refusals', () => {
   it('a version that is an alias to something that is not a version', () => {
     expect(refusal('root: &v /tmp/x\nversion: *v\n', { version: 'v0.4.6' })).toMatch(/:2: version: must look like vX\.Y\.Z/);
   });
+
+  it('a version that is an alias (to a version): there is no value of its own to edit', () => {
+    const text = 'service:\n  unit: &v v0.4.5\nversion: *v\n';
+    expect(refusal(text, { version: 'v0.4.6' })).toMatch(/`version:` is not a plain value here \(an alias\?\); edit it by hand$/);
+    expect(bumpText(text, 'f', { version: 'v0.4.5' })).toMatchObject({ changed: false, text });
+  });
 });
 
 describe('bumpText: idempotence', () => {
   it('the same version (and the same or no checksum) is no change: the text is returned as it was', () => {
     expect(bumpText(COMMENTED, 'f', { version: 'v0.4.5' })).toEqual({
-      ok: true,
       changed: false,
       text: COMMENTED,
       from: 'v0.4.5',
@@ -210,34 +234,13 @@ describe('bumpText: idempotence', () => {
       sha256: 'unchanged',
     });
     const pinned = `version: "v0.4.5"\nrelease:\n  sha256: ${SHA_A}\n`;
-    expect(bumpText(pinned, 'f', { version: 'v0.4.5' })).toMatchObject({ ok: true, changed: false, text: pinned });
-    expect(bumpText(pinned, 'f', { version: 'v0.4.5', sha256: SHA_A })).toMatchObject({ ok: true, changed: false, text: pinned });
+    expect(bumpText(pinned, 'f', { version: 'v0.4.5' })).toMatchObject({ changed: false, text: pinned });
+    expect(bumpText(pinned, 'f', { version: 'v0.4.5', sha256: SHA_A })).toMatchObject({ changed: false, text: pinned });
   });
 
   it('bumping twice gives the same text as bumping once', () => {
     const once = bumped(COMMENTED, { version: 'v0.4.6', sha256: SHA_A });
-    expect(bumpText(once, 'f', { version: 'v0.4.6', sha256: SHA_A })).toMatchObject({ ok: true, changed: false, text: once });
-  });
-});
-
-describe('YamlSource.addEntry', () => {
-  it('adds to nested block maps after the last entry and refuses where it cannot', () => {
-    const s = new YamlSource('a:\n  b: 1 # one\n  c: 2\nd: 3\n');
-    expect(s.addEntry(['a'], 'e', 'x')).toBe(true);
-    expect(s.toString()).toBe('a:\n  b: 1 # one\n  c: 2\n  e: x\nd: 3\n');
-    const t = new YamlSource('a:\n  b: 1\n');
-    expect(t.addEntry(['a'], 'b', 'x')).toBe(false); // already there
-    expect(t.addEntry(['a', 'b'], 'c', 'x')).toBe(false); // not a map
-    expect(t.addEntry(['nope'], 'c', 'x')).toBe(false);
-  });
-
-  it('keeps setScalar and addFirstEntry as they were', () => {
-    const s = new YamlSource('x:\n  y: "old"  # c\n');
-    expect(s.setScalar(['x', 'y'], 'new')).toBe(true);
-    expect(s.toString()).toBe('x:\n  y: "new"  # c\n');
-    const t = new YamlSource('x:\n  y: 1\n');
-    expect(t.addFirstEntry(['x'], 'enabled', false)).toBe(true);
-    expect(t.toString()).toBe('x:\n  enabled: false\n  y: 1\n');
+    expect(bumpText(once, 'f', { version: 'v0.4.6', sha256: SHA_A })).toMatchObject({ changed: false, text: once });
   });
 });
 

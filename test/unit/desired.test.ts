@@ -1,5 +1,10 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatProblems, parseDesired } from '../../src/desired/load.js';
+import { formatProblems, parseDesired, readDesiredText } from '../../src/desired/load.js';
+import { DesiredFileSchema, KNOWN_KEYS } from '../../src/desired/schema.js';
+import { isGlrError } from '../../src/errors.js';
 
 const problems = (text: string) => {
   const r = parseDesired(text, '/etc/glr/desired-state.yaml');
@@ -116,5 +121,55 @@ describe('desired-state.yaml: every problem, one line each, with file and line',
     const lines = problems('verison: v0.4.5\nroot: relative\nhealth:\n  timeoutSeconds: -1\n');
     expect(lines).toHaveLength(3);
     expect(lines.map((l) => Number(l.split(':')[1]))).toEqual([1, 2, 4]);
+  });
+});
+
+describe('desired-state.yaml: the known keys come from the schema', () => {
+  it('lists every object of the schema, with its keys in the schema’s order', () => {
+    expect(KNOWN_KEYS).toEqual({
+      '': ['version', 'root', 'sharedDb', 'release', 'llm', 'genvm', 'service', 'health'],
+      release: ['url', 'sha256'],
+      llm: ['providers'],
+      genvm: ['setup'],
+      service: ['running', 'manager', 'unit', 'start', 'stop', 'status'],
+      health: ['url', 'timeoutSeconds'],
+    });
+  });
+
+  it('names exactly the objects where the schema refuses an unknown key', () => {
+    for (const at of Object.keys(KNOWN_KEYS)) {
+      const input = at ? { version: 'v0.4.5', [at]: { glrNoSuchKey: 1 } } : { version: 'v0.4.5', glrNoSuchKey: 1 };
+      const issues = DesiredFileSchema.safeParse(input).error?.issues ?? [];
+      expect(
+        issues.map((i) => [i.code, i.path.join('.')]),
+        at,
+      ).toEqual([['unrecognized_keys', at]]);
+    }
+  });
+
+  it('suggests a nested key by its dotted path', () => {
+    expect(problems('version: v0.4.5\nrelease:\n  sha265: x\n')).toEqual([
+      'desired-state.yaml:3: unknown key `release.sha265`; did you mean `release.sha256`?',
+    ]);
+  });
+});
+
+describe('desired-state.yaml: reading the file', () => {
+  it('turns an errno into one line naming the file as given', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'glr-desired-'));
+    try {
+      await writeFile(path.join(dir, 'f.yaml'), 'version: v0.4.5\n');
+      expect(await readDesiredText(path.join(dir, 'f.yaml'), 'f.yaml')).toBe('version: v0.4.5\n');
+      for (const [file, why] of [
+        ['missing.yaml', 'no such file'],
+        ['', 'is a folder'],
+      ] as const) {
+        const e: unknown = await readDesiredText(path.join(dir, file), 'the-label').catch((err: unknown) => err);
+        expect(isGlrError(e) && e.code).toBe(1);
+        expect((e as Error).message).toBe(`the-label: cannot read the desired-state file: ${why}`);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

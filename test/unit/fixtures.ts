@@ -21,11 +21,7 @@ export function desired(over: Partial<Desired> = {}): Desired {
   };
 }
 
-const backends = (() => {
-  const r = parseBackends(LLM_CONFIG);
-  if (!r.ok) throw new Error(r.problem);
-  return r.backends;
-})();
+const backends = parseBackends(LLM_CONFIG);
 
 export function healthy(version: string): Observed['health'] {
   return {

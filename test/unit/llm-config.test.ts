@@ -1,12 +1,21 @@
 import { describe, expect, it } from 'vitest';
+import { ExitCode, isGlrError } from '../../src/errors.js';
 import { editProviders, parseBackends, usableBackends, withProviders } from '../../src/genlayer/llm-config.js';
 import { LLM_CONFIG } from '../../sandbox/releases.js';
 
-const backends = (text: string) => {
-  const r = parseBackends(text);
-  if (!r.ok) throw new Error(r.problem);
-  return r.backends;
-};
+const backends = (text: string) => parseBackends(text);
+
+/** The refusal's message; the test fails unless `f` refuses (a GlrError with exit code 1). */
+function refusal(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    if (!isGlrError(e)) throw e;
+    expect(e.code).toBe(ExitCode.refused);
+    return e.message;
+  }
+  throw new Error('expected a refusal');
+}
 
 describe('GenVM LLM config', () => {
   it('reads providers, defaults, and key names as GenVM does', () => {
@@ -57,6 +66,26 @@ describe('GenVM LLM config', () => {
     const out = editProviders(crlf, { a: true, b: false }).text;
     expect(out).toBe('backends:\r\n  a:\r\n    enabled: true   # quoted\r\n    key: x\r\n  b:\r\n    enabled: false\r\n    key: y # trailing\r\n');
     expect(backends(out)).toMatchObject({ a: { enabled: true }, b: { enabled: false } });
+  });
+
+  it('edits a file without a final newline, and gives an empty `enabled:` a value', () => {
+    const text = 'backends:\n  a:\n    enabled:\n    key: x\n  b:\n    key: y # last';
+    const out = editProviders(text, { a: false, b: false }).text;
+    expect(out).toBe('backends:\n  a:\n    enabled: false\n    key: x\n  b:\n    enabled: false\n    key: y # last');
+    expect(backends(out)).toMatchObject({ a: { enabled: false }, b: { enabled: false } });
+  });
+
+  it('switches off a backend written as a flow map', () => {
+    const out = editProviders('backends:\n  a: {key: x}   # flow\n  b: {key: y, enabled: true}\n', { a: false, b: false }).text;
+    expect(out).toBe('backends:\n  a: {key: x, enabled: false}   # flow\n  b: {key: y, enabled: false}\n');
+  });
+
+  it('refuses, naming the file, a config without backends and a backend it cannot edit', () => {
+    expect(refusal(() => parseBackends('backends: [a, b]\n', "v0.4.5's GenVM LLM config"))).toBe("v0.4.5's GenVM LLM config: no `backends:` map");
+    expect(refusal(() => parseBackends('backends: {a: 1\n'))).toMatch(/^the GenVM LLM config: invalid YAML: /);
+    expect(refusal(() => editProviders('backends:\n  a:\n  b: {key: x}\n', { a: false }, 'f.yaml'))).toBe(
+      'f.yaml: backends.a is not a map with a plain `enabled:`; set it by hand',
+    );
   });
 
   it('names providers the release does not have', () => {

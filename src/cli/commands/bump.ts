@@ -1,7 +1,7 @@
-import { lchown, readFile, realpath, stat } from 'node:fs/promises';
+import { lchown, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { bumpText } from '../../desired/bump.js';
-import { formatProblems, parseDesired } from '../../desired/load.js';
+import { formatProblems, parseDesired, readDesiredText } from '../../desired/load.js';
 import { ExitCode, refuse } from '../../errors.js';
 import { fetchReleaseVersions, listingUrlFor, newestRelease } from '../../releases/listing.js';
 import { atomicWriteFile } from '../../runtime/fsx.js';
@@ -56,7 +56,7 @@ export async function bumpCommand(argv: string[], log: Logger, cwd: string): Pro
   const given = path.resolve(cwd, label);
   // a symlinked desired state is edited where it really is; the link stays a link
   const file = await realpath(given).catch(() => given);
-  const text = await readText(file, label);
+  const text = await readDesiredText(file, label);
   const st = await stat(file);
 
   let version: string;
@@ -72,29 +72,18 @@ export async function bumpCommand(argv: string[], log: Logger, cwd: string): Pro
   }
 
   const r = bumpText(text, label, { version, sha256: values.sha256 });
-  if (!r.ok) throw refuse(r.message);
   if (!r.changed) {
     process.stdout.write(`${label}: already at ${r.to}; nothing written\n`);
     return ExitCode.ok;
   }
   // the file may have changed while the listing was fetched: never overwrite an edit unseen
-  if ((await readText(file, label)) !== text) throw refuse(`${label} changed while glr bump ran; it was left as it is now, run glr bump again`);
+  if ((await readDesiredText(file, label)) !== text) throw refuse(`${label} changed while glr bump ran; it was left as it is now, run glr bump again`);
   await atomicWriteFile(file, r.text, st.mode & 0o7777);
   await keepOwner(file, st.uid, st.gid);
   log.info({ file, from: r.from, to: r.to, sha256: r.sha256 }, 'desired state bumped');
   const sha = r.sha256 === 'unchanged' ? '' : ` (release.sha256 ${r.sha256})`;
   process.stdout.write(`${label}: ${r.from} → ${r.to}${sha}\n`);
   return ExitCode.ok;
-}
-
-async function readText(file: string, label: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a folder' : String(code ?? e);
-    throw refuse(`${label}: cannot read the desired-state file: ${why}`);
-  }
 }
 
 /** The listing URL derived from the file's release.url (the file must be valid). */
