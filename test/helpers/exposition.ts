@@ -25,11 +25,11 @@ export function parseExposition(text: string): Map<string, Family> {
     .forEach((line, i) => {
       const where = `line ${i + 1}: ${JSON.stringify(line)}`;
       let m: RegExpExecArray | null;
-      if ((m = new RegExp(`^# HELP (${NAME}) (.*)$`).exec(line))) {
+      if ((m = new RegExp(`^# HELP (${NAME}) ([^\\n]*)$`).exec(line))) {
         family(m[1]!).help = m[2]!.replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\'));
       } else if ((m = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`).exec(line))) {
         family(m[1]!).type = m[2]!;
-      } else if ((m = new RegExp(`^(${NAME})(?:\\{(.*)\\})? (\\S+)$`).exec(line))) {
+      } else if ((m = new RegExp(`^(${NAME})(?:\\{([^\\n]*)\\})? (\\S+)$`).exec(line))) {
         const labels: Record<string, string> = {};
         let rest = m[2] ?? '';
         while (rest) {
