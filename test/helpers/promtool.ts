@@ -10,9 +10,13 @@ export const promtoolFound = spawnSync('promtool', ['--version'], { stdio: 'igno
 
 export const promtoolRequired = process.env.GLR_REQUIRE_PROMTOOL === '1' || !['', '0', 'false', undefined].includes(process.env.CI);
 
-export const PROMTOOL_MISSING =
-  'promtool is not installed: the tests that run it are skipped here (install it with ' +
-  '`apt-get install -y --no-install-recommends prometheus`; with CI or GLR_REQUIRE_PROMTOOL=1 set they fail instead)';
+const INSTALL = 'apt-get install -y --no-install-recommends prometheus';
+
+/** Why the promtool tests skip here. */
+export const PROMTOOL_SKIPPED = `promtool is not installed: the tests that run it are skipped (install it with \`${INSTALL}\`; with CI or GLR_REQUIRE_PROMTOOL=1 set they fail instead)`;
+
+/** Why they fail under CI / GLR_REQUIRE_PROMTOOL=1. */
+export const PROMTOOL_REQUIRED = `promtool is required (CI or GLR_REQUIRE_PROMTOOL=1 is set) and is not installed: \`${INSTALL}\` (.ci/run does it)`;
 
 export interface PromtoolRun {
   status: number | null;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { METRIC_NAMES, renderMetrics, writeMetricsFile, type MetricsInput } from '../../src/runtime/metrics.js';
 import { parseExposition } from '../helpers/exposition.js';
-import { PROMTOOL_MISSING, promtool, promtoolFound, promtoolRequired } from '../helpers/promtool.js';
+import { PROMTOOL_REQUIRED, PROMTOOL_SKIPPED, promtool, promtoolFound, promtoolRequired } from '../helpers/promtool.js';
 import { REPO } from '../helpers/glr.js';
 
 /**
@@ -63,12 +63,19 @@ const INPUTS: Record<string, MetricsInput> = {
   },
 };
 
-if (!promtoolFound && !promtoolRequired) console.warn(`test/integration/promtool.test.ts: ${PROMTOOL_MISSING}`);
+if (!promtoolFound) {
+  if (promtoolRequired) {
+    it('promtool is installed', () => {
+      throw new Error(PROMTOOL_REQUIRED);
+    });
+  } else {
+    console.warn(`test/integration/promtool.test.ts: ${PROMTOOL_SKIPPED}`);
+  }
+}
 
-describe.skipIf(!promtoolFound && !promtoolRequired)('promtool', () => {
+describe.skipIf(!promtoolFound)('promtool', () => {
   let dir: string;
   beforeAll(() => {
-    if (!promtoolFound) throw new Error(`CI or GLR_REQUIRE_PROMTOOL=1 is set and ${PROMTOOL_MISSING}`);
     dir = mkdtempSync(path.join(os.tmpdir(), 'glr-promtool-'));
   });
   afterAll(() => {
