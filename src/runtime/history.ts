@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { fsyncDir, isNotFound, statOrNull } from './fsx.js';
+import { errnoCode, fsyncDir, isNotFound, statOrNull } from './fsx.js';
 
 /**
  * The history of applies: `{root}/.glr/history.jsonl`, one JSON object per line, one line per
@@ -92,11 +92,12 @@ export interface AppendHistoryOptions {
 }
 
 /**
- * Append one record as one JSON line, with O_APPEND, and fsync it. Creates the file's folder (mode
- * 700) and the file (mode 600) when missing. Rotates first when the current file is not empty and
- * the line would take it past `maxBytes`. Fills in `rollbacksTotal` from the newest readable
- * record (or, for a history written before that field existed, by counting) and returns the record
- * as written. Call it only while holding the root's lock.
+ * Append one record as one JSON line, with O_APPEND, and fsync it. Creates the file's folder
+ * (that folder only, mode 700: `{root}/.glr`) and the file (mode 600) when missing. Rotates first
+ * when the current file is not empty and the line would take it past `maxBytes`. Fills in
+ * `rollbacksTotal` from the newest readable record (or, for a history written before that field
+ * existed, by counting) and returns the record as written. Call it only while holding the root's
+ * lock.
  *
  * Rotation renames, oldest first, `history.{k-1}` → `history.{k}` … `history.1` → `history.2`, then
  * `history.jsonl` → `history.1.jsonl`, where k is the first free slot (or `keep`, whose file the
@@ -113,7 +114,9 @@ export async function appendHistory(file: string, record: NewHistoryRecord, opts
   if (!Number.isInteger(keep) || keep < 1) throw new RangeError(`history keep must be an integer ≥ 1, got ${keep}`);
   if (!HISTORY_OUTCOMES.includes(record.outcome)) throw new RangeError(`unknown history outcome: ${String(record.outcome)}`);
 
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await mkdir(path.dirname(file), { mode: 0o700 }).catch((e: unknown) => {
+    if (errnoCode(e) !== 'EEXIST') throw e;
+  });
   const previous = await lastHistory(file);
   const written: HistoryRecord = {
     ...record,
@@ -286,9 +289,14 @@ async function endsWithNewline(file: string, size: number): Promise<boolean> {
 /**
  * Reads the files newest first, each whole, until `enough` (given every record read so far,
  * oldest first) says so or none is left; returns the records read, oldest first.
+ *
+ * A reader takes no lock, so a rotation may rename the files while it reads them: it can then
+ * meet the same lines twice (history.jsonl, then the same file as history.1.jsonl). A line read
+ * before is skipped (two different records are never the same line: `at` has milliseconds).
  */
 async function loadNewestFirst(file: string, enough: (recordsOldestFirst: ReadRecord[]) => boolean): Promise<ReadRecord[]> {
   const files = (await historyFiles(file)).reverse();
+  const seen = new Set<string>();
   let records: ReadRecord[] = [];
   for (const f of files) {
     let text: string;
@@ -298,16 +306,17 @@ async function loadNewestFirst(file: string, enough: (recordsOldestFirst: ReadRe
       if (isNotFound(e)) continue; // rotated away between the listing and the read
       throw e;
     }
-    records = [...parseLines(text), ...records];
+    records = [...parseLines(text, seen), ...records];
     if (enough(records)) break;
   }
   return records;
 }
 
-function parseLines(text: string): ReadRecord[] {
+function parseLines(text: string, seen: Set<string>): ReadRecord[] {
   const out: ReadRecord[] = [];
   for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
+    if (!line.trim() || seen.has(line)) continue;
+    seen.add(line);
     let raw: unknown;
     try {
       raw = JSON.parse(line);

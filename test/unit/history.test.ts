@@ -233,6 +233,18 @@ describe('rotation', () => {
     expect(versions(lines(file).map((l) => JSON.parse(l) as { version: string }))).toEqual(['v0.4.22']);
   });
 
+  it('a reader that meets the same lines twice (a rotation renamed the file while it read) shows them once', async () => {
+    for (let i = 10; i < 13; i++) await appendHistory(file, rec(i), { maxBytes: MAX });
+    writeFileSync(rotatedPath(file, 1), readFileSync(file));
+    expect(versions(await readHistory(file))).toEqual(range(10, 12));
+  });
+
+  it('creates its own folder only, never the root above it', async () => {
+    const deep = path.join(dir, 'no-root', '.glr', 'history.jsonl');
+    await expect(appendHistory(deep, rec(1))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(existsSync(path.join(dir, 'no-root'))).toBe(false);
+  });
+
   it('lowering keep drops the files beyond it at the next rotation', async () => {
     for (let i = 10; i < 25; i++) await appendHistory(file, rec(i), { maxBytes: MAX });
     expect(existsSync(rotatedPath(file, 3))).toBe(true);
