@@ -9,7 +9,7 @@ import { exitCodeOf, type Outcome } from './plan/outcome.js';
 import { plan as computePlan } from './plan/plan.js';
 import { isConverged } from './plan/steps.js';
 import type { Plan } from './plan/types.js';
-import { appendHistory } from './runtime/journal.js';
+import { appendHistory } from './runtime/history.js';
 import { acquireLock, type HeldLock } from './runtime/lock.js';
 import type { Logger } from './runtime/logger.js';
 import { serviceManager, type ServiceManager } from './runtime/service.js';
@@ -76,7 +76,7 @@ async function record(layout: Layout, p: Plan, version: string, a: Applied): Pro
   const o = a.outcome;
   if (o.kind === 'converged') return;
   const measured = 'windowMs' in o ? o : { windowMs: null, downtimeMs: null };
-  await appendHistory(layout, {
+  await appendHistory(layout.history, {
     at: new Date().toISOString(),
     from: p.switch?.leaving ?? null,
     version,

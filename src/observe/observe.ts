@@ -7,7 +7,8 @@ import { parseBackends } from '../genlayer/llm-config.js';
 import { Layout, RUNBOOK_LINKS } from '../layout.js';
 import { isNotFound, statOrNull } from '../runtime/fsx.js';
 import { noAnswer, readHealth } from '../runtime/health.js';
-import { lastHistory, readJournal } from '../runtime/journal.js';
+import { lastHistory } from '../runtime/history.js';
+import { readJournal } from '../runtime/journal.js';
 import { isPreparing, readPrepared } from '../runtime/marker.js';
 import { serviceManager, type ServiceManager } from '../runtime/service.js';
 import { errnoText } from '../runtime/text.js';
@@ -83,7 +84,7 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Obse
     active ? observeSource(layout, active) : null,
     statfs(layout.root).then((s) => s.bavail * s.bsize),
     readJournal(layout),
-    lastHistory(layout),
+    lastHistory(layout.history),
     readdir(layout.stagingDir).then(
       (names) => names.sort(),
       (e: unknown) => (isNotFound(e) ? [] : Promise.reject(e)),

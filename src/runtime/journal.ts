@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import type { Layout } from '../layout.js';
 import { atomicWriteFile, isNotFound } from './fsx.js';
 
@@ -68,48 +68,4 @@ export async function readJournal(layout: Layout): Promise<JournalEntry | null> 
 export async function writeJournal(layout: Layout, entry: JournalEntry): Promise<void> {
   await mkdir(layout.glrDir, { recursive: true, mode: 0o700 });
   await atomicWriteFile(layout.journal, `${JSON.stringify(entry)}\n`, 0o600);
-}
-
-/** One line per apply (a pass that ran steps); `status` shows the last ones. */
-export interface HistoryRecord {
-  at: string;
-  /** the version that ran before (the switch's leaving version) */
-  from: string | null;
-  /** the version asked for */
-  version: string;
-  outcome: 'applied' | 'rolled-back' | 'refused' | 'must-act';
-  exitCode: number;
-  /** stop → first healthy answer, as an outside prober of /health measures it; null when nothing restarted */
-  downtimeMs: number | null;
-  /** stop → start returned */
-  windowMs: number | null;
-  /** every step that ran, in order, with its duration */
-  phases: { name: string; ms: number }[];
-  /** on failure: why, one line */
-  reason?: string;
-  message: string;
-}
-
-export async function appendHistory(layout: Layout, record: HistoryRecord): Promise<void> {
-  await mkdir(layout.glrDir, { recursive: true, mode: 0o700 });
-  await appendFile(layout.history, `${JSON.stringify(record)}\n`, { mode: 0o600 });
-}
-
-export async function lastHistory(layout: Layout): Promise<HistoryRecord | null> {
-  try {
-    const lines = (await readFile(layout.history, 'utf8')).split('\n').filter(Boolean);
-    for (let i = lines.length - 1; i >= 0; i--) {
-      try {
-        const r = JSON.parse(lines[i]!) as Omit<HistoryRecord, 'outcome'> & { outcome: string };
-        // records written before the outcome words were unified said `failed`
-        return { ...r, outcome: r.outcome === 'failed' ? 'must-act' : r.outcome } as HistoryRecord;
-      } catch {
-        // a torn last line after a power loss: take the one before
-      }
-    }
-    return null;
-  } catch (e) {
-    if (isNotFound(e)) return null;
-    throw e;
-  }
 }

@@ -322,6 +322,7 @@ describe('plan: after a crash (the journal is a witness)', () => {
         windowMs: 300,
         phases: [],
         message: 'v0.4.5 died after the start',
+        rollbacksTotal: 1,
       },
     });
     const p = plan(desired(), o);
