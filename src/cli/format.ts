@@ -1,7 +1,7 @@
 import type { Observed } from '../observe/types.js';
 import { stepsOf } from '../plan/steps.js';
 import type { Phase, Plan } from '../plan/types.js';
-import { describeHealth } from '../runtime/health.js';
+import { describeHealth } from '../runtime/health-reading.js';
 
 const PHASE_TITLES: Record<Phase, string> = {
   prepare: 'prepare (the running node keeps validating)',

@@ -1,3 +1,7 @@
+import type { ServiceSpec } from '../runtime/service.js';
+
+export type { ServiceSpec };
+
 /**
  * The desired state, fully resolved: defaults applied, placeholders substituted, paths absolute.
  * Built only by `loadDesired`; everything after it (observe, plan, apply) reads this.
@@ -31,9 +35,6 @@ export interface Desired {
     timeoutSeconds: number;
   };
 }
-
-export type ServiceSpec =
-  { running: boolean; manager: 'systemd'; unit: string } | { running: boolean; manager: 'command'; start: string[]; stop: string[]; status: string[] };
 
 export const DEFAULTS = {
   root: '/opt/genlayer-node',

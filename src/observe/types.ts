@@ -1,7 +1,7 @@
 import type { Backends } from '../genlayer/llm-config.js';
-import type { HealthReading } from '../runtime/health.js';
+import type { HealthReading } from '../runtime/health-reading.js';
 import type { HistoryRecord } from '../runtime/history.js';
-import type { JournalEntry } from '../runtime/journal.js';
+import type { JournalEntry } from '../runtime/journal-entry.js';
 import type { PreparedMarker } from '../runtime/marker.js';
 import type { ServiceState } from '../runtime/service.js';
 

@@ -1,7 +1,7 @@
 import type { Desired } from '../desired/types.js';
 import { Layout } from '../layout.js';
 import type { Observed } from '../observe/types.js';
-import { describeHealth } from '../runtime/health.js';
+import { describeHealth } from '../runtime/health-reading.js';
 import { list, providerList } from './describe.js';
 import type { FinishStep, Plan, PrepareStep, Rollback, VerifyStep, WindowStep } from './types.js';
 

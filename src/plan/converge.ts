@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { seriesOf } from '../desired/version.js';
 import { RUNBOOK_LINKS } from '../layout.js';
-import { describeHealth, isHealthyOn } from '../runtime/health.js';
+import { describeHealth, isHealthyOn } from '../runtime/health-reading.js';
 import type { PlanBuilder } from './builder.js';
 import { list } from './describe.js';
 import { allLinkNames, driftedLinks, llmChanges, missingSources, reusable } from './checks.js';

@@ -1,5 +1,5 @@
-import { isHealthyOn } from '../runtime/health.js';
-import { isOpen } from '../runtime/journal.js';
+import { isHealthyOn } from '../runtime/health-reading.js';
+import { isOpen } from '../runtime/journal-entry.js';
 import type { PlanBuilder } from './builder.js';
 import { allLinkNames, driftedLinks, hasFolder, llmChanges } from './checks.js';
 import type { Plan } from './types.js';

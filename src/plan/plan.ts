@@ -1,7 +1,7 @@
 import type { Desired } from '../desired/types.js';
 import { isGlrError } from '../errors.js';
 import type { Observed } from '../observe/types.js';
-import { isOpen } from '../runtime/journal.js';
+import { isOpen } from '../runtime/journal-entry.js';
 import { PlanBuilder } from './builder.js';
 import { activeVersion, checkHost, hasFolder } from './checks.js';
 import { switchTo } from './converge.js';

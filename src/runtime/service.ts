@@ -1,4 +1,3 @@
-import type { ServiceSpec } from '../desired/types.js';
 import { refuse } from '../errors.js';
 import { run, tail } from './exec.js';
 
@@ -18,6 +17,10 @@ export interface ServiceManager {
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** How the node is run: the file's `service:` section, resolved (see desired/types.ts). */
+export type ServiceSpec =
+  { running: boolean; manager: 'systemd'; unit: string } | { running: boolean; manager: 'command'; start: string[]; stop: string[]; status: string[] };
 
 export const SERVICE_TIMEOUTS = { statusMs: 15_000, startMs: 120_000, stopMs: 180_000 };
 

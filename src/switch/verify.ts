@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import type { ApplyContext } from '../actions/context.js';
 import { redact } from '../genlayer/env-file.js';
 import { isGlrError } from '../errors.js';
-import { describeHealth, isHealthyOn, readHealth, type HealthReading } from '../runtime/health.js';
+import { readHealth } from '../runtime/health.js';
+import { describeHealth, isHealthyOn, type HealthReading } from '../runtime/health-reading.js';
 import { tail } from '../runtime/text.js';
 
 export type VerifyResult =

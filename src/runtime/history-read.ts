@@ -1,0 +1,158 @@
+import { readFile } from 'node:fs/promises';
+import { isNotFound } from './fsx.js';
+import { historyFiles } from './history-files.js';
+import { HISTORY_OUTCOMES, type HistoryOutcome, type HistoryPhase, type HistoryRecord } from './history-record.js';
+
+/** Reading the history (see history.ts): whole records, oldest first, across the rotated files. */
+
+export interface ReadHistoryOptions {
+  /** only the newest `last` records (default: all that the files hold) */
+  last?: number;
+}
+
+/**
+ * The records of the history, oldest first, across the rotated files (`history.N.jsonl` …
+ * `history.1.jsonl`, then `history.jsonl`); with `last`, only the newest `last` of them. Lines
+ * that are not whole records (a torn line after a power loss, an empty line) are skipped. Records
+ * written by glr before this module (no `phases`, `windowMs`, `rollbacksTotal`; outcome `failed`)
+ * are read in today's shape: missing durations are null, phases empty, `failed` is `must-act`, the
+ * total is counted. No file: no records (never an error).
+ */
+export async function readHistory(file: string, opts: ReadHistoryOptions = {}): Promise<HistoryRecord[]> {
+  const last = opts.last ?? Infinity;
+  if (last <= 0) return [];
+  const records = await loadNewestFirst(file, (recs) => {
+    // enough once the window is full and its totals can be resolved from what was read
+    if (recs.length < last) return false;
+    const start = recs.length - last;
+    return recs.findIndex((r) => r.rollbacksTotal !== undefined) <= start && recs.some((r) => r.rollbacksTotal !== undefined);
+  });
+  const all = fillTotals(records);
+  return Number.isFinite(last) ? all.slice(-last) : all;
+}
+
+/** The newest record, or null when the history is empty or missing. */
+export async function lastHistory(file: string): Promise<HistoryRecord | null> {
+  return (await readHistory(file, { last: 1 }))[0] ?? null;
+}
+
+/** What the metrics (and `status`) need from the history in one read. */
+export interface HistorySummary {
+  /** the newest record (null: no history) */
+  last: HistoryRecord | null;
+  /** the newest record that has a downtime (`downtimeMs` not null): `glr_last_downtime_seconds` */
+  lastDowntime: HistoryRecord | null;
+  /** rolled-back outcomes ever recorded on this host: `glr_rollbacks_total` (0 without a history) */
+  rollbacksTotal: number;
+}
+
+/**
+ * The newest record, the newest record with a downtime, and the rollback total. Reads only as
+ * many rotated files as needed to find them (all of them when no apply ever had a downtime).
+ */
+export async function summarizeHistory(file: string): Promise<HistorySummary> {
+  const records = fillTotals(
+    await loadNewestFirst(file, (recs) => {
+      // enough once a downtime is found and the totals from it on can be resolved
+      let d = recs.length - 1;
+      while (d >= 0 && recs[d]!.downtimeMs === null) d--;
+      const e = recs.findIndex((r) => r.rollbacksTotal !== undefined);
+      return d >= 0 && e >= 0 && e <= d;
+    }),
+  );
+  const last = records[records.length - 1] ?? null;
+  const lastDowntime = [...records].reverse().find((r) => r.downtimeMs !== null) ?? null;
+  return { last, lastDowntime, rollbacksTotal: last?.rollbacksTotal ?? 0 };
+}
+
+/** How many records of each outcome (e.g. for `status` over `readHistory`'s result). */
+export function countOutcomes(records: readonly Pick<HistoryRecord, 'outcome'>[]): Record<HistoryOutcome, number> {
+  const counts: Record<HistoryOutcome, number> = { applied: 0, 'rolled-back': 0, refused: 0, 'must-act': 0 };
+  for (const r of records) if (r.outcome in counts) counts[r.outcome]++;
+  return counts;
+}
+
+/** A record as read: the total may be missing (written before it was carried). */
+type ReadRecord = Omit<HistoryRecord, 'rollbacksTotal'> & { rollbacksTotal?: number };
+
+/**
+ * Reads the files newest first, each whole, until `enough` (given every record read so far,
+ * oldest first) says so or none is left; returns the records read, oldest first.
+ *
+ * A reader takes no lock, so a rotation may rename the files while it reads them: it can then
+ * meet the same lines twice (history.jsonl, then the same file as history.1.jsonl). A line read
+ * before is skipped (two different records are never the same line: `at` has milliseconds).
+ */
+async function loadNewestFirst(file: string, enough: (recordsOldestFirst: ReadRecord[]) => boolean): Promise<ReadRecord[]> {
+  const files = (await historyFiles(file)).reverse();
+  const seen = new Set<string>();
+  let records: ReadRecord[] = [];
+  for (const f of files) {
+    let text: string;
+    try {
+      text = await readFile(f, 'utf8');
+    } catch (e) {
+      if (isNotFound(e)) continue; // rotated away between the listing and the read
+      throw e;
+    }
+    records = [...parseLines(text, seen), ...records];
+    if (enough(records)) break;
+  }
+  return records;
+}
+
+function parseLines(text: string, seen: Set<string>): ReadRecord[] {
+  const out: ReadRecord[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim() || seen.has(line)) continue;
+    seen.add(line);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      continue; // a torn line
+    }
+    const r = normalize(raw);
+    if (r) out.push(r);
+  }
+  return out;
+}
+
+function normalize(raw: unknown): ReadRecord | null {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
+  const o = raw as Record<string, unknown>;
+  if (typeof o.at !== 'string' || typeof o.version !== 'string' || typeof o.exitCode !== 'number') return null;
+  // glr before this module wrote `failed` for "the operator must act"
+  const outcome = o.outcome === 'failed' ? 'must-act' : o.outcome;
+  if (!HISTORY_OUTCOMES.includes(outcome as HistoryOutcome)) return null;
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const phases = Array.isArray(o.phases)
+    ? o.phases.filter((p): p is HistoryPhase => typeof p === 'object' && p !== null && typeof p.name === 'string' && typeof p.ms === 'number')
+    : [];
+  const message = str(o.message);
+  const reason = str(o.reason) ?? (outcome !== 'applied' && !Array.isArray(o.phases) ? message : undefined);
+  const total = num(o.rollbacksTotal);
+  return {
+    at: o.at,
+    from: typeof o.from === 'string' ? o.from : null,
+    version: o.version,
+    outcome: outcome as HistoryOutcome,
+    exitCode: o.exitCode,
+    downtimeMs: num(o.downtimeMs),
+    windowMs: num(o.windowMs),
+    phases: phases.map((p) => ({ name: p.name, ms: p.ms })),
+    ...(reason !== undefined ? { reason } : {}),
+    ...(message !== undefined ? { message } : {}),
+    ...(total !== null && total >= 0 ? { rollbacksTotal: total } : {}),
+  };
+}
+
+/** Gives every record its total: its own, else the one before it plus its own rollback. */
+function fillTotals(records: ReadRecord[]): HistoryRecord[] {
+  let total = 0;
+  return records.map((r) => {
+    total = r.rollbacksTotal ?? total + (r.outcome === 'rolled-back' ? 1 : 0);
+    return { ...r, rollbacksTotal: total };
+  });
+}

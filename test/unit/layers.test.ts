@@ -1,0 +1,88 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = path.resolve(import.meta.dirname, '../../src');
+
+/**
+ * The layers of src/, top to bottom. A module may import its own layer or any layer below it,
+ * never one above: cli → watch → reconcile → apply → switch → plan → actions / observe →
+ * desired / genlayer / releases → runtime → (yaml, errors, layout).
+ */
+const LAYERS: [string, string[]][] = [
+  ['cli', ['cli']],
+  ['watch', ['watch']],
+  ['reconcile', ['reconcile.ts']],
+  ['apply', ['apply']],
+  ['switch', ['switch']],
+  ['plan', ['plan']],
+  ['actions/observe', ['actions', 'observe']],
+  ['desired/genlayer', ['desired', 'genlayer', 'releases']],
+  ['runtime', ['runtime']],
+  ['base', ['yaml', 'errors.ts', 'layout.ts']],
+];
+
+function layerOf(file: string): number {
+  const top = path.relative(SRC, file).split(path.sep)[0]!;
+  const i = LAYERS.findIndex(([, names]) => names.includes(top));
+  if (i < 0) throw new Error(`${path.relative(SRC, file)} is in no layer: add its folder to LAYERS`);
+  return i;
+}
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = path.join(dir, n);
+    return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+/** Every relative import of a file (static, `import type` and dynamic alike), resolved to its .ts source. */
+function importsOf(file: string, text = readFileSync(file, 'utf8')): string[] {
+  const specs = [...text.matchAll(/(?:from\s+|import\s*\(\s*)'(\.[^']+)'/g)].map((m) => m[1]!);
+  return specs.map((s) => path.resolve(path.dirname(file), s).replace(/\.js$/, '.ts'));
+}
+
+function upward(file: string, text?: string): string[] {
+  return importsOf(file, text)
+    .filter((target) => layerOf(target) < layerOf(file))
+    .map((target) => `${path.relative(SRC, file)} (${LAYERS[layerOf(file)]![0]}) imports ${path.relative(SRC, target)} (${LAYERS[layerOf(target)]![0]})`);
+}
+
+describe('the layers of src/', () => {
+  const files = sources(SRC);
+
+  it('every module is in a layer', () => {
+    for (const f of files) expect(() => layerOf(f)).not.toThrow();
+  });
+
+  it('imports run one way: no module imports a layer above its own', () => {
+    expect(files.flatMap((f) => upward(f))).toEqual([]);
+  });
+
+  it('the check can fail: runtime/ importing plan/ (even a type) is reported', () => {
+    const fake = path.join(SRC, 'runtime/fake.ts');
+    expect(upward(fake, "import type { Plan } from '../plan/types.js';\nimport { x } from './fsx.js';")).toEqual([
+      'runtime/fake.ts (runtime) imports plan/types.ts (plan)',
+    ]);
+  });
+
+  it('the planner does no I/O: nothing it runs imports a disk, a socket or a process', () => {
+    const io = /^import [^;]*from '(node:(fs|fs\/promises|child_process|net|http|https|dgram)|undici|execa|tar|chokidar)';/m;
+    const seen = new Set<string>();
+    const walk = (f: string) => {
+      if (seen.has(f)) return;
+      seen.add(f);
+      const text = readFileSync(f, 'utf8');
+      expect(text, path.relative(SRC, f)).not.toMatch(io);
+      // `import type` brings no code: only the modules the planner runs are followed
+      for (const m of text.matchAll(/^import (?!type )[^;]*from '(\.[^']+)';/gm)) walk(path.resolve(path.dirname(f), m[1]!).replace(/\.js$/, '.ts'));
+    };
+    walk(path.join(SRC, 'plan/plan.ts'));
+    expect(seen.size).toBeGreaterThan(5);
+  });
+
+  it('no source file is over 300 lines', () => {
+    const long = files.map((f) => [path.relative(SRC, f), readFileSync(f, 'utf8').split('\n').length] as const).filter(([, n]) => n > 300);
+    expect(long).toEqual([]);
+  });
+});
