@@ -78,6 +78,12 @@ export interface HostOptions {
    * default) keeps the release's genvm-module-llm.yaml as shipped
    */
   strategy?: 'default' | 'greybox';
+  /**
+   * v0.5 hosts: which LLM file the operator runs: 'shipped' (the release's genvm-module-llm.yaml
+   * as it is) or 'release' (genvm-modules-llm-release.yaml copied over it, as GenLayer's install
+   * procedure does); default 'shipped', 'release' with strategy greybox
+   */
+  llmFile?: 'shipped' | 'release';
   /** start the node and wait until it is healthy (default true) */
   start?: boolean;
   /** parent folder for the sandbox (default the OS temp folder) */
@@ -158,7 +164,8 @@ export class SandboxHost {
     if (!('NODE_PASSWORD' in env)) env.NODE_PASSWORD = SANDBOX_ENV.NODE_PASSWORD!;
     if (o.strategy === 'greybox' && !('OPENROUTERKEY' in env)) env.OPENROUTERKEY = SANDBOX_OPENROUTERKEY;
     try {
-      if (shape === 'v0.5') await host.installByGenLayer(version, tarball, env, o.strategy ?? 'default');
+      if (shape === 'v0.5')
+        await host.installByGenLayer(version, tarball, env, o.strategy ?? 'default', o.llmFile ?? (o.strategy === 'greybox' ? 'release' : 'shipped'));
       else await host.installByRunbook(version, tarball, env);
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
@@ -166,7 +173,15 @@ export class SandboxHost {
     }
     if (o.start ?? true) {
       host.svc('start');
-      await host.waitHealthy(version, 15_000);
+      try {
+        await host.waitHealthy(version, 15_000);
+      } catch (e) {
+        const out = existsSync(path.join(host.state, 'node-output.log'))
+          ? readFileSync(path.join(host.state, 'node-output.log'), 'utf8').trim().split('\n').at(-1)
+          : '';
+        await host.cleanup();
+        throw new Error(`${(e as Error).message}${out ? ` (node: ${out})` : ''}`);
+      }
     }
     return host;
   }
@@ -179,7 +194,9 @@ export class SandboxHost {
     execFileSync('python3', [path.join(dir, 'third_party/genvm/bin/setup.py')], { stdio: 'ignore' });
     writeFileSync(
       path.join(dir, 'configs/node/config.yaml'),
-      `# operator's config\nnode:\n  ops:\n    port: ${this.opsPort}\n  rpc:\n    port: 9151\nrollup:\n  zksyncurl: https://zksync.example\n`,
+      `# operator's config\nnode:\n  ops:\n    port: ${this.opsPort}\n  rpc:\n    port: 9151\nrollup:\n  zksyncurl: https://zksync.example\n` +
+        // v0.4's two consensus contracts (v0.5.0 replaced them with consensusaddress: a v0.5 node refuses this config)
+        'consensus:\n  contractmainaddress: "0xb7278A61aa25c888815aFC32Ad3cC52fF24fE575"\n  contractdataaddress: "0x88B0F18613Db92Bf970FfE264E02496e20a74D16"\n',
     );
     writeEnv(path.join(dir, '.env'), env);
     this.dataAndKeystore(dir);
@@ -191,7 +208,13 @@ export class SandboxHost {
    * for the first version: extract, GenVM setup, .env, config.yaml from config.yaml.example, the
    * LLM strategy, the shared DB link, the keystore, then the links.
    */
-  private async installByGenLayer(version: string, tarball: Buffer, env: Record<string, string>, strategy: 'default' | 'greybox'): Promise<void> {
+  private async installByGenLayer(
+    version: string,
+    tarball: Buffer,
+    env: Record<string, string>,
+    strategy: 'default' | 'greybox',
+    llmFile: 'shipped' | 'release',
+  ): Promise<void> {
     const dir = path.join(this.root, version);
     mkdirSync(dir, { recursive: true });
     await pipeline(Readable.from(tarball), tar.x({ cwd: dir, strip: 1 }));
@@ -207,11 +230,17 @@ export class SandboxHost {
         .replace(/operatorAddress: ""/, 'operatorAddress: "0x5a0b54d5dc17e0aadc383d2db43b0a0d3e029c4c"')
         .replace(/( {2}ops:\n {4}port:) 9153/, `$1 ${this.opsPort}`),
     );
-    if (strategy === 'greybox') {
+    if (strategy === 'greybox' && llmFile !== 'release') throw new Error('strategy greybox runs on the release LLM file (llmFile: release)');
+    if (llmFile === 'release') {
       const config = path.join(dir, 'third_party/genvm/config');
       const release = path.join(config, 'genvm-modules-llm-release.yaml');
-      if (!existsSync(release)) throw new Error(`strategy greybox: ${version} ships no genvm-modules-llm-release.yaml (v0.5.7+ do)`);
-      writeFileSync(path.join(config, 'genvm-module-llm.yaml'), readFileSync(release, 'utf8').replaceAll(LUA_DEFAULT, LUA_GREYBOX));
+      if (!existsSync(release))
+        throw new Error(
+          `llmFile release${strategy === 'greybox' ? ' (strategy greybox)' : ''}: ${version} ships no genvm-modules-llm-release.yaml (v0.5.7+ do)`,
+        );
+      const text = readFileSync(release, 'utf8');
+      // GenLayer's procedure: cp the release file over genvm-module-llm.yaml; for greybox, sed the script name
+      writeFileSync(path.join(config, 'genvm-module-llm.yaml'), strategy === 'greybox' ? text.replaceAll(LUA_DEFAULT, LUA_GREYBOX) : text);
     }
     this.dataAndKeystore(dir);
     this.links = [...GENLAYER_LINKS, ...(existsSync(path.join(dir, 'alloy-healthcheck.sh')) ? ['alloy-healthcheck.sh'] : [])];

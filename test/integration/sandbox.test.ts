@@ -242,6 +242,24 @@ describe('a v0.5 host laid out by GenLayer’s procedure (default strategy)', ()
     for (const s of SECRETS) expect(ok.out + bare.out).not.toContain(s);
   });
 
+  it('a v0.5 node refuses a config carried blindly from v0.4 (contractmainaddress), as GenLayer’s upgrade notes warn', async () => {
+    const cfg = path.join(host.root, 'v0.5.10/configs/node/config.yaml');
+    const saved = readFileSync(cfg);
+    writeFileSync(
+      cfg,
+      `node:\n  ops:\n    port: ${host.opsPort}\nrollup:\n  zksyncurl: https://zksync.example\nconsensus:\n  contractmainaddress: "0x1"\n  contractdataaddress: "0x2"\n`,
+    );
+    try {
+      restart(host);
+      await waitDead(host);
+      expect(nodeOutput(host)).toMatch(/fatal: config\.yaml: unknown field consensus\.contractmainaddress \(v0\.5 uses consensus\.consensusaddress\)/);
+    } finally {
+      writeFileSync(cfg, saved);
+    }
+    expect(host.svc('start')).toBe(0);
+    await host.waitHealthy('v0.5.10', 10_000);
+  });
+
   it('the node accepts connections while it boots but answers nothing until its boot time has passed, then 503, then 200', async () => {
     editSpec(host, 'v0.5.10', { bootMs: 2500, syncMs: 400 });
     try {
