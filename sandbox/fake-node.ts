@@ -1,20 +1,41 @@
 /**
  * A stand-in for `genlayernode` that behaves, where glr can tell, like the real one:
- * - refuses to start without config.yaml, .env, a keystore, the DB link and a finished GenVM
- *   setup, and crash-loops (exits) when GenVM would have no enabled LLM backend with a key;
- * - answers nothing while it boots, 503 while it syncs, then 200 on GET /health, in the real
- *   node's shape, on the ops port of its config.yaml; /metrics has genlayer_node_synced_block;
+ *
+ * `genlayernode [run] [--password PW]` (the service starts it as GenLayer's systemd unit does:
+ * `run --password ${NODE_PASSWORD}`, with the .env variables in its environment):
+ * - refuses to start (fatal, exit 1: a crash loop under a service manager) without
+ *   config.yaml, .env, a keystore, the DB link, a password, a finished GenVM setup (its marker
+ *   and bin/genvm, bin/genvm-modules), or when GenVM would have no enabled LLM backend with a
+ *   key; v0.5 also when config.yaml still has v0.4's consensus fields, when lua_script_path
+ *   names a script that is not there, or names the greybox script without OPENROUTERKEY;
+ * - at start reads its release files (everything under bin/ and third_party/genvm/, as a real
+ *   node maps its binaries and GenVM modules), so a cold page cache makes the start slower;
+ * - listens on the ops port of its config.yaml at once, but answers nothing until its boot time
+ *   has passed (the connection is accepted and held), then 503 while it syncs, then 200 on GET
+ *   /health, in the real node's shape (v0.4: `zksync` check with timestamps; v0.5:
+ *   `zksync-connectivity`, `genvm_version`, `network`, no timestamps);
+ * - /metrics: genlayer_node_synced_block, _synced, _blocks_behind, _latest_block labelled
+ *   {node="0x…"} (and network="…" from v0.5.3). The chain head moves with the wall clock (one
+ *   block per 100 ms); the synced block starts where the shared DB left off (the DB folder keeps
+ *   the last synced block in `synced-block`), catches up with the head while syncing and then
+ *   follows it. `syncBehind: N` starts it N blocks behind the DB's block and keeps it there;
  * - appends numbered records to the shared DB while it runs, and records it when it finds another
  *   instance running on the same DB (the double-signing case glr must never cause);
  * - takes a little time to stop on SIGTERM.
  *
- * Run by the release's bin/genlayernode shim as: node fake-node.js <path the shim was run as>.
- * Its behaviour comes from bin/fake-node.json in the release (version, mode and timings).
+ * `genlayernode doctor` (run with the .env variables exported): ✓/✗ lines for the chain RPC,
+ * the validator wallet (keystore, NODE_PASSWORD), GenVM's binaries and the WebDriver; always
+ * exits 0, as the real one does. `genlayernode version` prints the version.
+ *
+ * Run by the release's bin/genlayernode shim as: node fake-node.js <path the shim was run as> ARGS.
+ * Its behaviour comes from bin/fake-node.json in the release (version, mode, timings...).
  */
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { BLOCK_MS, chainHead, SYNCED_BLOCK_FILE, versionAtLeast } from './chain.js';
 import { isAlive } from './proc.js';
 
 export interface FakeNodeSpec {
@@ -26,12 +47,22 @@ export interface FakeNodeSpec {
   stopMs: number;
   /** ms between two DB records */
   writeEveryMs: number;
+  /** the release's shape (absent in releases built before shapes: v0.4) */
+  shape?: 'v0.4' | 'v0.5';
+  /** start this many blocks behind the shared DB's block and stay there */
+  syncBehind?: number;
+  /** doctor checks that print ✗ whatever the host is like */
+  doctorFails?: string[];
+  network?: string;
 }
+
+const GENVM_VERSION = 'v0.2.11';
 
 const shimPath = process.argv[2] ?? '';
 const binDir = path.dirname(realpathSync(shimPath));
 const home = path.dirname(binDir);
 const spec = JSON.parse(readFileSync(path.join(binDir, 'fake-node.json'), 'utf8')) as FakeNodeSpec;
+const shape = spec.shape ?? 'v0.4';
 const logFile = path.join(home, 'data/node/logs/node.log');
 
 function log(line: string): void {
@@ -49,6 +80,7 @@ function fatal(reason: string): never {
   process.exit(1);
 }
 
+/** NAME=value lines with a non-empty value, as GenVM sees them */
 function envNames(text: string): Set<string> {
   const set = new Set<string>();
   for (const line of text.split('\n')) {
@@ -58,15 +90,53 @@ function envNames(text: string): Set<string> {
   return set;
 }
 
-function preflight(): { port: number; db: string } {
+interface Config {
+  node?: { ops?: { port?: number }; validatorWalletAddress?: string; id?: string };
+  rollup?: { genlayerchainrpcurl?: string; genlayerchainwebsocketurl?: string; zksyncurl?: string };
+  consensus?: Record<string, unknown>;
+}
+
+function readConfig(): Config | null {
   const config = path.join(home, 'configs/node/config.yaml');
-  if (!existsSync(config)) fatal(`config file not found: ${config}`);
-  const port = Number((parse(readFileSync(config, 'utf8')) as { node?: { ops?: { port?: number } } })?.node?.ops?.port);
+  if (!existsSync(config)) return null;
+  return (parse(readFileSync(config, 'utf8')) ?? {}) as Config;
+}
+
+function keystoreAddress(): string | null {
+  const dir = path.join(home, 'data/node/keystore');
+  try {
+    const f = readdirSync(dir).find((n) => n.startsWith('UTC--'));
+    return f ? `0x${f.split('--').at(-1)}` : null;
+  } catch {
+    return null;
+  }
+}
+
+function genvmBinariesMissing(): string[] {
+  return ['genvm', 'genvm-modules'].filter((n) => !existsSync(path.join(home, 'third_party/genvm/bin', n)));
+}
+
+interface LlmConfig {
+  lua_script_path?: string;
+  backends?: Record<string, { enabled?: boolean; key?: string }>;
+}
+
+function preflight(password: string): { port: number; db: string; nodeId: string } {
+  const config = readConfig();
+  if (!config) fatal(`config file not found: ${path.join(home, 'configs/node/config.yaml')}`);
+  const port = Number(config.node?.ops?.port);
   if (!Number.isInteger(port)) fatal('config.yaml: node.ops.port is not set');
+  if (shape === 'v0.5') {
+    const old = ['contractmainaddress', 'contractdataaddress'].filter((k) => config.consensus && k in config.consensus);
+    if (old.length)
+      fatal(`config.yaml: unknown field consensus.${old[0]} (v0.5 uses consensus.consensusaddress): reconfigure from configs/node/config.yaml.example`);
+    if (!config.consensus?.consensusaddress) fatal('config.yaml: consensus.consensusaddress is not set');
+  }
   const envFile = path.join(home, '.env');
   if (!existsSync(envFile)) fatal('.env not found');
-  const keystore = path.join(home, 'data/node/keystore');
-  if (!existsSync(keystore) || !readdirSync(keystore).some((f) => f.startsWith('UTC--'))) fatal('no key in data/node/keystore');
+  if (!password) fatal('--password is empty: NODE_PASSWORD is not set, the keystore cannot be unlocked');
+  const keystore = keystoreAddress();
+  if (!keystore) fatal('no key in data/node/keystore');
   const dbLink = path.join(home, 'data/node/genlayer.db');
   let db: string;
   try {
@@ -75,29 +145,105 @@ function preflight(): { port: number; db: string } {
     fatal(`database not found at ${dbLink}`);
   }
   if (!existsSync(path.join(home, 'third_party/genvm/.setup-done'))) fatal('GenVM is not set up (run third_party/genvm/bin/setup.py)');
+  const missing = genvmBinariesMissing();
+  if (missing.length)
+    fatal(`genvm: ${missing.map((n) => `third_party/genvm/bin/${n}`).join(' and ')} not found: GenVM setup did not finish (run setup.py again)`);
 
   // GenVM: backends whose key is empty are switched off; with none left the LLM module fails
-  const llm = parse(readFileSync(path.join(home, 'third_party/genvm/config/genvm-module-llm.yaml'), 'utf8')) as {
-    backends?: Record<string, { enabled?: boolean; key?: string }>;
-  };
+  const llmFile = path.join(home, 'third_party/genvm/config/genvm-module-llm.yaml');
+  const llm = (parse(readFileSync(llmFile, 'utf8')) ?? {}) as LlmConfig;
   const names = envNames(readFileSync(envFile, 'utf8'));
+  const script = String(llm.lua_script_path ?? '');
+  const greybox = script.includes('genvm-llm-greybox.lua');
+  if (shape === 'v0.5' && script) {
+    const resolved = path.resolve(script.replace('${exeDir}', path.join(home, 'third_party/genvm/bin')));
+    if (!existsSync(resolved)) fatal(`genvm: llm module: lua_script_path ${script}: no such file; module_failed_to_start`);
+  }
+  if (greybox) {
+    if (!names.has('OPENROUTERKEY')) fatal('genvm: llm module: the greybox strategy needs OPENROUTERKEY (its primary is openrouter); module_failed_to_start');
+    if (llm.backends?.openrouter?.enabled === false)
+      fatal('genvm: llm module: the greybox strategy needs the openrouter backend enabled; module_failed_to_start');
+  }
   const usable = Object.entries(llm.backends ?? {}).filter(([, b]) => {
     if (b.enabled === false) return false;
     const ref = /^\$\{ENV\[(\w+)\]\}$/.exec(String(b.key ?? ''));
     return ref ? names.has(ref[1]!) : Boolean(b.key);
   });
   if (usable.length === 0) fatal('genvm: llm module: no enabled backend with a key; module failed');
-  log(`genvm llm backends: ${usable.map(([n]) => n).join(', ')}`);
-  return { port, db };
+  log(`genvm llm: ${greybox ? 'greybox' : 'default'} strategy, backends: ${usable.map(([n]) => n).join(', ')}`);
+  const nodeId = config.node?.id || config.node?.validatorWalletAddress || keystore;
+  return { port, db, nodeId: nodeId.toLowerCase() };
 }
 
-function main(): void {
+/** Reads every file under bin/ and third_party/genvm/ once (streaming): the node's binaries and GenVM modules. */
+async function loadReleaseFiles(): Promise<number> {
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let bytes = 0;
+  const walk = async (dir: string): Promise<void> => {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir).sort();
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e);
+      const st = lstatSync(p, { throwIfNoEntry: false });
+      if (!st) continue;
+      if (st.isDirectory()) await walk(p);
+      else if (st.isFile()) {
+        const fh = await open(p, 'r').catch(() => null);
+        if (!fh) continue;
+        try {
+          for (;;) {
+            const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+            if (bytesRead === 0) break;
+            bytes += bytesRead;
+          }
+        } finally {
+          await fh.close();
+        }
+      }
+    }
+  };
+  await walk(path.join(home, 'bin'));
+  await walk(path.join(home, 'third_party/genvm'));
+  return bytes;
+}
+
+function readSyncedBlock(db: string): number | null {
+  try {
+    const n = Number(readFileSync(path.join(db, SYNCED_BLOCK_FILE), 'utf8').trim());
+    return Number.isFinite(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+function writeSyncedBlock(db: string, block: number): void {
+  const f = path.join(db, SYNCED_BLOCK_FILE);
+  try {
+    writeFileSync(`${f}.${process.pid}.tmp`, `${block}\n`);
+    renameSync(`${f}.${process.pid}.tmp`, f);
+  } catch {
+    // the DB folder is gone: the node is being torn down
+  }
+}
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i >= 0) return args[i + 1] ?? '';
+  const eq = args.find((a) => a.startsWith(`${name}=`));
+  return eq?.slice(name.length + 1);
+}
+
+function run(args: string[]): void {
   log(`starting genlayernode ${spec.version} (mode ${spec.mode})`);
   if (spec.mode === 'die-on-start') {
     setTimeout(() => fatal('panic: runtime error: invalid memory address (this release dies on start)'), 50);
     return;
   }
-  const { port, db } = preflight();
+  const { port, db, nodeId } = preflight(flag(args, '--password') ?? process.env.NODE_PASSWORD ?? '');
 
   const lockFile = path.join(db, 'LOCK.fake');
   if (existsSync(lockFile)) {
@@ -123,38 +269,98 @@ function main(): void {
     appendFileSync(writes, `${seq} ${process.pid} ${spec.version}\n`);
   }, spec.writeEveryMs);
 
+  // sync state: where the shared DB left off, then the chain head
   const startedAt = Date.now();
-  const syncedBlock = () => 1000 + Math.floor((Date.now() - startedAt) / 100);
-  const server = http.createServer((req, res) => {
-    const synced = Date.now() - startedAt >= spec.bootMs + spec.syncMs && spec.mode !== 'unhealthy';
+  const dbBlock = readSyncedBlock(db);
+  const startBlock = dbBlock ?? chainHead(startedAt) - 50;
+  const behind = Math.max(0, spec.syncBehind ?? 0);
+  let bootedAt: number | null = null;
+  const syncDone = () => bootedAt !== null && Date.now() - bootedAt >= spec.syncMs && spec.mode !== 'unhealthy';
+  const syncedBlock = (): number => {
+    if (behind > 0) return Math.max(0, startBlock - behind);
+    if (bootedAt === null || spec.mode === 'unhealthy') return startBlock;
+    const head = chainHead();
+    if (syncDone()) return Math.max(head, startBlock);
+    const part = Math.min(1, (Date.now() - bootedAt) / Math.max(1, spec.syncMs));
+    return startBlock + Math.max(0, Math.floor((head - startBlock) * part));
+  };
+  let persisted = dbBlock ?? 0;
+  const persist = () => {
+    const b = syncedBlock();
+    if (b > persisted) {
+      persisted = b;
+      writeSyncedBlock(db, b);
+    }
+  };
+  const persister = setInterval(persist, BLOCK_MS);
+
+  const v05 = shape === 'v0.5';
+  const labels = v05 && versionAtLeast(spec.version, 0, 5, 3) ? `{node="${nodeId}",network="${spec.network ?? 'testnet-asimov'}"}` : `{node="${nodeId}"}`;
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (res.destroyed || req.socket.destroyed) return;
+    const synced = syncDone();
     if (req.url === '/health') {
-      const body = {
-        status: synced ? 'up' : 'down',
-        node_version: spec.version,
-        protocol_version: 'v0.1.0',
-        checks: {
-          validating: synced
-            ? { status: 'up', timestamp: new Date().toISOString() }
-            : { status: 'down', timestamp: new Date().toISOString(), error: 'node is not synced' },
-          zksync: { status: 'up', timestamp: new Date().toISOString() },
-        },
-      };
+      const ts = v05 ? {} : { timestamp: new Date().toISOString() };
+      const validating = synced ? { status: 'up', ...ts } : { status: 'down', ...ts, error: 'node is not synced' };
+      const body = v05
+        ? {
+            checks: { validating, 'zksync-connectivity': { status: 'up' } },
+            genvm_version: GENVM_VERSION,
+            network: spec.network ?? 'testnet-asimov',
+            node_version: spec.version,
+            protocol_version: 'v0.5:5a1e04df',
+            status: synced ? 'up' : 'down',
+          }
+        : {
+            status: synced ? 'up' : 'down',
+            node_version: spec.version,
+            protocol_version: 'v0.1.0',
+            checks: { validating, zksync: { status: 'up', ...ts } },
+          };
       res.writeHead(synced ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     } else if (req.url === '/metrics') {
+      const block = syncedBlock();
+      const head = Math.max(chainHead(), block);
+      const gauge = (name: string, help: string, value: number) => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name}${labels} ${value}\n`;
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(`# TYPE genlayer_node_synced_block gauge\ngenlayer_node_synced_block ${syncedBlock()}\n`);
+      res.end(
+        gauge('genlayer_node_synced_block', 'Last synced block number.', block) +
+          gauge('genlayer_node_synced', 'Node synchronization status (1 = synced, 0 = not synced).', synced && head - block === 0 ? 1 : 0) +
+          gauge('genlayer_node_blocks_behind', 'Number of blocks behind the latest block.', head - block) +
+          gauge('genlayer_node_latest_block', 'Latest block number in the network.', head),
+      );
     } else {
       res.writeHead(404).end();
     }
+  };
+  // a booting node accepts connections at once but answers only once it has booted
+  const held: (() => void)[] = [];
+  const server = http.createServer((req, res) => {
+    if (bootedAt === null) held.push(() => handle(req, res));
+    else handle(req, res);
   });
-  const boot = setTimeout(() => {
-    server.listen(port, '127.0.0.1', () => log(`ops endpoint on 127.0.0.1:${port}`));
-    if (spec.mode === 'die-after-boot') setTimeout(() => fatal('validator: lost connection to consensus contract'), 100);
-  }, spec.bootMs);
+  server.keepAliveTimeout = 5000;
   server.on('error', (e) => fatal(`ops endpoint: ${e.message}`));
+  server.listen(port, '127.0.0.1', () => log(`ops endpoint on 127.0.0.1:${port} (booting)`));
 
   let stopping = false;
+  let boot: NodeJS.Timeout | undefined;
+  const loadStarted = Date.now();
+  void loadReleaseFiles().then(
+    (bytes) => {
+      log(`loaded ${(bytes / 2 ** 20).toFixed(1)} MiB of binaries and GenVM modules in ${Date.now() - loadStarted} ms`);
+      if (stopping) return;
+      boot = setTimeout(() => {
+        bootedAt = Date.now();
+        log(`booted; syncing from block ${syncedBlock()}`);
+        for (const h of held.splice(0)) h();
+        if (spec.mode === 'die-after-boot') setTimeout(() => fatal('validator: lost connection to consensus contract'), 100);
+      }, spec.bootMs);
+    },
+    (e: unknown) => fatal(`loading the release files: ${(e as Error).message}`),
+  );
+
   const stop = (sig: string) => {
     if (stopping) return;
     stopping = true;
@@ -162,6 +368,8 @@ function main(): void {
     clearTimeout(boot);
     setTimeout(() => {
       clearInterval(writer);
+      clearInterval(persister);
+      persist();
       server.close();
       server.closeAllConnections();
       try {
@@ -175,6 +383,63 @@ function main(): void {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** `genlayernode doctor`: ✓/✗ lines, exit 0 whatever they say (as the real one). */
+function doctor(): number {
+  const forced = new Set(spec.doctorFails ?? []);
+  const lines: string[] = [];
+  const check = (key: string, name: string, ok: boolean, good: string, bad: string) => {
+    const pass = ok && !forced.has(key);
+    lines.push(`${pass ? '✓' : '✗'} ${name}: ${pass ? good : bad}`);
+  };
+  let config: Config | null = null;
+  try {
+    config = readConfig();
+  } catch (e) {
+    lines.push(`✗ Configuration: configs/node/config.yaml does not parse: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const set = (v: string | undefined) => Boolean(v && !v.startsWith('TODO'));
+  const rpc = process.env.GENLAYERNODE_ROLLUP_GENLAYERCHAINRPCURL || config?.rollup?.genlayerchainrpcurl || config?.rollup?.zksyncurl;
+  const ws = process.env.GENLAYERNODE_ROLLUP_GENLAYERCHAINWEBSOCKETURL || config?.rollup?.genlayerchainwebsocketurl || config?.rollup?.zksyncurl;
+  check('rpc', 'GenLayer Chain RPC', set(rpc), 'Connected', 'rollup.genlayerchainrpcurl is not set in config.yaml');
+  check('rpc', 'GenLayer Chain WebSocket', set(ws), 'Connected', 'rollup.genlayerchainwebsocketurl is not set in config.yaml');
+  const key = keystoreAddress();
+  check(
+    'wallet',
+    'Validator Wallet Configuration',
+    Boolean(key && process.env.NODE_PASSWORD),
+    'OK',
+    !key
+      ? 'no operator key in data/node/keystore (import it with genlayernode account import)'
+      : 'NODE_PASSWORD is not set (export the .env variables: set -a; . ./.env; set +a)',
+  );
+  const missing = genvmBinariesMissing();
+  check(
+    'genvm',
+    'GenVM Binaries',
+    missing.length === 0,
+    `Found at ${path.join(home, 'third_party/genvm/bin')}`,
+    `${missing.join(' and ')} not found in third_party/genvm/bin: run python3 third_party/genvm/bin/setup.py`,
+  );
+  check('webdriver', 'WebDriver', true, 'Successfully rendered test page', 'not reachable at http://localhost:4444');
+  const failed = lines.some((l) => l.startsWith('✗'));
+  process.stdout.write(
+    `${lines.join('\n')}\n${failed ? 'Some configuration checks failed; fix them before starting the node.' : 'All configuration checks passed!'}\n`,
+  );
+  return 0;
+}
+
+function main(): void {
+  const [sub = 'run', ...args] = process.argv.slice(3);
+  if (sub === 'run' || sub.startsWith('-')) return run(sub === 'run' ? args : [sub, ...args]);
+  if (sub === 'doctor') process.exit(doctor());
+  if (sub === 'version') {
+    process.stdout.write(`${spec.version}\n`);
+    process.exit(0);
+  }
+  process.stderr.write(`genlayernode: unknown command "${sub}" (sandbox: run, doctor, version)\n`);
+  process.exit(2);
 }
 
 main();

@@ -2,6 +2,12 @@
  * A sandbox validator host in a temporary folder, laid out exactly as the operators' runbook
  * leaves one: `{root}/v0.4.3/` prepared by hand, the six links pointing straight into it, the
  * shared DB under `{root}/v0.4/`, and the node running under a `command` service manager.
+ *
+ * A v0.5 host (`running: 'v0.5.10'`) is laid out by GenLayer's current procedure instead: config.yaml
+ * made from the release's config.yaml.example, the eight links (the runbook's six plus
+ * alloy-config.river and genvm-module-web-docker.yaml, and alloy-healthcheck.sh when the release
+ * ships it), the shared DB under `{root}/v0.5/`, and with `strategy: 'greybox'` the release LLM
+ * file installed with the greybox script and OPENROUTERKEY in .env.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -24,11 +30,16 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
-import { buildRelease, SVC_JS, type ReleaseOptions } from './releases.js';
+import { buildRelease, defaultShape, RECORD_JS, SVC_JS, type ReleaseOptions } from './releases.js';
+import { LUA_DEFAULT, LUA_GREYBOX } from './release-files.js';
+import type { RecordedCall } from './record.js';
 import type { ReleaseServer } from './release-server.js';
 import { isAlive } from './proc.js';
+import { SYNCED_BLOCK_FILE } from './chain.js';
 
 export const RUNBOOK_LINKS = ['bin', 'third_party', 'data', 'configs', 'docker-compose.yaml', '.env'];
+/** GenLayer's own procedure (v0.5) links two more; alloy-healthcheck.sh too where the release has it (v0.5.7+) */
+export const GENLAYER_LINKS = [...RUNBOOK_LINKS, 'alloy-config.river', 'genvm-module-web-docker.yaml'];
 
 /** The sandbox's secrets: tests scan every output for them. */
 export const SANDBOX_ENV: Record<string, string> = {
@@ -36,15 +47,43 @@ export const SANDBOX_ENV: Record<string, string> = {
   OPENAIKEY: 'sk-sandbox-openai-91b7c3d5e8f2a406',
   ANTHROPICKEY: '',
   VALIDATOR_PASSWORD: 'pw-sandbox-5c8e1a9b3d7f2046',
+  NODE_PASSWORD: 'np-sandbox-3e7b0d9a1c5f8246',
 };
+/** the OpenRouter key a greybox host's .env gets */
+export const SANDBOX_OPENROUTERKEY = 'sk-or-sandbox-6d2a8f4c0e1b9357';
 export const SANDBOX_KEYSTORE = '{"address":"5a0b54d5dc17e0aadc383d2db43b0a0d3e029c4c","crypto":{"ciphertext":"ks-sandbox-c1ph3rt3xt-8d2f6a0e4b9c7153"}}';
+/** Every secret value a sandbox host can hold (.env values, the OpenRouter key, the keystore) */
+export const SANDBOX_SECRETS = [
+  ...Object.values(SANDBOX_ENV).filter((v) => v.length > 0),
+  SANDBOX_OPENROUTERKEY,
+  SANDBOX_KEYSTORE,
+  'ks-sandbox-c1ph3rt3xt-8d2f6a0e4b9c7153',
+];
+/** the validator wallet a v0.5 host's config.yaml names (the operator is the keystore's address) */
+export const SANDBOX_VALIDATOR_WALLET = '0x51a0c0ffee000000000000000000000000000001';
 
 export interface HostOptions {
   server: ReleaseServer;
-  /** the version the runbook installed and that runs (default v0.4.3) */
+  /** the version the runbook installed and that runs (default v0.4.3; v0.5.x lays out a v0.5 host) */
   running?: string;
   release?: Partial<ReleaseOptions>;
+  /**
+   * the .env (default SANDBOX_ENV); NODE_PASSWORD (and OPENROUTERKEY on a greybox host) are
+   * added from the sandbox's when it does not name them (give NODE_PASSWORD: '' for none)
+   */
   env?: Record<string, string>;
+  /**
+   * v0.5.7+ hosts: 'greybox' installs the release LLM file (genvm-modules-llm-release.yaml) with
+   * lua_script_path on the greybox script, and puts OPENROUTERKEY in .env; 'default' (the
+   * default) keeps the release's genvm-module-llm.yaml as shipped
+   */
+  strategy?: 'default' | 'greybox';
+  /**
+   * v0.5 hosts: which LLM file the operator runs: 'shipped' (the release's genvm-module-llm.yaml
+   * as it is) or 'release' (genvm-modules-llm-release.yaml copied over it, as GenLayer's install
+   * procedure does); default 'shipped', 'release' with strategy greybox
+   */
+  llmFile?: 'shipped' | 'release';
   /** start the node and wait until it is healthy (default true) */
   start?: boolean;
   /** parent folder for the sandbox (default the OS temp folder) */
@@ -60,6 +99,14 @@ export interface DesiredOptions {
   /** extra top-level YAML appended verbatim */
   extra?: string;
   root?: string;
+  /** llm.strategy */
+  strategy?: 'default' | 'greybox';
+  /** preflight.doctor */
+  doctor?: boolean;
+  /** hooks.preSwitch / hooks.postSwitch (argv lists; see SandboxHost.hook) */
+  hooks?: { preSwitch?: string[][]; postSwitch?: string[][] };
+  /** configFile */
+  configFile?: string;
 }
 
 export class SandboxHost {
@@ -68,17 +115,26 @@ export class SandboxHost {
   readonly db: string;
   readonly file: string;
   readonly healthUrl: string;
+  /** the top-level links the runbook (v0.4) or GenLayer's procedure (v0.5) made on this host */
+  links: string[] = RUNBOOK_LINKS;
 
   private constructor(
     readonly dir: string,
     readonly opsPort: number,
     readonly server: ReleaseServer,
+    /** the version laid out by hand when the host was built */
+    readonly installed: string,
   ) {
     this.root = path.join(dir, 'opt/genlayer-node');
     this.state = path.join(dir, 'state');
-    this.db = path.join(this.root, 'v0.4/data/node/genlayer.db');
+    this.db = path.join(this.root, `${series(installed)}/data/node/genlayer.db`);
     this.file = path.join(dir, 'desired-state.yaml');
     this.healthUrl = `http://127.0.0.1:${opsPort}/health`;
+  }
+
+  /** The shared DB of a series (vX.Y) on this host. */
+  sharedDb(version: string): string {
+    return path.join(this.root, `${series(version)}/data/node/genlayer.db`);
   }
 
   /**
@@ -90,9 +146,11 @@ export class SandboxHost {
   }
 
   static async create(o: HostOptions): Promise<SandboxHost> {
-    const dir = realpathSync(mkdtempSync(path.join(o.parent ?? os.tmpdir(), 'glr-host-')));
-    const host = new SandboxHost(dir, await freePort(), o.server);
     const version = o.running ?? 'v0.4.3';
+    const shape = o.release?.shape ?? defaultShape(version);
+    if (o.strategy === 'greybox' && shape !== 'v0.5') throw new Error(`strategy greybox needs a v0.5 host (${version} has the ${shape} shape)`);
+    const dir = realpathSync(mkdtempSync(path.join(o.parent ?? os.tmpdir(), 'glr-host-')));
+    const host = new SandboxHost(dir, await freePort(), o.server, version);
     mkdirSync(host.state, { recursive: true });
     writeFileSync(
       host.statusScript,
@@ -102,10 +160,28 @@ export class SandboxHost {
     mkdirSync(host.db, { recursive: true });
     const tarball = await buildRelease({ version, ...o.release });
     o.server.add(version, tarball);
-    await host.installByRunbook(version, tarball, o.env ?? SANDBOX_ENV);
+    const env = { ...(o.env ?? SANDBOX_ENV) };
+    if (!('NODE_PASSWORD' in env)) env.NODE_PASSWORD = SANDBOX_ENV.NODE_PASSWORD!;
+    if (o.strategy === 'greybox' && !('OPENROUTERKEY' in env)) env.OPENROUTERKEY = SANDBOX_OPENROUTERKEY;
+    try {
+      if (shape === 'v0.5')
+        await host.installByGenLayer(version, tarball, env, o.strategy ?? 'default', o.llmFile ?? (o.strategy === 'greybox' ? 'release' : 'shipped'));
+      else await host.installByRunbook(version, tarball, env);
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
     if (o.start ?? true) {
       host.svc('start');
-      await host.waitHealthy(version, 15_000);
+      try {
+        await host.waitHealthy(version, 15_000);
+      } catch (e) {
+        const out = existsSync(path.join(host.state, 'node-output.log'))
+          ? readFileSync(path.join(host.state, 'node-output.log'), 'utf8').trim().split('\n').at(-1)
+          : '';
+        await host.cleanup();
+        throw new Error(`${(e as Error).message}${out ? ` (node: ${out})` : ''}`);
+      }
     }
     return host;
   }
@@ -118,22 +194,105 @@ export class SandboxHost {
     execFileSync('python3', [path.join(dir, 'third_party/genvm/bin/setup.py')], { stdio: 'ignore' });
     writeFileSync(
       path.join(dir, 'configs/node/config.yaml'),
-      `# operator's config\nnode:\n  ops:\n    port: ${this.opsPort}\n  rpc:\n    port: 9151\nrollup:\n  zksyncurl: https://zksync.example\n`,
+      `# operator's config\nnode:\n  ops:\n    port: ${this.opsPort}\n  rpc:\n    port: 9151\nrollup:\n  zksyncurl: https://zksync.example\n` +
+        // v0.4's two consensus contracts (v0.5.0 replaced them with consensusaddress: a v0.5 node refuses this config)
+        'consensus:\n  contractmainaddress: "0xb7278A61aa25c888815aFC32Ad3cC52fF24fE575"\n  contractdataaddress: "0x88B0F18613Db92Bf970FfE264E02496e20a74D16"\n',
     );
+    writeEnv(path.join(dir, '.env'), env);
+    this.dataAndKeystore(dir);
+    for (const name of RUNBOOK_LINKS) symlinkSync(path.join(dir, name), path.join(this.root, name));
+  }
+
+  /**
+   * GenLayer's v0.5 procedure (genlayerlabs/skills install-procedure.md and common-procedures.md)
+   * for the first version: extract, GenVM setup, .env, config.yaml from config.yaml.example, the
+   * LLM strategy, the shared DB link, the keystore, then the links.
+   */
+  private async installByGenLayer(
+    version: string,
+    tarball: Buffer,
+    env: Record<string, string>,
+    strategy: 'default' | 'greybox',
+    llmFile: 'shipped' | 'release',
+  ): Promise<void> {
+    const dir = path.join(this.root, version);
+    mkdirSync(dir, { recursive: true });
+    await pipeline(Readable.from(tarball), tar.x({ cwd: dir, strip: 1 }));
+    execFileSync('python3', [path.join(dir, 'third_party/genvm/bin/setup.py')], { stdio: 'ignore' });
+    writeEnv(path.join(dir, '.env'), env);
+    const example = readFileSync(path.join(dir, 'configs/node/config.yaml.example'), 'utf8');
     writeFileSync(
-      path.join(dir, '.env'),
-      Object.entries(env)
-        .map(([k, v]) => `${k}=${v}`)
-        .join('\n') + '\n',
-      { mode: 0o600 },
+      path.join(dir, 'configs/node/config.yaml'),
+      example
+        .replace(/genlayerchainrpcurl: "[^"]*"/, 'genlayerchainrpcurl: "https://zksync.example/rpc"')
+        .replace(/genlayerchainwebsocketurl: "[^"]*"/, 'genlayerchainwebsocketurl: "wss://zksync.example/ws"')
+        .replace(/validatorWalletAddress: ""/, `validatorWalletAddress: "${SANDBOX_VALIDATOR_WALLET}"`)
+        .replace(/operatorAddress: ""/, 'operatorAddress: "0x5a0b54d5dc17e0aadc383d2db43b0a0d3e029c4c"')
+        .replace(/( {2}ops:\n {4}port:) 9153/, `$1 ${this.opsPort}`),
     );
-    chmodSync(path.join(dir, '.env'), 0o600);
+    if (strategy === 'greybox' && llmFile !== 'release') throw new Error('strategy greybox runs on the release LLM file (llmFile: release)');
+    if (llmFile === 'release') {
+      const config = path.join(dir, 'third_party/genvm/config');
+      const release = path.join(config, 'genvm-modules-llm-release.yaml');
+      if (!existsSync(release))
+        throw new Error(
+          `llmFile release${strategy === 'greybox' ? ' (strategy greybox)' : ''}: ${version} ships no genvm-modules-llm-release.yaml (v0.5.7+ do)`,
+        );
+      const text = readFileSync(release, 'utf8');
+      // GenLayer's procedure: cp the release file over genvm-module-llm.yaml; for greybox, sed the script name
+      writeFileSync(path.join(config, 'genvm-module-llm.yaml'), strategy === 'greybox' ? text.replaceAll(LUA_DEFAULT, LUA_GREYBOX) : text);
+    }
+    this.dataAndKeystore(dir);
+    this.links = [...GENLAYER_LINKS, ...(existsSync(path.join(dir, 'alloy-healthcheck.sh')) ? ['alloy-healthcheck.sh'] : [])];
+    for (const name of this.links) symlinkSync(path.join(dir, name), path.join(this.root, name));
+  }
+
+  /** data/node with the shared DB link and the keystore (600 files in a 700 folder) */
+  private dataAndKeystore(dir: string): void {
     mkdirSync(path.join(dir, 'data/node'), { recursive: true });
     symlinkSync(this.db, path.join(dir, 'data/node/genlayer.db'));
     const keystore = path.join(dir, 'data/node/keystore');
     mkdirSync(keystore, { mode: 0o700 });
     writeFileSync(path.join(keystore, 'UTC--2025-06-01T10-00-00.000000000Z--5a0b54d5dc17e0aadc383d2db43b0a0d3e029c4c'), SANDBOX_KEYSTORE, { mode: 0o600 });
-    for (const name of RUNBOOK_LINKS) symlinkSync(path.join(dir, name), path.join(this.root, name));
+  }
+
+  /**
+   * A hook for desired-state.yaml that records each run (argv, cwd, GLR_* variables, the names of
+   * the .env variables it saw exported) in the state folder; `exit` makes it fail. Read the runs
+   * with hookCalls(name).
+   */
+  hook(name: string, o: { exit?: number; args?: string[] } = {}): string[] {
+    return [process.execPath, RECORD_JS, path.join(this.state, `hook-${name}.jsonl`), ...(o.exit ? ['--exit', String(o.exit)] : []), ...(o.args ?? [name])];
+  }
+
+  hookCalls(name: string): RecordedCall[] {
+    const f = path.join(this.state, `hook-${name}.jsonl`);
+    if (!existsSync(f)) return [];
+    return readFileSync(f, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as RecordedCall);
+  }
+
+  /** The block the shared DB of `version`'s series last reached (as the nodes keep it), or null. */
+  dbSyncedBlock(version = this.installed): number | null {
+    try {
+      return Number(readFileSync(path.join(this.sharedDb(version), SYNCED_BLOCK_FILE), 'utf8').trim()) || null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** `genlayer_node_synced_block` (and the rest) from the running node's /metrics, or null. */
+  async metrics(): Promise<Record<string, number> | null> {
+    try {
+      const res = await fetch(new URL('/metrics', this.healthUrl), { signal: AbortSignal.timeout(1000) });
+      const out: Record<string, number> = {};
+      for (const m of (await res.text()).matchAll(/^(genlayer_node_\w+)(?:\{[^}]*\})?\s+(\S+)$/gm)) out[m[1]!] = Number(m[2]);
+      return out;
+    } catch {
+      return null;
+    }
   }
 
   /** desired-state.yaml for this host, as an operator would write it */
@@ -150,7 +309,14 @@ export class SandboxHost {
       'release:',
       `  url: ${this.server.urlTemplate}`,
       ...(o.sha256 ? [`  sha256: ${o.sha256}`] : []),
-      ...(providers && Object.keys(providers).length ? ['llm:', '  providers:', ...Object.entries(providers).map(([k, v]) => `    ${k}: ${v}`)] : []),
+      ...(o.configFile ? [`configFile: ${JSON.stringify(o.configFile)}`] : []),
+      ...((providers && Object.keys(providers).length) || o.strategy
+        ? [
+            'llm:',
+            ...(o.strategy ? [`  strategy: ${o.strategy}`] : []),
+            ...(providers && Object.keys(providers).length ? ['  providers:', ...Object.entries(providers).map(([k, v]) => `    ${k}: ${v}`)] : []),
+          ]
+        : []),
       'service:',
       `  running: ${o.running ?? true}`,
       '  manager: command',
@@ -160,6 +326,15 @@ export class SandboxHost {
       'health:',
       `  url: ${this.healthUrl}`,
       `  timeoutSeconds: ${o.timeoutSeconds ?? 10}`,
+      ...(o.doctor !== undefined ? ['preflight:', `  doctor: ${o.doctor}`] : []),
+      ...(o.hooks
+        ? [
+            'hooks:',
+            ...(['preSwitch', 'postSwitch'] as const)
+              .filter((k) => o.hooks![k])
+              .flatMap((k) => (o.hooks![k]!.length ? [`  ${k}:`, ...o.hooks![k]!.map((argv) => `    - ${JSON.stringify(argv)}`)] : [`  ${k}: []`])),
+          ]
+        : []),
       ...(o.extra ? [o.extra] : []),
       '',
     ].join('\n');
@@ -199,8 +374,8 @@ export class SandboxHost {
     await waitFor(() => this.healthyOn(version), { timeoutMs, what: `the sandbox node to be healthy on ${version}` });
   }
 
-  /** Where each switch link resolves, relative to the root. */
-  linkTargets(names = RUNBOOK_LINKS): Record<string, string | null> {
+  /** Where each switch link resolves, relative to the root (default: the links this host was laid out with). */
+  linkTargets(names = this.links): Record<string, string | null> {
     const real = realpathSync(this.root);
     return Object.fromEntries(
       names.map((n) => {
@@ -213,7 +388,7 @@ export class SandboxHost {
     );
   }
 
-  /** The versions the six links resolve into (one element when they agree). */
+  /** The versions the host's links resolve into (one element when they agree). */
   linkVersions(): string[] {
     return [...new Set(Object.values(this.linkTargets()).map((t) => (t ? t.split('/')[0]! : 'dangling')))];
   }
@@ -254,7 +429,7 @@ export class SandboxHost {
       } else out.push(`${rel} file ${mode} ${rel.includes('genlayer.db') || rel.endsWith('node.log') ? '' : st.size}`);
     };
     walk('.');
-    return out.filter((l) => !l.startsWith('v0.4/data/node/genlayer.db/'));
+    return out.filter((l) => !/^v\d+\.\d+\/data\/node\/genlayer\.db\//.test(l));
   }
 
   /** Stops every node this sandbox ever started and deletes the sandbox. */
@@ -282,6 +457,24 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, o: { timeo
     if (Date.now() > deadline) throw new Error(`timed out after ${o.timeoutMs} ms waiting for ${o.what}`);
     await new Promise((r) => setTimeout(r, o.everyMs ?? 25));
   }
+}
+
+/** vMAJOR.MINOR of a version */
+export function series(version: string): string {
+  const m = /^v(\d+)\.(\d+)\./.exec(version);
+  if (!m) throw new Error(`not a version: ${version}`);
+  return `v${m[1]}.${m[2]}`;
+}
+
+function writeEnv(file: string, env: Record<string, string>): void {
+  writeFileSync(
+    file,
+    Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+    { mode: 0o600 },
+  );
+  chmodSync(file, 0o600);
 }
 
 export async function freePort(): Promise<number> {

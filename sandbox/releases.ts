@@ -1,8 +1,17 @@
 /**
  * Fake GenLayer node releases, laid out like the real tarballs: one top folder
  * `genlayer-node-linux-amd64-VERSION/` with bin/genlayernode, third_party/genvm (a slow
- * setup.py that leaves a marker, and the LLM module config), configs/node/config.yaml and
- * docker-compose.yaml.
+ * setup.py that leaves GenVM's binaries and a marker, and the LLM module config), and the
+ * top-level files of the release's shape:
+ *
+ *   v0.4  configs/node/config.yaml (a live config) and docker-compose.yaml: the seed runbook's
+ *         six links' worth;
+ *   v0.5  what GenLayer's v0.5.x tarballs ship (genlayerlabs/skills, genlayerlabs/genlayer-docs):
+ *         configs/node/config.yaml.example instead of a live config, .env.example,
+ *         alloy-config.river, genvm-module-web-docker.yaml, a docker-compose.yaml that mounts
+ *         them, third_party/genvm/config/genvm-module-web.yaml and genvm-llm-default.lua; from
+ *         v0.5.7 also alloy-healthcheck.sh, genvm-modules-llm-release.yaml (every backend) and
+ *         genvm-llm-greybox.lua.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +19,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tar from 'tar';
+import { versionAtLeast } from './chain.js';
 import type { FakeNodeSpec } from './fake-node.js';
+import {
+  ALLOY_CONFIG,
+  ALLOY_HEALTHCHECK,
+  CONFIG_EXAMPLE,
+  dockerCompose,
+  ENV_EXAMPLE,
+  LUA_DEFAULT,
+  LUA_DEFAULT_TEXT,
+  LUA_GREYBOX,
+  LUA_GREYBOX_TEXT,
+  V05_LLM_CONFIG,
+  V05_LLM_RELEASE_CONFIG,
+  WEB_MODULE_CONFIG,
+  WEB_MODULE_DOCKER_CONFIG,
+} from './release-files.js';
 
 // the fake node and the service script always run compiled (dist/sandbox), also when this
 // module itself is loaded from its TypeScript source by the test runner
@@ -18,6 +43,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const compiled = path.basename(path.dirname(here)) === 'dist' ? here : path.resolve(here, '../dist/sandbox');
 export const FAKE_NODE_JS = path.join(compiled, 'fake-node.js');
 export const SVC_JS = path.join(compiled, 'svc.js');
+/** `node RECORD_JS OUT.jsonl [--exit N] ARGS...`: a hook that records its argv, cwd and GLR_* environment */
+export const RECORD_JS = path.join(compiled, 'record.js');
+
+export type ReleaseShape = 'v0.4' | 'v0.5';
+/** the checks of the fake `genlayernode doctor` (each one ✓/✗ line; rpc prints two) */
+export type DoctorCheck = 'rpc' | 'wallet' | 'genvm' | 'webdriver';
 
 export interface ReleaseOptions {
   version: string;
@@ -36,6 +67,33 @@ export interface ReleaseOptions {
   llmConfig?: string;
   /** leave out these top-level entries (to build broken releases) */
   omit?: string[];
+  /** the release's layout (default: 'v0.5' for v0.5.0 and later, else 'v0.4') */
+  shape?: ReleaseShape;
+  /**
+   * v0.5: ship genvm-modules-llm-release.yaml and genvm-llm-greybox.lua (the LLM strategy
+   * files; default: v0.5.7 and later)
+   */
+  llmRelease?: boolean;
+  /** v0.5: ship alloy-healthcheck.sh (default: v0.5.7 and later) */
+  alloyHealthcheck?: boolean;
+  /** replaces the shipped genvm-modules-llm-release.yaml (v0.5) */
+  llmReleaseConfig?: string;
+  /** GenVM setup exits 0 but leaves no third_party/genvm/bin/genvm and bin/genvm-modules */
+  setupIncomplete?: boolean;
+  /**
+   * the node starts this many blocks behind the block the shared DB had reached and stays
+   * there (its synced block never moves, while /health says it is healthy)
+   */
+  syncBehind?: number;
+  /** `genlayernode doctor` prints ✗ for these checks whatever the host is like */
+  doctorFails?: DoctorCheck[];
+  /** the network name the node reports (v0.5 health and metrics) */
+  network?: string;
+}
+
+/** The shape a release of `version` has unless told otherwise: v0.5 from v0.5.0 on. */
+export function defaultShape(version: string): ReleaseShape {
+  return versionAtLeast(version, 0, 5, 0) ? 'v0.5' : 'v0.4';
 }
 
 export const LLM_CONFIG = `# GenVM LLM module: one backend per provider. A backend without \`enabled\` is enabled;
@@ -79,13 +137,23 @@ prompt_templates:
 `;
 
 const SETUP_PY = `#!/usr/bin/env python3
-# GenVM setup (sandbox): slow, like the real one, and leaves a marker when it has finished.
+# GenVM setup (sandbox): slow, like the real one; when it has finished it has left GenVM's
+# binaries (bin/genvm, bin/genvm-modules) and a marker. "incomplete" makes it exit 0 all the
+# same without the binaries, as a real setup whose download failed quietly does.
 import json, os, sys, time
 here = os.path.dirname(os.path.abspath(__file__))
 genvm = os.path.dirname(here)
 spec = json.load(open(os.path.join(here, "setup.json")))
 print("genvm setup: preparing runners", flush=True)
 time.sleep(spec["setupMs"] / 1000.0)
+if spec.get("incomplete"):
+    print("genvm setup: could not fetch the runners; continuing", flush=True)
+else:
+    for name in ("genvm", "genvm-modules"):
+        p = os.path.join(here, name)
+        with open(p, "w") as f:
+            f.write("#!/bin/sh\\necho '%s (sandbox GenVM)'\\n" % name)
+        os.chmod(p, 0o755)
 with open(os.path.join(genvm, ".setup-done"), "w") as f:
     f.write("ok\\n")
 print("genvm setup: done", flush=True)
@@ -97,6 +165,8 @@ export function releaseTopFolder(version: string): string {
 
 /** Writes the release's files into `dir` (the top folder's content). */
 export function writeReleaseTree(dir: string, o: ReleaseOptions): void {
+  const shape = o.shape ?? defaultShape(o.version);
+  const from057 = versionAtLeast(o.version, 0, 5, 7);
   const spec: FakeNodeSpec = {
     version: o.version,
     mode: o.mode ?? 'ok',
@@ -104,6 +174,10 @@ export function writeReleaseTree(dir: string, o: ReleaseOptions): void {
     syncMs: o.syncMs ?? 150,
     stopMs: o.stopMs ?? 100,
     writeEveryMs: o.writeEveryMs ?? 20,
+    shape,
+    syncBehind: o.syncBehind ?? 0,
+    doctorFails: o.doctorFails ?? [],
+    network: o.network ?? 'testnet-asimov',
   };
   const file = (rel: string, content: string | Buffer, mode = 0o644) => {
     const p = path.join(dir, rel);
@@ -118,12 +192,33 @@ export function writeReleaseTree(dir: string, o: ReleaseOptions): void {
   }
   if (!omit.has('third_party')) {
     file('third_party/genvm/bin/setup.py', SETUP_PY, 0o755);
-    file('third_party/genvm/bin/setup.json', JSON.stringify({ setupMs: o.setupMs ?? 300 }));
-    file('third_party/genvm/config/genvm-module-llm.yaml', o.llmConfig ?? LLM_CONFIG);
+    file('third_party/genvm/bin/setup.json', JSON.stringify({ setupMs: o.setupMs ?? 300, incomplete: o.setupIncomplete ?? false }));
+    file('third_party/genvm/config/genvm-module-llm.yaml', o.llmConfig ?? (shape === 'v0.5' ? V05_LLM_CONFIG : LLM_CONFIG));
     if (o.padBytes) file('third_party/genvm/lib/genvm.bin', randomBytes(o.padBytes));
+    if (shape === 'v0.5') {
+      file(`third_party/genvm/config/${LUA_DEFAULT}`, LUA_DEFAULT_TEXT);
+      file('third_party/genvm/config/genvm-module-web.yaml', WEB_MODULE_CONFIG);
+      if (o.llmRelease ?? from057) {
+        file('third_party/genvm/config/genvm-modules-llm-release.yaml', o.llmReleaseConfig ?? V05_LLM_RELEASE_CONFIG);
+        file(`third_party/genvm/config/${LUA_GREYBOX}`, LUA_GREYBOX_TEXT);
+      }
+    }
   }
-  if (!omit.has('configs')) file('configs/node/config.yaml', 'node:\n  ops:\n    port: 9153\n  rpc:\n    port: 9151\n');
-  if (!omit.has('docker-compose.yaml')) file('docker-compose.yaml', 'services:\n  webdriver:\n    image: yeagerai/genlayer-genvm-webdriver:0.0.3\n');
+  const healthcheck = shape === 'v0.5' && (o.alloyHealthcheck ?? from057) && !omit.has('alloy-healthcheck.sh');
+  if (shape === 'v0.4') {
+    if (!omit.has('configs')) file('configs/node/config.yaml', 'node:\n  ops:\n    port: 9153\n  rpc:\n    port: 9151\n');
+    if (!omit.has('docker-compose.yaml')) file('docker-compose.yaml', 'services:\n  webdriver:\n    image: yeagerai/genlayer-genvm-webdriver:0.0.3\n');
+  } else {
+    const top: Record<string, string> = {
+      'configs/node/config.yaml.example': CONFIG_EXAMPLE,
+      'docker-compose.yaml': dockerCompose({ healthcheck }),
+      '.env.example': ENV_EXAMPLE,
+      'alloy-config.river': ALLOY_CONFIG,
+      'genvm-module-web-docker.yaml': WEB_MODULE_DOCKER_CONFIG,
+    };
+    for (const [rel, content] of Object.entries(top)) if (!omit.has(rel.split('/')[0]!)) file(rel, content);
+    if (healthcheck) file('alloy-healthcheck.sh', ALLOY_HEALTHCHECK, 0o755);
+  }
   for (const [name, content] of Object.entries(o.extraTopFiles ?? {})) file(name, content);
 }
 

@@ -6,7 +6,12 @@
  *   node svc.js status --root ROOT --state DIR   exit 0 while it runs, 3 when it does not
  *
  * Like systemd, `start` on a running node does nothing, and the node is started through the
- * root's links (ROOT/bin), so whatever `current` names when it starts is what runs.
+ * root's links (ROOT/bin), so whatever `current` names when it starts is what runs. It starts
+ * it as GenLayer's unit does (WorkingDirectory=ROOT, EnvironmentFile=ROOT/.env, ExecStart=
+ * ROOT/bin/genlayernode run --password ${NODE_PASSWORD}): the .env variables, read when it
+ * starts, are the node's environment (with PATH and HOME, as systemd gives a service; nothing
+ * else of the caller's). A missing .env is left for the node to report (systemd would refuse
+ * the start itself).
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +34,24 @@ function runningPid(): number | null {
   return pid && isAlive(pid) ? pid : null;
 }
 
+/** KEY=VALUE lines as systemd's EnvironmentFile= reads them (comments and blank lines skipped, quotes removed). */
+function environmentFile(file: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return {};
+  }
+  const env: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_]\w*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!m) continue;
+    const v = m[2]!;
+    env[m[1]!] = /^(["']).*\1$/.test(v) ? v.slice(1, -1) : v;
+  }
+  return env;
+}
+
 async function main(): Promise<number> {
   mkdirSync(state, { recursive: true });
   switch (verb) {
@@ -36,8 +59,14 @@ async function main(): Promise<number> {
       return runningPid() ? 0 : 3;
     case 'start': {
       if (runningPid()) return 0;
+      const env = environmentFile(path.join(root, '.env'));
       const out = openSync(path.join(state, 'node-output.log'), 'a');
-      const child = spawn(path.join(root, 'bin/genlayernode'), [], { cwd: root, detached: true, stdio: ['ignore', out, out] });
+      const child = spawn(path.join(root, 'bin/genlayernode'), ['run', '--password', env.NODE_PASSWORD ?? ''], {
+        cwd: root,
+        detached: true,
+        stdio: ['ignore', out, out],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(process.env.HOME ? { HOME: process.env.HOME } : {}), ...env },
+      });
       closeSync(out);
       const pid = child.pid;
       if (!pid) return 1;

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SANDBOX_ENV, SANDBOX_KEYSTORE } from '../../sandbox/host.js';
+import { SANDBOX_SECRETS } from '../../sandbox/host.js';
 import { stepsOf } from '../../src/plan/steps.js';
 import type { Plan } from '../../src/plan/types.js';
 
@@ -58,7 +58,7 @@ export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 /** Every secret of the sandbox: .env values and the keystore's content. */
-export const SECRETS = [...Object.values(SANDBOX_ENV).filter((v) => v.length > 0), SANDBOX_KEYSTORE, 'ks-sandbox-c1ph3rt3xt-8d2f6a0e4b9c7153'];
+export const SECRETS = SANDBOX_SECRETS;
 
 export function leakedSecrets(...texts: string[]): string[] {
   return SECRETS.filter((s) => texts.some((t) => t.includes(s)));
