@@ -47,7 +47,13 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
   try {
     for (const { phase, step } of stepsOf(plan)) {
       if (phase === 'finish') {
-        await timed(phase, step, () => runner.finish(step, outcome ?? success(plan, runner)));
+        // the outcome is settled: a finish step that fails is logged and changes nothing of it
+        // (an unclosed journal is closed by the next pass, which finds the host as it is)
+        outcome ??= success(plan, runner);
+        const settled = outcome;
+        await timed(phase, step, () => runner.finish(step, settled)).catch((e: unknown) =>
+          ctx.log.error({ step: step.kind, err: reasonOf(e) }, `${step.kind} failed after the outcome was settled`),
+        );
         continue;
       }
       if (outcome) continue;
