@@ -37,7 +37,8 @@ import type { ReleaseServer } from './release-server.js';
 import { isAlive } from './proc.js';
 import { SYNCED_BLOCK_FILE } from './chain.js';
 
-export const RUNBOOK_LINKS = ['bin', 'third_party', 'data', 'configs', 'docker-compose.yaml', '.env'];
+export { RUNBOOK_LINKS } from '../src/layout.js';
+import { RUNBOOK_LINKS } from '../src/layout.js';
 /** GenLayer's own procedure (v0.5) links two more; alloy-healthcheck.sh too where the release has it (v0.5.7+) */
 export const GENLAYER_LINKS = [...RUNBOOK_LINKS, 'alloy-config.river', 'genvm-module-web-docker.yaml'];
 
@@ -116,7 +117,7 @@ export class SandboxHost {
   readonly file: string;
   readonly healthUrl: string;
   /** the top-level links the runbook (v0.4) or GenLayer's procedure (v0.5) made on this host */
-  links: string[] = RUNBOOK_LINKS;
+  links: string[] = [...RUNBOOK_LINKS];
 
   private constructor(
     readonly dir: string,

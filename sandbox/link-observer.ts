@@ -13,9 +13,10 @@
  */
 import { realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { RUNBOOK_LINKS } from '../src/layout.js';
 
 const [root, out, ...rest] = process.argv.slice(2);
-const names = rest.length ? rest : ['bin', 'third_party', 'data', 'configs', 'docker-compose.yaml', '.env'];
+const names: readonly string[] = rest.length ? rest : RUNBOOK_LINKS;
 const realRoot = realpathSync(root!);
 
 function read(): string[] {

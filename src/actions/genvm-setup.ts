@@ -1,6 +1,7 @@
 import { redact } from '../genlayer/env-file.js';
 import { InterruptedError, refuse } from '../errors.js';
-import { run, tail } from '../runtime/exec.js';
+import { run } from '../runtime/exec.js';
+import { tail } from '../runtime/text.js';
 import type { ApplyContext } from './context.js';
 
 /**

@@ -1,6 +1,8 @@
 import { request } from 'undici';
 import { isGlrError, refuse } from '../errors.js';
 import { compareVersions, isVersion, parseVersion } from '../desired/version.js';
+import { errnoCode } from '../runtime/fsx.js';
+import { networkProblem, readCapped } from '../runtime/http.js';
 import type { Logger } from '../runtime/logger.js';
 
 /**
@@ -167,38 +169,18 @@ async function getJson(url: URL, where: string, timeoutMs: number): Promise<unkn
       await res.body.dump().catch(() => {});
       throw refuse(`${where}: the release listing answered HTTP ${status}`);
     }
-    text = await readCapped(res.body, MAX_PAGE_BYTES, where);
+    text = await readCapped(res.body, MAX_PAGE_BYTES);
   } catch (e) {
     if (isGlrError(e)) throw e;
-    throw refuse(`cannot reach the release listing ${where}: ${networkProblem(e, timeoutMs)}`);
+    if (errnoCode(e) === 'GLR_TOO_LARGE') throw refuse(`${where}: the release listing page is larger than ${MAX_PAGE_BYTES} bytes`);
+    const problem = networkProblem(e);
+    throw refuse(`cannot reach the release listing ${where}: ${problem === 'timed out' ? `no answer within ${Math.round(timeoutMs / 1000)}s` : problem}`);
   }
   try {
     return JSON.parse(text);
   } catch {
     throw refuse(`${where}: the release listing did not answer JSON`);
   }
-}
-
-async function readCapped(body: AsyncIterable<Uint8Array>, max: number, where: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > max) throw refuse(`${where}: the release listing page is larger than ${max} bytes`);
-    chunks.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function networkProblem(e: unknown, timeoutMs: number): string {
-  const err = e as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
-  const code = err.cause?.code ?? err.code;
-  if (err.name === 'TimeoutError' || err.name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-    return `no answer within ${Math.round(timeoutMs / 1000)}s`;
-  }
-  if (code === 'ECONNREFUSED') return 'connection refused';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found';
-  return (code ?? err.message ?? String(e)).split('\n')[0]!;
 }
 
 function safeDecode(s: string): string | null {

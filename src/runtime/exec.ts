@@ -62,9 +62,3 @@ export async function run(
     rmSync(dir, { recursive: true, force: true });
   }
 }
-
-/** The last `n` non-empty lines of a text, for error accounts. */
-export function tail(text: string, n: number): string {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  return lines.slice(-n).join('\n');
-}

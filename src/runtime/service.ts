@@ -1,5 +1,6 @@
 import { refuse } from '../errors.js';
-import { run, tail } from './exec.js';
+import { run } from './exec.js';
+import { clip, tail } from './text.js';
 
 /**
  * What the service manager says about the node:
@@ -47,7 +48,7 @@ class Systemd implements ServiceManager {
     });
     if (r.exitCode !== 0) {
       throw refuse(
-        `cannot tell whether ${this.description} runs: systemctl show ${r.failure ?? `exited ${r.exitCode}`}${r.output ? `: ${this.scrub(clip(tail(r.output, 1)))}` : ''}; glr never guesses that a node is stopped`,
+        `cannot tell whether ${this.description} runs: systemctl show ${r.failure ?? `exited ${r.exitCode}`}${r.output ? `: ${this.scrub(clip(tail(r.output, 1), 120))}` : ''}; glr never guesses that a node is stopped`,
       );
     }
     const props = Object.fromEntries(r.output.split('\n').map((l) => l.split('=', 2) as [string, string]));
@@ -78,7 +79,9 @@ class Systemd implements ServiceManager {
       timeoutMs: verb === 'start' ? SERVICE_TIMEOUTS.startMs : SERVICE_TIMEOUTS.stopMs,
     });
     if (r.exitCode !== 0) {
-      throw refuse(`systemctl ${verb} ${this.unit} failed: ${r.failure ?? `exit ${r.exitCode}`}${r.output ? `: ${this.scrub(clip(tail(r.output, 1)))}` : ''}`);
+      throw refuse(
+        `systemctl ${verb} ${this.unit} failed: ${r.failure ?? `exit ${r.exitCode}`}${r.output ? `: ${this.scrub(clip(tail(r.output, 1), 120))}` : ''}`,
+      );
     }
   }
 }
@@ -88,11 +91,6 @@ const UNSURE_EXITS: Record<number, string> = {
   126: 'exit 126: its command could not be run',
   127: 'exit 127: its command was not found',
 };
-
-function clip(s: string, n = 120): string {
-  const one = s.replace(/\s+/g, ' ').trim();
-  return one.length > n ? `${one.slice(0, n - 3)}...` : one;
-}
 
 /** `service.manager: command`: three argv lists, as the contract defines them. */
 class CommandManager implements ServiceManager {
@@ -133,7 +131,7 @@ class CommandManager implements ServiceManager {
   private async invoke(what: string, argv: string[], timeoutMs: number): Promise<void> {
     const r = await run(argv, { timeoutMs });
     if (r.exitCode !== 0) {
-      throw refuse(`the ${what} command failed: ${r.failure ?? `exit ${r.exitCode}`}${r.output ? `: ${this.scrub(clip(tail(r.output, 1)))}` : ''}`);
+      throw refuse(`the ${what} command failed: ${r.failure ?? `exit ${r.exitCode}`}${r.output ? `: ${this.scrub(clip(tail(r.output, 1), 120))}` : ''}`);
     }
   }
 }
