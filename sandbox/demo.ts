@@ -11,7 +11,7 @@ import { SandboxHost } from './host.js';
 import { startReleaseServer } from './release-server.js';
 import { buildRelease } from './releases.js';
 
-const GLR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
+const GLR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/glr.js');
 
 function glr(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -17,7 +17,7 @@ Human output goes to stdout; logs to stderr (JSON lines unless stderr is a termi
 /** The only place that exits: commands return an exit code or throw a GlrError. */
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const log = createLogger();
+  const log = await createLogger();
   const cwd = process.cwd();
   try {
     switch (command) {

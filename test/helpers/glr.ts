@@ -6,7 +6,8 @@ import { stepsOf } from '../../src/plan/steps.js';
 import type { Plan } from '../../src/plan/types.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const GLR_BIN = path.join(REPO, 'dist/src/cli/main.js');
+/** the bundled CLI, as `npm ci` builds it and `npx glr` runs it */
+export const GLR_BIN = path.join(REPO, 'dist/bin/glr.js');
 
 export interface GlrRun {
   code: number | null;
@@ -23,7 +24,7 @@ export const TEST_TUNING: Record<string, string> = {
   GLR_HEALTH_POLL_MS: '50',
 };
 
-/** Starts `node dist/src/cli/main.js ARGS` in its own process group (so a test can kill the group). */
+/** Starts `node dist/bin/glr.js ARGS` in its own process group (so a test can kill the group). */
 export function startGlr(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): { child: ChildProcess; done: Promise<GlrRun> } {
   const child = spawn(process.execPath, [GLR_BIN, ...args], {
     cwd: opts.cwd ?? REPO,

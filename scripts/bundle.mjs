@@ -1,0 +1,21 @@
+// Bundles the CLI (dist/bin/glr.js) from the TypeScript sources with esbuild, split at every
+// dynamic import: each command, and the download path, load only when a run needs them. One file
+// per chunk instead of hundreds of node_modules files is most of what makes a converged
+// `glr reconcile` cheap (see docs/benchmarks.md). tsc still type-checks and builds dist/src,
+// dist/sandbox and dist/bench for the tests.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: { glr: 'src/cli/main.ts' },
+  outdir: 'dist/bin',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.18',
+  sourcemap: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  // CommonJS dependencies (pino, tar's deps) call require(); give the ESM bundle one
+  banner: { js: "import { createRequire as __glrCreateRequire } from 'node:module'; const require = __glrCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
