@@ -16,18 +16,13 @@ export interface HostSnapshot {
 }
 
 /**
- * The root's tree without what glr may legitimately change before a failure: its own folder
- * (lock, history; staging is checked on its own), `current` and the raw targets of the top-level
- * links (the first apply on a runbook host routes them through `current` without changing what
- * they resolve to: that is compared through `links`), and the adoption marker of the running
- * version.
+ * The root's tree: every file, folder and link with its mode, size and raw target, but glr's own
+ * bookkeeping folder `.glr/` (a lock, the history). A refusal before the switch leaves all of it
+ * as it was, byte for byte: on a host laid out by hand no `current` appears, no link is
+ * re-routed and no adoption marker is written (promise 8).
  */
 export function snapshot(host: SandboxHost): HostSnapshot {
-  const tree = host
-    .tree()
-    .filter((l) => !l.startsWith('.glr') && !l.startsWith('current ') && !/^v[^/]+\/\.glr-prepared /.test(l))
-    .map((l) => (/^[^/ ]+ link /.test(l) ? l.replace(/ link .*$/, ' link') : l));
-  return { links: host.linkTargets(), tree };
+  return { links: host.linkTargets(), tree: host.tree().filter((l) => !l.startsWith('.glr')) };
 }
 
 export function stagingLeft(host: SandboxHost): string[] {
