@@ -30,6 +30,11 @@ export interface ReleaseOptions {
   setupMs?: number;
   /** bytes of incompressible filler (third_party/genvm/lib/genvm.bin), to make the tarball release-sized */
   padBytes?: number;
+  /**
+   * the share of padBytes that is random (default 1: all of it); the rest, in 1 MiB blocks mixed
+   * among the random ones, is text-like (a symbol-table dump) that gzips about 7:1, as binaries do
+   */
+  padRandomShare?: number;
   /** extra top-level files, e.g. alloy-config.river in newer releases */
   extraTopFiles?: Record<string, string>;
   /** replaces the shipped genvm-module-llm.yaml */
@@ -120,11 +125,49 @@ export function writeReleaseTree(dir: string, o: ReleaseOptions): void {
     file('third_party/genvm/bin/setup.py', SETUP_PY, 0o755);
     file('third_party/genvm/bin/setup.json', JSON.stringify({ setupMs: o.setupMs ?? 300 }));
     file('third_party/genvm/config/genvm-module-llm.yaml', o.llmConfig ?? LLM_CONFIG);
-    if (o.padBytes) file('third_party/genvm/lib/genvm.bin', randomBytes(o.padBytes));
+    if (o.padBytes) file('third_party/genvm/lib/genvm.bin', filler(o.padBytes, o.padRandomShare ?? 1));
   }
   if (!omit.has('configs')) file('configs/node/config.yaml', 'node:\n  ops:\n    port: 9153\n  rpc:\n    port: 9151\n');
   if (!omit.has('docker-compose.yaml')) file('docker-compose.yaml', 'services:\n  webdriver:\n    image: yeagerai/genlayer-genvm-webdriver:0.0.3\n');
   for (const [name, content] of Object.entries(o.extraTopFiles ?? {})) file(name, content);
+}
+
+/** `bytes` of filler, `randomShare` of it random, the rest text-like, in 1 MiB blocks mixed evenly. */
+function filler(bytes: number, randomShare: number): Buffer {
+  if (randomShare >= 1) return randomBytes(bytes);
+  const block = 2 ** 20;
+  const text = Buffer.alloc(block);
+  const words = [
+    'genvm',
+    'runtime',
+    'module',
+    'wasm',
+    'host',
+    'call',
+    'storage',
+    'llm',
+    'web',
+    'nondet',
+    'calldata',
+    'memory',
+    'table',
+    'func',
+    'export',
+    'import',
+  ];
+  for (let off = 0, i = 0; off < block; i++) {
+    off += text.write(`${(0x400000 + i * 48).toString(16).padStart(16, '0')} T _ZN${words[i % 16]}${words[(i >> 4) % 16]}${i % 977}E\n`, off);
+  }
+  const out = Buffer.allocUnsafe(bytes);
+  let random = 0;
+  for (let off = 0; off < bytes; off += block) {
+    const n = Math.min(block, bytes - off);
+    if (random < randomShare * (off + n)) {
+      randomBytes(n).copy(out, off);
+      random += n;
+    } else text.copy(out, off, 0, n);
+  }
+  return out;
 }
 
 /** The release as a .tar.gz, in memory (they are small). */
