@@ -22,6 +22,8 @@ export interface Results {
   date: Date;
   durationMs: number;
   machine: { cpu: string; cores: number; memGiB: number; node: string; kernel: string; commit: string; dirty: boolean };
+  /** the sandbox release's configured timings (configuration, not measurements) */
+  timings: { bootMs: number; syncMs: number; stopMs: number; setupMs: number } | null;
   tarballs?: { big: number; mid: number };
   e2e?: EndToEnd;
   floor?: Floor;
@@ -42,7 +44,7 @@ const mib = (bytes: number) => num(bytes / MiB, 0);
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${num(x * 100, 0)} %`;
 
 export function report(r: Results): string {
-  const { o } = r;
+  const { o, timings: t } = r;
   const rates = r.e2e?.rates.map((x) => x.name) ?? [];
   const throttled = rates[0] ?? `${o.rateBps / MiB} MiB/s`;
   const s: string[] = [];
@@ -56,18 +58,17 @@ export function report(r: Results): string {
       `${r.machine.cores} × ${r.machine.cpu}, ${num(r.machine.memGiB, 0)} GiB, Linux ${r.machine.kernel}, Node ${r.machine.node}; glr at ${r.machine.commit || 'an unknown commit'}${r.machine.dirty ? ' with uncommitted changes to src/ or sandbox/' : ''}. ` +
       'The machine is small and shared with other work: read the ratios first.',
     'glr runs as a user runs it: `node dist/src/cli/main.js ...`, with no `GLR_*` variable in its environment (its default settings). ' +
-      'Each update starts from a fresh sandbox host laid out by the runbook (v0.4.3 running under the fake node: about 100 ms to stop, 150 ms to boot, 150 ms to sync; the service manager is a `command` one, as `systemctl` would be). ' +
+      `Each update starts from a fresh sandbox host laid out by the runbook (v0.4.3 running under the fake node${t ? `, configured to take ${t.stopMs} ms to stop, ${t.bootMs} ms to boot and ${t.syncMs} ms to sync` : ''}; the service manager is a \`command\` one, as \`systemctl\` would be). ` +
       `An outside prober, a process of its own, sends GET /health every ${PROBE_EVERY_MS} ms, each request on a new connection and without waiting for the previous answer, and records each answer's time and latency.`,
     r.tarballs
-      ? `The real-size release: ${mib(o.bigBytes)} MiB of binaries (${num(o.randomShare * 100, 0)} % random, the rest text-like, in 1 MiB blocks), a ${mb(r.tarballs.big)} MB tarball; the smaller one ${mib(o.midBytes)} MiB, ${mb(r.tarballs.mid)} MB. GenVM setup takes 0.3 s in both. ` +
+      ? `The real-size release: ${mib(o.bigBytes)} MiB of binaries (${num(o.randomShare * 100, 0)} % random, the rest text-like, in 1 MiB blocks), a ${mb(r.tarballs.big)} MB tarball; the smaller one ${mib(o.midBytes)} MiB, ${mb(r.tarballs.mid)} MB.${t ? ` GenVM setup is configured to take ${t.setupMs} ms.` : ''} ` +
           `The fake bucket serves them at ${throttled} (a token bucket on a 1 ms timer, writes waiting for drain) and unthrottled, with \`x-goog-hash\` (md5, crc32c).`
       : '',
     `Figures are milliseconds, median (min–max), over ${o.rounds} round(s) unless a row says otherwise.`,
   );
 
-  if (Object.keys(r.failures).length) {
-    add('## Failed measurements', ...Object.entries(r.failures).map(([k, v]) => `- **${k}**: ${v}`));
-  }
+  const failed = [...Object.entries(r.failures).map(([k, v]) => `- **${k}**: ${v}`), ...(r.e2e?.errors ?? []).map((e) => `- **end to end**: ${e}`)];
+  if (failed.length) add('## Failed measurements', failed.join('\n'));
 
   add('## Targets (issue 11)', summary(r, throttled));
 
@@ -199,7 +200,7 @@ function endToEndSection(e: EndToEnd): string[] {
     table(['', 'start → healthy on v0.4.5 (prober)', 'start → returned', 'preparation (start → stop)', 'glr / runbook (returned)'], rows),
     ...e.rates.map((x) => `The runbook's Phase 1 steps at ${x.name}: ${steps(x.name)}.`),
     '',
-    "Bounded by: the download at the throttled rate (the network), Node's inflate and the tar entries' writes unthrottled, GenVM setup (a fixed 0.3 s plus python's start), then the switch (the node's stop, boot and sync). glr's \"returned\" includes its own process exit after the verification.",
+    "Bounded by: the download at the throttled rate (the network), Node's inflate and the tar entries' writes unthrottled, GenVM setup (its configured sleep plus python's start), then the switch (the node's stop, boot and sync). glr's \"returned\" includes its own process exit after the verification.",
   ];
 }
 
@@ -318,7 +319,7 @@ function dieSection(d: DieRound[]): string[] {
   const f = (k: keyof DieRound) => fmt(d.map((x) => x[k] as number));
   return [
     '## 6. A release that dies on start',
-    `\`glr reconcile\` to a release whose node exits ~50 ms after it starts (small releases: this is about verify and rollback), ${d.length} fresh host(s), exit codes ${[...new Set(d.map((x) => x.exitCode))].join(', ')}. All from the moment glr issued the start (its log's \`start\` action):`,
+    `\`glr reconcile\` to a release whose node exits right after it starts (small releases: this is about verify and rollback), ${d.length} fresh host(s), exit codes ${[...new Set(d.map((x) => x.exitCode))].join(', ')}. All from the moment glr issued the start (its log's \`start\` action):`,
     table(
       ['the node died (its own log)', 'glr saw it dead (its first warning/error)', 'the old version healthy again (prober)', 'glr returned'],
       [[f('diedMs'), f('seenDeadMs'), f('oldHealthyMs'), f('returnedMs')]],
@@ -352,7 +353,18 @@ function noopSection(n: Noop): string[] {
     `What one no-op \`glr reconcile\` loads, by package (every module file, ES and CommonJS): ${loaded.length} places, ${mb(totalBytes, 2)} MB of JavaScript.`,
     table(
       ['place', 'files', 'KB'],
-      loaded.map(([k, v]) => [k, String(v.files), num(v.bytes / 1000, 0)]),
+      [
+        ...loaded.slice(0, 20).map(([k, v]) => [k, String(v.files), num(v.bytes / 1000, 0)]),
+        ...(loaded.length > 20
+          ? [
+              [
+                `${loaded.length - 20} more places`,
+                String(loaded.slice(20).reduce((a, [, v]) => a + v.files, 0)),
+                num(loaded.slice(20).reduce((a, [, v]) => a + v.bytes, 0) / 1000, 0),
+              ],
+            ]
+          : []),
+      ],
     ),
     '',
     `Each dependency imported alone in a fresh \`node\` (median of a few runs): the import's ms inside the process, and its peak RSS above \`node -e 0\` (${base ? num(MB(median(base.rssKb)), 0) : '?'} MB).`,

@@ -10,11 +10,11 @@
  * document goes to stdout only unless --out is given).
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { now, say } from './lib/clock.js';
-import { parseOptions, setUp } from './lib/fixtures.js';
+import { parseOptions, releaseTimings, setUp } from './lib/fixtures.js';
 import { REPO } from './lib/glr.js';
 import { dieOnStart } from './measure/die-on-start.js';
 import { downtime } from './measure/downtime.js';
@@ -36,8 +36,33 @@ function git(args: string[]): string {
   }
 }
 
+/** TypeScript sources newer than their build: the bench would measure stale code (run the build). */
+function staleBuild(): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const e of readdirSync(path.join(REPO, rel), { withFileTypes: true })) {
+      const p = path.join(rel, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts')) {
+        const js = path.join(REPO, 'dist', p.replace(/\.ts$/, '.js'));
+        let built = 0;
+        try {
+          built = statSync(js).mtimeMs;
+        } catch {
+          // never built
+        }
+        if (statSync(path.join(REPO, p)).mtimeMs > built) out.push(p);
+      }
+    }
+  };
+  for (const dir of ['src', 'sandbox', 'bench']) walk(dir);
+  return out;
+}
+
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
+  const stale = staleBuild();
+  if (stale.length) throw new Error(`the build is older than ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ' ...' : ''}: run \`npm run build\` first`);
   const t0 = now();
   const r: Results = {
     o,
@@ -52,6 +77,7 @@ async function main(): Promise<void> {
       commit: git(['rev-parse', '--short', 'HEAD']),
       dirty: git(['status', '--porcelain', '--', 'src', 'sandbox']) !== '',
     },
+    timings: releaseTimings(),
     failures: {},
   };
   const f = await setUp(o);

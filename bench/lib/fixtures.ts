@@ -2,9 +2,12 @@
  * What the measurements share: the bench's options, the fake bucket(s) with the releases, fresh
  * sandbox hosts (runbook layout, v0.4.3 running, glr never run there), the service commands.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { SandboxHost } from '../../sandbox/host.js';
 import { startReleaseServer, type ReleaseServer } from '../../sandbox/release-server.js';
-import { buildRelease, SVC_JS } from '../../sandbox/releases.js';
+import { buildRelease, SVC_JS, writeReleaseTree } from '../../sandbox/releases.js';
 import { say } from './clock.js';
 import { runOk, type Ran } from './proc.js';
 import { MiB } from './stats.js';
@@ -97,6 +100,21 @@ export async function setUp(o: Options): Promise<Fixtures> {
       await small.close();
     },
   };
+}
+
+/** The sandbox release's configured timings (the fake node's and GenVM setup's), or null if unreadable. */
+export function releaseTimings(): { bootMs: number; syncMs: number; stopMs: number; setupMs: number } | null {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'glr-bench-spec-'));
+  try {
+    writeReleaseTree(dir, { version: NEW });
+    const node = JSON.parse(readFileSync(path.join(dir, 'bin/fake-node.json'), 'utf8')) as { bootMs: number; syncMs: number; stopMs: number };
+    const setup = JSON.parse(readFileSync(path.join(dir, 'third_party/genvm/bin/setup.json'), 'utf8')) as { setupMs: number };
+    return { bootMs: node.bootMs, syncMs: node.syncMs, stopMs: node.stopMs, setupMs: setup.setupMs };
+  } catch {
+    return null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** A fresh host as the runbook leaves one: v0.4.3 (small) running healthy, glr never run. */

@@ -63,6 +63,8 @@ export interface EndToEnd {
   rates: Rate[];
   runbook: Record<string, RunbookRound[]>;
   glr: Record<string, GlrRound[]>;
+  /** rounds that failed, one line each */
+  errors: string[];
 }
 
 async function watched<T>(host: SandboxHost, idleMs: number, fn: (p: Prober) => Promise<T>): Promise<{ r: T; answers: Answer[]; probeFrom: number }> {
@@ -153,7 +155,7 @@ export async function endToEnd(f: Fixtures): Promise<EndToEnd> {
     { name: `${f.o.rateBps / MiB} MiB/s`, bps: f.o.rateBps },
     { name: 'unthrottled', bps: null },
   ];
-  const out: EndToEnd = { rates, runbook: {}, glr: {} };
+  const out: EndToEnd = { rates, runbook: {}, glr: {}, errors: [] };
   for (const rate of rates) {
     out.runbook[rate.name] = [];
     out.glr[rate.name] = [];
@@ -163,15 +165,22 @@ export async function endToEnd(f: Fixtures): Promise<EndToEnd> {
       throttle(f, rate.bps);
       const order = i % 2 === 0 ? (['runbook', 'glr'] as const) : (['glr', 'runbook'] as const);
       for (const who of order) {
-        if (who === 'runbook') out.runbook[rate.name]!.push(await runbookRound(f, rate));
-        else out.glr[rate.name]!.push(await glrRound(f, rate));
+        try {
+          if (who === 'runbook') out.runbook[rate.name]!.push(await runbookRound(f, rate));
+          else out.glr[rate.name]!.push(await glrRound(f, rate));
+        } catch (e) {
+          // one failed round is reported; the others still count
+          out.errors.push(`${who}, round ${i + 1} at ${rate.name}: ${e instanceof Error ? e.message : String(e)}`);
+          say(`end to end: ${out.errors.at(-1)}`);
+        }
       }
-      const rb = out.runbook[rate.name]!.at(-1)!;
-      const g = out.glr[rate.name]!.at(-1)!;
-      say(
-        `end to end ${i + 1}/${f.o.rounds} at ${rate.name}: runbook ${Math.round(rb.toHealthyMs)} ms, glr ${Math.round(g.toReturnMs)} ms ` +
-          `(download ${g.downloadMs} ms, down ${Math.round(g.outageMs)} ms seen / ${g.reportedMs} ms reported, floor ${Math.round(g.floorOutageMs)} ms)`,
-      );
+      const rb = out.runbook[rate.name]!.at(-1);
+      const g = out.glr[rate.name]!.at(-1);
+      if (rb && g)
+        say(
+          `end to end ${i + 1}/${f.o.rounds} at ${rate.name}: runbook ${Math.round(rb.toHealthyMs)} ms, glr ${Math.round(g.toReturnMs)} ms ` +
+            `(download ${g.downloadMs} ms, down ${Math.round(g.outageMs)} ms seen / ${g.reportedMs} ms reported, floor ${Math.round(g.floorOutageMs)} ms)`,
+        );
     }
   }
   throttle(f, null);

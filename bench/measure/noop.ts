@@ -54,7 +54,9 @@ export function place(url: string): string {
     const dir = path.dirname(src);
     return `glr src/${dir === '.' ? path.basename(src) : dir.split('/')[0]}`;
   }
-  return file ? 'other' : '(native)';
+  if (!file) return '(native)';
+  const scheme = /^([a-z]+):/.exec(file)?.[1];
+  return scheme ? `other (${scheme}:)` : 'other';
 }
 
 async function loadedModules(file: string): Promise<Noop['loaded']> {
