@@ -83,7 +83,7 @@ export function report(r: Results): string {
   if (r.watch) add(...watchSection(r.watch));
   add(
     '## Bump → healthy, with and without prepareAhead (issue 14)',
-    `Not measured: ${r.prepareAhead?.skipped ?? 'the stub did not run'}. The place is kept for it (bench/measure/prepare-ahead.ts says how it will be measured).`,
+    `${r.prepareAhead?.skipped ?? 'Not measured: the stub did not run'}. The place is kept for it; bench/measure/prepare-ahead.ts says how it will be measured.`,
   );
   return `${s.join('\n\n')}\n`;
 }
@@ -310,9 +310,19 @@ function downtimeSection(d: Downtime): string[] {
       d.rounds.map((x) => x.prober),
       d.rounds.map((x) => x.floor),
     )}); the runbook's downtime as the prober saw it: ${runbook} ms.`,
+    windowNote(d),
     '',
     `Bounded by: the node's stop, boot and sync (the floor); the prober's resolution is ${PROBE_EVERY_MS} ms at each end of the gap, glr's log and history are to the millisecond.`,
   ];
+}
+
+function windowNote(d: Downtime): string {
+  const m = (k: keyof Downtime['window'][number]) => fmt(d.window.map((x) => x[k]));
+  return (
+    `Inside glr's switch window (its log; medians and ranges over the rounds): stop with its confirmation and journal write ${m('stop')}, the swap of \`current\` ${m('swap')}, start ${m('start')}; the whole window ${m('glr')}. ` +
+    `The floor's own commands: stop ${m('floorStop')}, start ${m('floorStart')}. ` +
+    `Δ has two parts. At its start: glr counts from the stop it issues, and the old node still answered healthy for ${m('stopLead')} ms after that (the service command's own start, then the node's orderly stop). At its end: glr logged the new version healthy ${m('verifyLag')} ms after the prober's first healthy answer.`
+  );
 }
 
 function dieSection(d: DieRound[]): string[] {

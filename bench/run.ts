@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --rounds N] [-- --quick] [-- --out FILE]`: every figure of issue 11 in one
+ * `npm run bench [-- --rounds N] [--quick] [--out FILE] [--json FILE]`: every figure of issue 11 in one
  * run, on sandbox hosts, with glr at its default settings, each beside its counterpart (the
  * runbook scripted, the physical floor, the node's own restart, an outside prober), and
  * docs/benchmarks.md written from that run (nothing in it typed by hand).
@@ -7,10 +7,11 @@
  * One module per measurement (bench/measure/), shared helpers in bench/lib/, the document in
  * bench/report.ts. A measurement that fails is reported as failed in the document; the others
  * still run. --quick: small releases and few rounds, for working on the bench itself (its
- * document goes to stdout only unless --out is given).
+ * document goes to stdout only unless --out is given). --json FILE keeps the raw results;
+ * --from FILE writes the document again from them, measuring nothing.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { now, say } from './lib/clock.js';
@@ -61,6 +62,13 @@ function staleBuild(): string[] {
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
+  if (o.from) {
+    const saved = JSON.parse(readFileSync(o.from, 'utf8')) as Results;
+    const md = report({ ...saved, date: new Date(saved.date) });
+    if (o.out) writeFileSync(o.out, md);
+    process.stdout.write(md);
+    return;
+  }
   const stale = staleBuild();
   if (stale.length) throw new Error(`the build is older than ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ' ...' : ''}: run \`npm run build\` first`);
   const t0 = now();
@@ -117,6 +125,7 @@ async function main(): Promise<void> {
     await f.close();
   }
   r.durationMs = now() - t0;
+  if (o.json) writeFileSync(o.json, `${JSON.stringify(r)}\n`);
   const md = report(r);
   const out = o.out || (o.quick ? '' : path.join(REPO, 'docs/benchmarks.md'));
   if (out) {

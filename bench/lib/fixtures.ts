@@ -17,6 +17,10 @@ export interface Options {
   rounds: number;
   quick: boolean;
   out: string;
+  /** also write the raw results (JSON) here */
+  json: string;
+  /** no measuring: write the document from raw results saved by an earlier run's --json */
+  from: string;
   /** the real-size release: bytes of binaries (filler) */
   bigBytes: number;
   /** the smaller release for the memory comparison */
@@ -47,6 +51,8 @@ export function parseOptions(argv: string[]): Options {
     rounds,
     quick,
     out: get('--out') ?? '',
+    json: get('--json') ?? '',
+    from: get('--from') ?? '',
     bigBytes: quick ? 24 * MiB : 300 * MiB,
     midBytes: quick ? 8 * MiB : 100 * MiB,
     randomShare: 0.26,

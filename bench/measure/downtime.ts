@@ -24,6 +24,8 @@ export interface Downtime {
   maxAbsDelta: number;
   /** the runbook's downtime as the prober saw it, per rate */
   runbook: Record<string, number[]>;
+  /** inside the window, per glr round: glr's steps and the floor's own stop and start (ms) */
+  window: { glr: number; stop: number; swap: number; start: number; floorStop: number; floorStart: number; verifyLag: number; stopLead: number }[];
 }
 
 export function downtime(e: EndToEnd): Downtime {
@@ -41,6 +43,18 @@ export function downtime(e: EndToEnd): Downtime {
   return {
     rounds,
     maxAbsDelta: max(rounds.map((r) => Math.abs(r.delta))),
+    window: Object.values(e.glr)
+      .flat()
+      .map((g) => ({
+        glr: g.windowMs,
+        stop: g.steps.stop,
+        swap: g.steps.swap,
+        start: g.steps.start,
+        floorStop: g.floorStopMs,
+        floorStart: g.floorStartMs,
+        verifyLag: g.verifyLagMs,
+        stopLead: g.stopLeadMs,
+      })),
     runbook: Object.fromEntries(Object.entries(e.runbook).map(([rate, rs]) => [rate, rs.map((r) => r.outageMs)])),
   };
 }

@@ -12,7 +12,7 @@
 import type { SandboxHost } from '../../sandbox/host.js';
 import { now, say, sleep } from '../lib/clock.js';
 import { freshHost, NEW, OLD, svc, throttle, type Fixtures } from '../lib/fixtures.js';
-import { actionMs, actionStart, glr, lastHistory } from '../lib/glr.js';
+import { actionMs, actionStart, glr, lastHistory, logLine } from '../lib/glr.js';
 import { latencies, outage, Prober, type Answer } from '../lib/prober.js';
 import { runPhase1, runPhase2 } from '../lib/runbook.js';
 import { MiB } from '../lib/stats.js';
@@ -37,6 +37,8 @@ interface Common {
   /** the prober's longest stretch without a healthy answer: old's last → new's first */
   outageMs: number;
   outageEnds: string;
+  /** the old node's last healthy answer (prober) − the stop issued: how long it still answered */
+  stopLeadMs: number;
   idle: { ms: number[]; unanswered: number };
   prep: { ms: number[]; unanswered: number };
 }
@@ -57,6 +59,14 @@ export interface GlrRound extends Common {
   floorOutageMs: number;
   /** the floor: stop issued → healthy (prober) */
   floorMs: number;
+  /** glr's switch window (stop → start returned) and its steps, from its log */
+  windowMs: number;
+  steps: { stop: number; swap: number; start: number };
+  /** the floor's own stop and start commands (wall ms) */
+  floorStopMs: number;
+  floorStartMs: number;
+  /** glr's log line saying the new version is healthy, after the prober's first healthy answer (ms) */
+  verifyLagMs: number;
 }
 
 export interface EndToEnd {
@@ -92,6 +102,7 @@ function common(rate: string, answers: Answer[], probeFrom: number, startedAt: n
     prepareMs: stopAt - startedAt,
     outageMs: o?.ms ?? NaN,
     outageEnds: o ? `${o.lastBefore.version} → ${o.firstAfter.version}` : '—',
+    stopLeadMs: (o?.lastBefore.at ?? NaN) - stopAt,
     idle: latencies(answers, probeFrom + 50, startedAt, OLD),
     prep: latencies(answers, startedAt, stopAt, OLD),
   };
@@ -127,14 +138,17 @@ export async function glrRound(f: Fixtures, rate: Rate): Promise<GlrRound> {
       await sleep(300);
       const f0 = now();
       const stopped = await svc(host, 'stop');
-      await svc(host, 'start');
+      const started = await svc(host, 'start');
       const back = await p.healthyOn(NEW, stopped.endedAt);
       await sleep(50);
-      return { run, healthyAt: healthy.at, f0, floorHealthyAt: back.at };
+      return { run, healthyAt: healthy.at, f0, floorHealthyAt: back.at, floorStopMs: stopped.wallMs, floorStartMs: started.wallMs };
     });
     const { run } = r;
     const stopAt = actionStart(run.log, 'stop');
     const floor = outage(answers, r.f0 - 100, r.floorHealthyAt + 1);
+    const window = logLine(run.log, (l) => typeof l.windowMs === 'number' && typeof l.steps === 'object');
+    const steps = (window?.steps ?? {}) as Record<string, number | undefined>;
+    const seenHealthy = logLine(run.log, (l) => typeof l.downtimeMs === 'number', stopAt);
     return {
       ...common(rate.name, answers, probeFrom, run.startedAt, stopAt, r.healthyAt, run.endedAt),
       exitCode: run.code,
@@ -144,6 +158,11 @@ export async function glrRound(f: Fixtures, rate: Rate): Promise<GlrRound> {
       historyMs: Number(lastHistory(host.root)?.downtimeMs ?? NaN),
       floorOutageMs: floor?.ms ?? NaN,
       floorMs: r.floorHealthyAt - r.f0,
+      windowMs: Number(window?.windowMs ?? NaN),
+      steps: { stop: steps.stop ?? NaN, swap: steps.swap ?? NaN, start: steps.start ?? NaN },
+      floorStopMs: r.floorStopMs,
+      floorStartMs: r.floorStartMs,
+      verifyLagMs: (seenHealthy?.at ?? NaN) - r.healthyAt,
     };
   } finally {
     await host.cleanup();

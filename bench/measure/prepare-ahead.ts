@@ -13,5 +13,5 @@ export interface PrepareAhead {
 }
 
 export function prepareAhead(_f: Fixtures): Promise<PrepareAhead> {
-  return Promise.resolve({ skipped: 'glr has no prepareAhead yet (issue 14): not measured' });
+  return Promise.resolve({ skipped: 'Not measured: glr has no prepareAhead yet' });
 }
