@@ -112,14 +112,27 @@ function summary(r: Results, throttled: string): string {
     }
   }
   if (e) {
-    const big = e.glr[throttled]?.map((x) => MB(x.peakRssKb)) ?? [];
-    rows.push([`peak RSS, ${mib(r.o.bigBytes)} MiB release at ${throttled}`, `${num(max(big), 0)} MB (max)`, '≤ 150 MB', verdict(max(big), (x) => x <= 150)]);
+    // the worst run of each size, at either rate: the target holds for every run
+    const big = Object.values(e.glr)
+      .flat()
+      .map((x) => MB(x.peakRssKb));
+    rows.push([
+      `peak RSS, ${mib(r.o.bigBytes)} MiB release (max of all runs, both rates)`,
+      `${num(max(big), 1)} MB`,
+      '≤ 150 MB',
+      verdict(max(big), (x) => x <= 150),
+    ]);
     if (r.memory) {
-      const all = Object.values(e.glr).flat();
-      const mid = Object.values(r.memory.mid).flat();
-      const growth = median(all.map((x) => x.peakRssKb)) / median(mid) - 1;
+      const mid = Object.values(r.memory.mid).flat().map(MB);
       rows.push([
-        `peak RSS, ${mib(r.o.bigBytes)} MiB vs ${mib(r.o.midBytes)} MiB release (medians, both rates)`,
+        `peak RSS, ${mib(r.o.midBytes)} MiB release (max of all runs, both rates)`,
+        `${num(max(mid), 1)} MB`,
+        '≤ 150 MB',
+        verdict(max(mid), (x) => x <= 150),
+      ]);
+      const growth = median(big) / median(mid) - 1;
+      rows.push([
+        `peak RSS, ${mib(r.o.bigBytes)} MiB vs ${mib(r.o.midBytes)} MiB release (medians of all runs)`,
         pct(growth),
         'within 10 %',
         verdict(growth, (x) => Math.abs(x) <= 0.1),
