@@ -33,6 +33,52 @@ export interface ReleaseServer {
 
 export const BUCKET_PREFIX = 'genlayer-node/bin/amd64/';
 
+/** crc32c (in JavaScript: ~1 s for 100 MB) and md5 of each tarball, computed once, not per request */
+const hashCache = new WeakMap<Buffer, { crc: Buffer; md5: string }>();
+function hashesOf(body: Buffer): { crc: Buffer; md5: string } {
+  let h = hashCache.get(body);
+  if (!h) {
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(new Crc32c().update(body).digest() >>> 0);
+    h = { crc, md5: createHash('md5').update(body).digest('base64') };
+    hashCache.set(body, h);
+  }
+  return h;
+}
+
+/**
+ * A link of `bytesPerSecond`: a token bucket filled by the clock (not by timer ticks, which
+ * drift), checked every millisecond, holding at most 20 ms of tokens (so a stall of the event
+ * loop is caught up without a burst beyond that); writes wait for 'drain' (a slow reader is not
+ * buffered for), and while they wait the bucket keeps filling only up to its cap.
+ */
+async function sendThrottled(res: http.ServerResponse, body: Buffer, bytesPerSecond: number): Promise<void> {
+  const perMs = bytesPerSecond / 1000;
+  const cap = Math.max(16 * 1024, perMs * 20);
+  // small links (tests) send small writes; fast ones at most ~1 ms of tokens per write
+  const minWrite = Math.min(16 * 1024, Math.max(1, Math.floor(perMs)));
+  let tokens = 0;
+  let last = performance.now();
+  let off = 0;
+  const closed = new Promise<void>((resolve) => res.once('close', resolve));
+  while (off < body.length) {
+    if (res.destroyed) return;
+    const now = performance.now();
+    tokens = Math.min(cap, tokens + (now - last) * perMs);
+    last = now;
+    const n = Math.min(Math.floor(tokens), body.length - off);
+    if (n < minWrite && n < body.length - off) {
+      await new Promise((r) => setTimeout(r, 1));
+      continue;
+    }
+    tokens -= n;
+    const more = res.write(body.subarray(off, off + n));
+    off += n;
+    if (!more) await Promise.race([new Promise((r) => res.once('drain', r)), closed]);
+  }
+  if (!res.destroyed) res.end();
+}
+
 export async function startReleaseServer(): Promise<ReleaseServer> {
   const releases = new Map<string, Buffer>();
   const faults = new Map<string, Fault & { served?: number }>();
@@ -59,9 +105,7 @@ export async function startReleaseServer(): Promise<ReleaseServer> {
         return;
       }
     }
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(new Crc32c().update(body).digest() >>> 0);
-    const md5 = createHash('md5').update(body).digest('base64');
+    const { crc, md5 } = hashesOf(body);
     const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/gzip', 'content-length': body.length };
     if (fault?.kind !== 'no-hash') {
       headers['x-goog-hash'] =
@@ -78,17 +122,7 @@ export async function startReleaseServer(): Promise<ReleaseServer> {
       bad[bad.length - 30] = bad[bad.length - 30]! ^ 0xff;
       res.end(bad);
     } else if (fault?.kind === 'throttle') {
-      const chunk = Math.max(1, Math.floor(fault.bytesPerSecond / 20));
-      let off = 0;
-      const timer = setInterval(() => {
-        if (res.destroyed) return clearInterval(timer);
-        res.write(body.subarray(off, off + chunk));
-        off += chunk;
-        if (off >= body.length) {
-          clearInterval(timer);
-          res.end();
-        }
-      }, 50);
+      void sendThrottled(res, body, fault.bytesPerSecond);
     } else {
       res.end(body);
     }
@@ -118,7 +152,10 @@ export async function startReleaseServer(): Promise<ReleaseServer> {
   return {
     origin,
     urlTemplate: `${origin}/gh-af/genlayer-node/bin/amd64/{version}/genlayer-node-linux-amd64-{version}.tar.gz`,
-    add: (v, tarball) => void releases.set(v, tarball),
+    add: (v, tarball) => {
+      hashesOf(tarball); // now, not in the first request's time
+      releases.set(v, tarball);
+    },
     fault: (v, f) => void (f ? faults.set(v, { ...f }) : faults.delete(v)),
     list: (names) => names.forEach((n) => listed.add(n)),
     get pageSize() {

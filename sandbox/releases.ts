@@ -61,6 +61,11 @@ export interface ReleaseOptions {
   setupMs?: number;
   /** bytes of incompressible filler (third_party/genvm/lib/genvm.bin), to make the tarball release-sized */
   padBytes?: number;
+  /**
+   * the share of padBytes that is random (default 1: all of it); the rest, in 1 MiB blocks mixed
+   * among the random ones, is text-like (a symbol-table dump) that gzips about 7:1, as binaries do
+   */
+  padRandomShare?: number;
   /** extra top-level files, e.g. alloy-config.river in newer releases */
   extraTopFiles?: Record<string, string>;
   /** replaces the shipped genvm-module-llm.yaml */
@@ -194,7 +199,7 @@ export function writeReleaseTree(dir: string, o: ReleaseOptions): void {
     file('third_party/genvm/bin/setup.py', SETUP_PY, 0o755);
     file('third_party/genvm/bin/setup.json', JSON.stringify({ setupMs: o.setupMs ?? 300, incomplete: o.setupIncomplete ?? false }));
     file('third_party/genvm/config/genvm-module-llm.yaml', o.llmConfig ?? (shape === 'v0.5' ? V05_LLM_CONFIG : LLM_CONFIG));
-    if (o.padBytes) file('third_party/genvm/lib/genvm.bin', randomBytes(o.padBytes));
+    if (o.padBytes) file('third_party/genvm/lib/genvm.bin', filler(o.padBytes, o.padRandomShare ?? 1));
     if (shape === 'v0.5') {
       file(`third_party/genvm/config/${LUA_DEFAULT}`, LUA_DEFAULT_TEXT);
       file('third_party/genvm/config/genvm-module-web.yaml', WEB_MODULE_CONFIG);
@@ -220,6 +225,44 @@ export function writeReleaseTree(dir: string, o: ReleaseOptions): void {
     if (healthcheck) file('alloy-healthcheck.sh', ALLOY_HEALTHCHECK, 0o755);
   }
   for (const [name, content] of Object.entries(o.extraTopFiles ?? {})) file(name, content);
+}
+
+/** `bytes` of filler, `randomShare` of it random, the rest text-like, in 1 MiB blocks mixed evenly. */
+function filler(bytes: number, randomShare: number): Buffer {
+  if (randomShare >= 1) return randomBytes(bytes);
+  const block = 2 ** 20;
+  const text = Buffer.alloc(block);
+  const words = [
+    'genvm',
+    'runtime',
+    'module',
+    'wasm',
+    'host',
+    'call',
+    'storage',
+    'llm',
+    'web',
+    'nondet',
+    'calldata',
+    'memory',
+    'table',
+    'func',
+    'export',
+    'import',
+  ];
+  for (let off = 0, i = 0; off < block; i++) {
+    off += text.write(`${(0x400000 + i * 48).toString(16).padStart(16, '0')} T _ZN${words[i % 16]}${words[(i >> 4) % 16]}${i % 977}E\n`, off);
+  }
+  const out = Buffer.allocUnsafe(bytes);
+  let random = 0;
+  for (let off = 0; off < bytes; off += block) {
+    const n = Math.min(block, bytes - off);
+    if (random < randomShare * (off + n)) {
+      randomBytes(n).copy(out, off);
+      random += n;
+    } else text.copy(out, off, 0, n);
+  }
+  return out;
 }
 
 /** The release as a .tar.gz, in memory (they are small). */
