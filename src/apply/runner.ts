@@ -9,6 +9,7 @@ import { linkDb } from '../actions/link-db.js';
 import { markPrepared } from '../actions/mark-prepared.js';
 import { routeLinks } from '../actions/route-links.js';
 import { setLlm } from '../actions/set-llm.js';
+import { warmCache } from '../actions/warm-cache.js';
 import type { Outcome } from '../plan/outcome.js';
 import type { FinishStep, Plan, PrepareStep, VerifyStep, WindowStep } from '../plan/types.js';
 import { removeTree } from '../runtime/fsx.js';
@@ -77,6 +78,9 @@ export class HostRunner implements StepRunner {
         return adopt(ctx, s.version, s.sharedDb);
       case 'route-links':
         return routeLinks(ctx, s.version, s.links);
+      case 'warm-cache':
+        await warmCache(ctx, s.version);
+        return;
     }
   }
 

@@ -71,6 +71,9 @@ export function switchTo(p: PlanBuilder, from: string): Plan {
   const drift = o.links.current ? driftedLinks(o, from) : allLinkNames(o);
   if (drift.length) p.routeLinks(from, drift, o.links.current ? 'repair' : 'route');
 
+  if (d.service.running) {
+    p.add({ kind: 'warm-cache', version: v, description: `read ${v}'s binaries and GenVM files once, so that it starts from the page cache` });
+  }
   switchWindow(p, { leaving: from, entering: v, stop: state !== 'stopped', start: d.service.running });
   return p.done();
 }

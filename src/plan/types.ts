@@ -43,7 +43,9 @@ export type PrepareStep =
    * make every switch link go through `current`: create `current` → version (if absent), then
    * rename a link `name` → `current/name` over each link; nothing an observer resolves changes
    */
-  | (Base & { kind: 'route-links'; version: string; links: string[] });
+  | (Base & { kind: 'route-links'; version: string; links: string[] })
+  /** read the version's binaries and GenVM files once, so that its start reads the page cache */
+  | (Base & { kind: 'warm-cache'; version: string });
 
 /**
  * Sets providers in a version's GenVM LLM config. In the prepare phase for a new version; in the

@@ -8,49 +8,51 @@ import { adopted, desired, folder, healthy, managedHost, noAnswer, prepared, ROO
 const kinds = (d: Desired, o: Observed) => stepsOf(plan(d, o)).map((s) => s.step.kind);
 const FULL_PREPARE = ['download', 'genvm-setup', 'carry', 'link-db', 'set-llm', 'check-ready', 'mark-prepared'];
 const WINDOW = ['open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal'];
+/** the last prepare step of a switch that starts the node */
+const WARM = 'warm-cache';
 
 describe('plan: the cases of a switch', () => {
   const cases: { name: string; d?: Partial<Desired>; o: Observed; expect: string[] }[] = [
     {
       name: 'nothing prepared, runbook host: adopt, route links, prepare everything, switch, verify',
       o: runbookHost(),
-      expect: [...FULL_PREPARE, 'backup', 'adopt', 'route-links', ...WINDOW],
+      expect: [...FULL_PREPARE, 'backup', 'adopt', 'route-links', WARM, ...WINDOW],
     },
     {
       name: 'the version folder already prepared: skip to the switch',
       o: managedHost('v0.4.3'),
-      expect: ['backup', ...WINDOW],
+      expect: ['backup', WARM, ...WINDOW],
     },
     {
       name: 'prepared but not running (node down): no stop, start and verify',
       o: managedHost('v0.4.3', { service: { state: 'stopped', problem: null }, health: noAnswer }),
-      expect: ['backup', 'open-journal', 'swap', 'start', 'verify', 'close-journal'],
+      expect: ['backup', WARM, 'open-journal', 'swap', 'start', 'verify', 'close-journal'],
     },
     {
       name: 'a crash-looping node (systemd auto-restart) is stopped first',
       o: managedHost('v0.4.3', { service: { state: 'restarting', problem: null }, health: noAnswer }),
-      expect: ['backup', ...WINDOW],
+      expect: ['backup', WARM, ...WINDOW],
     },
     {
       name: 'no providers asked: no LLM edit',
       d: { llm: { providers: {} } },
       o: runbookHost(),
-      expect: [...FULL_PREPARE.filter((k) => k !== 'set-llm'), 'backup', 'adopt', 'route-links', ...WINDOW],
+      expect: [...FULL_PREPARE.filter((k) => k !== 'set-llm'), 'backup', 'adopt', 'route-links', WARM, ...WINDOW],
     },
     {
       name: 'an unfinished folder from a killed run is removed and redone',
       o: managedHost('v0.4.3', {}, [adopted('v0.4.3'), unfinished('v0.4.5')]),
-      expect: ['remove-version', ...FULL_PREPARE, 'backup', ...WINDOW],
+      expect: ['remove-version', ...FULL_PREPARE, 'backup', WARM, ...WINDOW],
     },
     {
       name: 'staging left by a killed download is cleaned',
       o: managedHost('v0.4.3', { staging: ['v0.4.5.123.ab'] }, [adopted('v0.4.3')]),
-      expect: ['clean-staging', ...FULL_PREPARE, 'backup', ...WINDOW],
+      expect: ['clean-staging', ...FULL_PREPARE, 'backup', WARM, ...WINDOW],
     },
     {
       name: 'a folder prepared for another shared DB is redone',
       o: managedHost('v0.4.3', {}, [adopted('v0.4.3'), prepared('v0.4.5', '/elsewhere/genlayer.db')]),
-      expect: ['remove-version', ...FULL_PREPARE, 'backup', ...WINDOW],
+      expect: ['remove-version', ...FULL_PREPARE, 'backup', WARM, ...WINDOW],
     },
     {
       name: 'service.running false: switch the links, never start',
@@ -87,6 +89,7 @@ describe('plan: the cases of a switch', () => {
       backup: 'v0.4.3',
       adopt: 'adopt v0.4.3',
       'route-links': `${ROOT}/current → v0.4.3`,
+      'warm-cache': "v0.4.5's binaries and GenVM files",
       'open-journal': `${ROOT}/.glr/journal.json`,
       stop: 'stop systemd unit genlayer-node',
       swap: `${ROOT}/current from v0.4.3 to v0.4.5`,
@@ -292,6 +295,7 @@ describe('plan: after a crash (the journal is a witness)', () => {
   it('killed after the stop, before the swap: the switch goes on from the stopped node', () => {
     expect(kinds(desired(), managedHost('v0.4.3', { service: { state: 'stopped', problem: null }, health: noAnswer, journal: journal('stopped') }))).toEqual([
       'backup',
+      WARM,
       'open-journal',
       'swap',
       'start',
