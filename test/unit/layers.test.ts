@@ -86,3 +86,13 @@ describe('the layers of src/', () => {
     expect(long).toEqual([]);
   });
 });
+
+describe('docs that say what the code does', () => {
+  it('docs/operations.md lists every GLR_* tuning variable with its default, and no other', async () => {
+    const { TUNING_VARIABLES } = await import('../../src/runtime/tuning.js');
+    const doc = readFileSync(path.resolve(SRC, '../docs/operations.md'), 'utf8');
+    const rows = [...doc.matchAll(/^\| `(GLR_[A-Z_]+)` \| `?([^`|]+?)`? \|/gm)].map((m) => [m[1]!, m[2]!.trim()]);
+    const expected = [['GLR_LOG_LEVEL', 'info'], ...TUNING_VARIABLES.map((v) => [v.name, String(v.default)])];
+    expect(rows.sort()).toEqual(expected.sort());
+  });
+});
