@@ -31,6 +31,10 @@ export class Layout {
   versionDir(version: string): string {
     return path.join(this.root, version);
   }
+  /** the shared DB of a MAJOR.MINOR series (`v0.5`) where the runbook puts it */
+  seriesDb(series: string): string {
+    return this.dbLink(path.join(this.root, series));
+  }
   preparedMarker(version: string): string {
     return path.join(this.versionDir(version), PREPARED_MARKER);
   }

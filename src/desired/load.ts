@@ -3,6 +3,7 @@ import path from 'node:path';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { refuse } from '../errors.js';
+import { Layout } from '../layout.js';
 import { substitute, type PlaceholderName } from './placeholders.js';
 import { DesiredFileSchema, KNOWN_KEYS, type DesiredFile } from './schema.js';
 import { closest } from './suggest.js';
@@ -124,7 +125,7 @@ function resolve(f: DesiredFile, file: string, doc: Document, lineAt: (o?: numbe
     return r.text;
   };
 
-  const sharedDb = f.sharedDb ? path.resolve(sub(['sharedDb'], f.sharedDb, { root })) : path.join(root, seriesOf(version)!, 'data/node/genlayer.db');
+  const sharedDb = f.sharedDb ? path.resolve(sub(['sharedDb'], f.sharedDb, { root })) : new Layout(root).seriesDb(seriesOf(version)!);
   const url = sub(['release', 'url'], f.release?.url ?? DEFAULTS.releaseUrl, { version });
   const setup = (f.genvm?.setup ?? [...DEFAULTS.genvmSetup]).map((a, i) => sub(['genvm', 'setup', String(i)], a, { version, versionDir, root }));
 
