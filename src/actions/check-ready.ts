@@ -4,6 +4,7 @@ import { envNamesSet } from '../genlayer/env-file.js';
 import { checkBackends, parseBackends } from '../genlayer/llm-config.js';
 import { greyboxProblems, idleKeyWarnings, luaScriptPath, strategyOf } from '../genlayer/llm-strategy.js';
 import { refuse } from '../errors.js';
+import { RUNBOOK_LINKS } from '../layout.js';
 import type { ApplyContext } from './context.js';
 
 /** What GenVM's setup leaves when it finished (GenLayer: their absence means it failed). */
@@ -30,8 +31,15 @@ export async function checkReady(ctx: ApplyContext, version: string, links: stri
     );
   }
   const missing = await absent(links);
+  const core = missing.filter((n) => (RUNBOOK_LINKS as readonly string[]).includes(n));
+  if (core.length) {
+    throw refuse(`${version} has no ${core.join(', ')}; the links would dangle after the switch. Is this a GenLayer node release?`);
+  }
   if (missing.length) {
-    throw refuse(`${version} has no ${missing.join(', ')}; the links would dangle after the switch. Is this a GenLayer node release?`);
+    const rm = missing.map((n) => ctx.layout.link(n)).join(' ');
+    throw refuse(
+      `${version} does not ship ${missing.join(', ')}, which the root links into the running version: after the switch ${missing.length > 1 ? 'they' : 'it'} would dangle. If the release dropped ${missing.length > 1 ? 'them' : 'it'}, remove the link${missing.length > 1 ? 's' : ''} (rm ${rm}) and run glr again`,
+    );
   }
   const text = await readFile(ctx.layout.llmConfig(dir), 'utf8').catch(() => '');
   const backends = parseBackends(text, `${version}'s GenVM LLM config`);
