@@ -31,11 +31,15 @@ export function wantedStrategy(d: Desired, o: Observed, from: string): { strateg
   return s ? { strategy: s, why: `kept from ${from}` } : { strategy: null, why: `${from}'s lua_script_path names neither strategy's script` };
 }
 
-/** Refusals before preparing a switch from `from`: the running version's files and the series. */
-export function switchRefusals(d: Desired, o: Observed, from: string): string[] {
+/**
+ * Refusals before a switch from `from`: the running version's files, and across a series a
+ * config to install (`preparing`: the new folder is to be prepared; one prepared or adopted
+ * before keeps the config.yaml it has).
+ */
+export function switchRefusals(d: Desired, o: Observed, from: string, preparing: boolean): string[] {
   const v = d.version;
   const out: string[] = [];
-  if (isSeriesChange(from, v) && !d.configFile) {
+  if (isSeriesChange(from, v) && !d.configFile && preparing) {
     const [sf, sv] = [seriesOf(from), seriesOf(v)];
     out.push(
       `${v} is a ${sv} release and ${from} (${sf}) runs: a series change, not a patch switch. GenLayer's upgrade notes: do not carry config.yaml across a series (v0.5.0 replaced consensus.contractmainaddress and contractdataaddress with consensusaddress) and do not copy the old database. Write ${v}'s config.yaml from its configs/node/config.yaml.example and set \`configFile:\` to it; the ${sv} shared DB (${d.sharedDb}) must exist`,
@@ -112,8 +116,11 @@ export function releaseLinks(d: Desired, o: Observed, v: string): { names: strin
 }
 
 /** The plan's note on a series change: what glr does, and what the operator must have done. */
-export function seriesNote(d: Desired, from: string): string {
+export function seriesNote(d: Desired, from: string, preparing: boolean): string {
   const [sf, sv] = [seriesOf(from), seriesOf(d.version)];
+  if (!preparing) {
+    return `series change ${sf} → ${sv}: ${d.version} is already on the host and runs with the config.yaml it has${d.configFile ? ` (or ${d.configFile}, when glr prepared it)` : ''} and the ${sv} shared DB ${d.sharedDb}; the synced block is not compared across series`;
+  }
   return `series change ${sf} → ${sv}: config.yaml is installed from ${d.configFile} (not carried from ${from}); .env and the keystore are carried; ${d.version} uses the ${sv} shared DB ${d.sharedDb} and nothing of the ${sf} DB is copied; the synced block is not compared across series. What you must have done first (GenLayer's upgrade notes): written ${d.configFile} from ${sv}'s configs/node/config.yaml.example (consensusaddress, not contractmainaddress/contractdataaddress) and synced or restored the ${sv} DB at ${d.sharedDb}`;
 }
 

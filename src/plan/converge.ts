@@ -49,10 +49,10 @@ export function switchTo(p: PlanBuilder, from: string): Plan {
   }
   const llm = reuse === 'ready' ? llmChanges(d, o, v) : { changes: [], problems: [] };
   refusals.push(...(reuse === 'ready' ? llm.problems : missingSources(o, from)));
-  refusals.push(...switchRefusals(d, o, from));
+  refusals.push(...switchRefusals(d, o, from, reuse !== 'ready'));
   if (refusals.length) return p.refuse(refusals);
   p.warnings.push(...hostWarnings(d, o, v));
-  if (isSeriesChange(from, v)) p.note(seriesNote(d, from));
+  if (isSeriesChange(from, v)) p.note(seriesNote(d, from, reuse !== 'ready'));
 
   if (o.staging.length) {
     p.add({

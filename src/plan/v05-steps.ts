@@ -42,6 +42,13 @@ export function readyFolderSteps(p: PlanBuilder, from: string, providersChange: 
   else if (providersChange) p.add(p.setLlm(v, d.llm.providers, false));
   const cf = o.configFile;
   if (d.configFile && cf?.sha256 && o.target?.version === v && o.target.configSha256 !== cf.sha256) {
+    // a version that ran before glr keeps the config it ran with: glr never rewrites it
+    if (o.versions.find((f) => f.version === v)?.prepared?.origin !== 'prepared') {
+      p.warnings.push(
+        `configFile ${d.configFile} differs from ${v}'s configs/node/config.yaml; ${v} ran before glr, so it keeps its own (glr installs configFile only into versions it prepares)`,
+      );
+      return;
+    }
     p.add({
       kind: 'install-config',
       version: v,
