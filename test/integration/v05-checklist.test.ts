@@ -6,7 +6,7 @@
  * without NODE_PASSWORD, GenVM setup that left no binaries, a key set for a provider that is off,
  * a systemd unit that is not enabled.
  */
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SVC_JS } from '../../sandbox/releases.js';
