@@ -61,13 +61,15 @@ describe('refused before the stop, the node never stopped', () => {
     const saved = readFileSync(spec);
     writeFileSync(spec, JSON.stringify({ ...JSON.parse(saved.toString()), doctorFails: [] }));
     try {
-      const file = sb.host.writeDesired({ version: V, doctor: true, hooks: { preSwitch: [sb.host.hook('pre', { exit: 3 })] } });
-      // the doctor passes, and the failing hook after it is what refuses
+      // an operator's hook that prints a secret of the .env it was given, then fails
+      const leaky = ['/bin/sh', '-c', 'echo "unlocking with $NODE_PASSWORD" >&2; exit 3'];
+      const file = sb.host.writeDesired({ version: V, doctor: true, hooks: { preSwitch: [sb.host.hook('pre'), leaky] } });
+      // the doctor passes, and the failing hook after it is what refuses; its output is scrubbed
       await expectRefusal(sb.host, file, {
         running: 'v0.5.10',
         refused: null,
         kept: V,
-        line: /^glr: hooks\.preSwitch .*record\.js .* pre exited 3: recorded pre; the switch to v0\.5\.11 is refused \(nothing was stopped\)$/,
+        line: /^glr: hooks\.preSwitch \/bin\/sh -c echo "unlocking with \$NODE_PASSWORD" >&2; exit 3 exited 3: unlocking with \[redacted\]; the switch to v0\.5\.11 is refused \(nothing was stopped\)$/,
       });
     } finally {
       writeFileSync(spec, saved);

@@ -226,4 +226,30 @@ describe('v0.5.10 → v0.5.11 on a greybox host', () => {
     expect(leakedSecrets(r.stdout, r.stderr)).toEqual([]);
     expect((await runGlr(['reconcile', '--dry-run', '-f', sb.host.file])).code).toBe(2);
   });
+
+  it('/metrics that does not answer is logged and blocks nothing; a failing postSwitch hook is reported, never rolled back', async () => {
+    await sb.publish({ version: 'v0.5.13', noMetrics: true, extraTopFiles: { [NEW_ENTRY]: '// the logs pipeline (sandbox)\n' } });
+    const file13 = sb.host.writeDesired({
+      version: 'v0.5.13',
+      providers: { openai: true },
+      hooks: { postSwitch: [sb.host.hook('post-fail', { exit: 5 }), sb.host.hook('post', { args: ALLOY_RESTART })] },
+    });
+    const r = await runGlr(['reconcile', '-f', file13]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(await sb.host.healthyOn('v0.5.13')).toBe(true);
+    expect(logLines(r).some((l) => /^v0\.5\.13: \/metrics gave no synced block; not compared with the block \d+ noted before the stop$/.test(l.msg))).toBe(
+      true,
+    );
+    // every hook runs; the failure is in the outcome's line and the history
+    expect(r.stdout).toMatch(/^v0\.5\.13 is healthy \(.*\); but hooks\.postSwitch \S+ \S+record\.js \S+ --exit 5 post-fail exited 5: recorded post-fail$/m);
+    expect(sb.host.hookCalls('post-fail')).toHaveLength(1);
+    expect(sb.host.hookCalls('post').at(-1)).toMatchObject({ env: { GLR_OUTCOME: 'switched', GLR_VERSION: 'v0.5.13', GLR_FROM: 'v0.5.11' } });
+    const history = readFileSync(path.join(sb.host.root, '.glr/history.jsonl'), 'utf8').trim().split('\n');
+    expect(JSON.parse(history.at(-1)!)).toMatchObject({
+      version: 'v0.5.13',
+      outcome: 'applied',
+      exitCode: 0,
+      hookFailures: [expect.stringMatching(/^hooks\.postSwitch .* exited 5: recorded post-fail$/)],
+    });
+  });
 });
