@@ -93,6 +93,8 @@ describe('desired-state.yaml: defaults and placeholders', () => {
     const d = ok(await readFile(new URL('../../desired-state.example.yaml', import.meta.url), 'utf8'));
     expect(d.version).toBe('v0.4.5');
     expect(d.llm.providers).toEqual({ openai: true });
+    expect(d.preflight).toEqual({ doctor: true });
+    expect(d.hooks).toEqual({ preSwitch: [], postSwitch: [['docker', 'restart', 'genlayer-node-alloy']] });
   });
 });
 
