@@ -46,7 +46,8 @@ export function switchRefusals(d: Desired, o: Observed, from: string, preparing:
     );
   }
   if (o.configFile?.problem) out.push(`configFile ${o.configFile.path}: ${o.configFile.problem}; set \`configFile:\` to the config.yaml to install`);
-  for (const ver of new Set([from, v])) {
+  // the new version's folder counts only when it is switched to as it is (not re-prepared)
+  for (const ver of new Set(preparing ? [from] : [from, v])) {
     if (o.versions.find((f) => f.version === ver)?.ownDb) out.push(ownDbRefusal(d, ver));
   }
   const s = o.source?.version === from ? o.source : null;
@@ -56,15 +57,18 @@ export function switchRefusals(d: Desired, o: Observed, from: string, preparing:
   return out;
 }
 
-/** Warnings about the host, whatever the plan: the unit's boot start, idle keys in version v's config. */
-export function hostWarnings(d: Desired, o: Observed, v: string): string[] {
+/**
+ * Warnings about the host, whatever the plan: the unit's boot start, and idle keys in the GenVM
+ * config version `v` will run with (null: not known before its preparation).
+ */
+export function hostWarnings(d: Desired, o: Observed, v: string | null): string[] {
   const out: string[] = [];
   const unit = d.service.manager === 'systemd' ? d.service.unit : null;
   if (unit && o.service.enabled !== null && o.service.enabled !== 'enabled') {
     out.push(`systemctl is-enabled ${unit} says ${o.service.enabled}: the node would not come back after a reboot; run systemctl enable ${unit}`);
   }
-  const llm = o.llm[v];
-  if (llm?.ok && o.source) out.push(...idleKeyWarnings(v, withProviders(llm.backends, d.llm.providers).backends, o.source.envNames));
+  const llm = v === null ? undefined : o.llm[v];
+  if (v && llm?.ok && o.source) out.push(...idleKeyWarnings(v, withProviders(llm.backends, d.llm.providers).backends, o.source.envNames));
   return out;
 }
 

@@ -51,7 +51,7 @@ export function switchTo(p: PlanBuilder, from: string): Plan {
   refusals.push(...(reuse === 'ready' ? llm.problems : missingSources(o, from)));
   refusals.push(...switchRefusals(d, o, from, reuse !== 'ready'));
   if (refusals.length) return p.refuse(refusals);
-  p.warnings.push(...hostWarnings(d, o, v));
+  p.warnings.push(...hostWarnings(d, o, reuse === 'ready' ? v : null));
   if (isSeriesChange(from, v)) p.note(seriesNote(d, from, reuse !== 'ready'));
 
   if (o.staging.length) {

@@ -261,6 +261,9 @@ describe('plan: the sharp edges of the running version', () => {
     ]);
     const target = managedHost('v0.4.3', {}, [adopted('v0.4.3'), { ...prepared('v0.4.5'), ownDb: true }]);
     expect(refusal(target)).toEqual([expect.stringMatching(/^\S+\/v0\.4\.5\/data\/node\/genlayer\.db is a database folder of its own/)]);
+    // a folder about to be removed and prepared again does not count
+    const unfinishedTarget = managedHost('v0.4.3', {}, [adopted('v0.4.3'), { ...folder('v0.4.5'), preparing: true, ownDb: true }]);
+    expect(plan(desired(), unfinishedTarget).refusals).toEqual([]);
   });
 
   it('a keystore open to others, a .env without NODE_PASSWORD: refused before preparing', () => {
