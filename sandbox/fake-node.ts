@@ -54,6 +54,8 @@ export interface FakeNodeSpec {
   /** doctor checks that print ✗ whatever the host is like */
   doctorFails?: string[];
   network?: string;
+  /** serve no /metrics (404) */
+  noMetrics?: boolean;
 }
 
 const GENVM_VERSION = 'v0.2.11';
@@ -319,7 +321,7 @@ function run(args: string[]): void {
           };
       res.writeHead(synced ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
-    } else if (req.url === '/metrics') {
+    } else if (req.url === '/metrics' && !spec.noMetrics) {
       const block = syncedBlock();
       const head = Math.max(chainHead(), block);
       const gauge = (name: string, help: string, value: number) => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name}${labels} ${value}\n`;

@@ -108,6 +108,8 @@ export interface DesiredOptions {
   hooks?: { preSwitch?: string[][]; postSwitch?: string[][] };
   /** configFile */
   configFile?: string;
+  /** `manager: systemd` with this unit instead of the sandbox's command manager (for a fake systemctl on PATH) */
+  systemdUnit?: string;
 }
 
 export class SandboxHost {
@@ -320,10 +322,9 @@ export class SandboxHost {
         : []),
       'service:',
       `  running: ${o.running ?? true}`,
-      '  manager: command',
-      `  start: ${argv('start')}`,
-      `  stop: ${argv('stop')}`,
-      `  status: ${argv('status')}`,
+      ...(o.systemdUnit
+        ? ['  manager: systemd', `  unit: ${o.systemdUnit}`]
+        : ['  manager: command', `  start: ${argv('start')}`, `  stop: ${argv('stop')}`, `  status: ${argv('status')}`]),
       'health:',
       `  url: ${this.healthUrl}`,
       `  timeoutSeconds: ${o.timeoutSeconds ?? 10}`,

@@ -5,6 +5,9 @@
  *
  *   node link-observer.js ROOT OUT.json [names...]
  *
+ * A name ending in `?` may not resolve yet (a link to `current/X` made before the swap, where the
+ * running version has no X): while it resolves nowhere it is left out of the sample; once it
+ * resolves, it must be in the same version folder as the others.
  * A sample is taken only when two consecutive reads of all the links agree (a stable snapshot),
  * so a reader straddling a single atomic rename is not counted as a split, while links that are
  * really split for a while — as between the runbook's six `ln -sfn` — are caught. On SIGTERM it
@@ -16,15 +19,17 @@ import path from 'node:path';
 import { RUNBOOK_LINKS } from '../src/layout.js';
 
 const [root, out, ...rest] = process.argv.slice(2);
-const names: readonly string[] = rest.length ? rest : RUNBOOK_LINKS;
+const given: readonly string[] = rest.length ? rest : RUNBOOK_LINKS;
+const names = given.map((n) => n.replace(/\?$/, ''));
+const optional = given.map((n) => n.endsWith('?'));
 const realRoot = realpathSync(root!);
 
 function read(): string[] {
-  return names.map((n) => {
+  return names.flatMap((n, i) => {
     try {
-      return path.relative(realRoot, realpathSync(path.join(root!, n))).split(path.sep)[0]!;
+      return [path.relative(realRoot, realpathSync(path.join(root!, n))).split(path.sep)[0]!];
     } catch {
-      return 'dangling';
+      return optional[i] ? [] : ['dangling'];
     }
   });
 }

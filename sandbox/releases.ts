@@ -94,6 +94,8 @@ export interface ReleaseOptions {
   doctorFails?: DoctorCheck[];
   /** the network name the node reports (v0.5 health and metrics) */
   network?: string;
+  /** the node serves no /metrics (404), as one with `node.ops.endpoints.metrics: false` */
+  noMetrics?: boolean;
 }
 
 /** The shape a release of `version` has unless told otherwise: v0.5 from v0.5.0 on. */
@@ -183,6 +185,7 @@ export function writeReleaseTree(dir: string, o: ReleaseOptions): void {
     syncBehind: o.syncBehind ?? 0,
     doctorFails: o.doctorFails ?? [],
     network: o.network ?? 'testnet-asimov',
+    noMetrics: o.noMetrics ?? false,
   };
   const file = (rel: string, content: string | Buffer, mode = 0o644) => {
     const p = path.join(dir, rel);

@@ -90,3 +90,11 @@ export class Layout {
     return path.join(this.backupsDir, `${version}.genvm-module-llm.yaml.previous`);
   }
 }
+
+/**
+ * Top-level entries of a version folder that `{root}` links (through `current`) after a switch:
+ * everything the release ships but `.env.example` (a template), and not glr's own markers.
+ */
+export function isLinkedEntry(name: string): boolean {
+  return name !== '.env.example' && name !== CURRENT && name !== GLR_DIR && !name.startsWith('.glr-');
+}

@@ -54,6 +54,7 @@ export async function reconcilePass(desired: Desired, opts: PassOptions): Promis
     const p = computePlan(desired, observed);
     opts.onPlan?.(p);
     const result = (outcome: Outcome, phases: Applied['phases'] = []): PassResult => ({ outcome, version: desired.version, plan: p, phases });
+    for (const w of p.warnings) log.warn({ version: desired.version }, w);
     if (p.refusals.length) {
       log.warn({ refusals: p.refusals }, 'refused');
       return result({ kind: 'refused', message: p.refusals.join('\n') });
@@ -87,6 +88,7 @@ async function record(layout: Layout, p: Plan, version: string, a: Applied): Pro
     phases: a.phases,
     ...(o.kind === 'applied' ? {} : { reason: o.message.split('\n')[0]! }),
     message: o.message,
+    ...(a.reported.length ? { hookFailures: a.reported } : {}),
   });
 }
 

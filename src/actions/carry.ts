@@ -10,14 +10,15 @@ import type { ApplyContext } from './context.js';
  * Every file is created with its final mode from the first instant (never wider, not even for a
  * moment) and written whole before it gets its name.
  */
-export async function carry(ctx: ApplyContext, from: string, version: string): Promise<void> {
+export async function carry(ctx: ApplyContext, from: string, version: string, configFile: string | null): Promise<void> {
   const { layout } = ctx;
   const src = layout.versionDir(from);
   const dst = layout.versionDir(version);
   try {
-    const config = await readSource(layout.configYaml(src), 'configs/node/config.yaml', from);
+    const configSource = configFile ?? layout.configYaml(src);
+    const config = configFile ? await readConfigFile(configFile) : await readSource(layout.configYaml(src), 'configs/node/config.yaml', from);
     const env = await readSource(layout.env(src), '.env', from);
-    const configMode = (await stat(layout.configYaml(src))).mode & 0o777;
+    const configMode = (await stat(configSource)).mode & 0o777;
     const ensure = await folderCheck(dst, version);
 
     await ensure(path.dirname(layout.configYaml(dst)), 0o755);
@@ -87,6 +88,28 @@ async function copyKeystore(src: string, dst: string, from: string, ensure: (dir
     }
   }
   if (files === 0 && entries.length === 0) throw refuse(`${from}'s keystore is empty; restore it from your backup first`);
+}
+
+/**
+ * `configFile` installed over a prepared version's config.yaml (it changed since the folder was
+ * prepared), byte for byte, with the file's mode (as a carried config keeps its own).
+ */
+export async function installConfig(ctx: ApplyContext, version: string, file: string): Promise<void> {
+  const dst = ctx.layout.versionDir(version);
+  const ensure = await folderCheck(dst, version);
+  const target = ctx.layout.configYaml(dst);
+  await ensure(path.dirname(target), 0o755);
+  const mode = (await stat(file)).mode & 0o777;
+  await atomicWriteFile(target, await readConfigFile(file), mode & 0o644 ? mode : 0o644);
+  ctx.log.info({ version, configFile: file }, `installed ${file} as ${version}'s config.yaml`);
+}
+
+async function readConfigFile(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (e) {
+    throw refuse(`configFile ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)}); nothing was switched`);
+  }
 }
 
 async function readSource(file: string, name: string, from: string): Promise<Buffer> {

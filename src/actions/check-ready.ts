@@ -2,25 +2,50 @@ import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { envNamesSet } from '../genlayer/env-file.js';
 import { checkBackends, parseBackends } from '../genlayer/llm-config.js';
+import { greyboxProblems, idleKeyWarnings, luaScriptPath, strategyOf } from '../genlayer/llm-strategy.js';
 import { refuse } from '../errors.js';
+import { RUNBOOK_LINKS } from '../layout.js';
 import type { ApplyContext } from './context.js';
+
+/** What GenVM's setup leaves when it finished (GenLayer: their absence means it failed). */
+export const GENVM_BINARIES = ['third_party/genvm/bin/genvm', 'third_party/genvm/bin/genvm-modules'];
 
 /**
  * The last check before a folder is marked prepared: what the node will need at start is there.
- * GenVM switches off every backend whose key is empty and crash-loops with none left, so at
- * least one enabled backend must have its key set in the carried .env (checked by name only).
+ * GenVM's setup left its binaries; GenVM switches off every backend whose key is empty and
+ * crash-loops with none left, so at least one enabled backend must have its key set in the
+ * carried .env (checked by name only), and the greybox strategy needs OPENROUTERKEY and the
+ * openrouter backend on. Keys set for backends that are off are warned about.
  */
 export async function checkReady(ctx: ApplyContext, version: string, links: string[]): Promise<void> {
   const dir = ctx.layout.versionDir(version);
-  const missing: string[] = [];
-  for (const name of links) {
-    if (!(await lstat(path.join(dir, name)).catch(() => null))) missing.push(name);
+  const absent = async (names: string[]) => {
+    const out: string[] = [];
+    for (const name of names) if (!(await lstat(path.join(dir, name)).catch(() => null))) out.push(name);
+    return out;
+  };
+  const noGenvm = await absent(GENVM_BINARIES);
+  if (noGenvm.length) {
+    throw refuse(
+      `GenVM setup of ${version} finished but left no ${noGenvm.join(' and no ')}: it did not complete (it needs python3 with venv; run it by hand in ${dir} to see why); nothing was switched`,
+    );
+  }
+  const missing = await absent(links);
+  const core = missing.filter((n) => (RUNBOOK_LINKS as readonly string[]).includes(n));
+  if (core.length) {
+    throw refuse(`${version} has no ${core.join(', ')}; the links would dangle after the switch. Is this a GenLayer node release?`);
   }
   if (missing.length) {
-    throw refuse(`${version} has no ${missing.join(', ')}; the links would dangle after the switch. Is this a GenLayer node release?`);
+    const rm = missing.map((n) => ctx.layout.link(n)).join(' ');
+    throw refuse(
+      `${version} does not ship ${missing.join(', ')}, which the root links into the running version: after the switch ${missing.length > 1 ? 'they' : 'it'} would dangle. If the release dropped ${missing.length > 1 ? 'them' : 'it'}, remove the link${missing.length > 1 ? 's' : ''} (rm ${rm}) and run glr again`,
+    );
   }
-  const backends = parseBackends(await readFile(ctx.layout.llmConfig(dir), 'utf8').catch(() => ''), `${version}'s GenVM LLM config`);
+  const text = await readFile(ctx.layout.llmConfig(dir), 'utf8').catch(() => '');
+  const backends = parseBackends(text, `${version}'s GenVM LLM config`);
   const envNames = envNamesSet(await readFile(ctx.layout.env(dir), 'utf8'));
   const problems = checkBackends(version, backends, {}, envNames);
+  if (strategyOf(luaScriptPath(text)) === 'greybox') problems.push(...greyboxProblems(version, envNames, backends.openrouter?.enabled === false));
   if (problems.length) throw refuse(problems[0]!);
+  for (const w of idleKeyWarnings(version, backends, envNames)) ctx.log.warn({ version }, w);
 }

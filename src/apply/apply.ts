@@ -10,6 +10,8 @@ import { HostRunner, type StepRunner } from './runner.js';
 export interface Applied {
   outcome: Outcome;
   phases: { name: string; ms: number }[];
+  /** what failed after the outcome and is only reported (hooks.postSwitch): one line each */
+  reported: string[];
 }
 
 /**
@@ -28,6 +30,8 @@ export interface Applied {
  *   verify: not healthy in time    → the plan's rollback runs: journal `rolling-back`, then
  *                                    `rolled-back` when the old version is healthy again (exit 3),
  *                                    or `failed` (exit 4); with no rollback in the plan: `failed`
+ *   a finish step's failure       → reported only (hooks.postSwitch): the outcome's line says so
+ *                                    and the history records it; the outcome does not change
  * The pass (src/reconcile.ts) then appends the history line and writes the metrics.
  */
 export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = new HostRunner(ctx, plan)): Promise<Applied> {
@@ -44,6 +48,7 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
 
   let outcome: Outcome | null = null;
   let holding = false;
+  const reported: string[] = [];
   try {
     for (const { phase, step } of stepsOf(plan)) {
       if (phase === 'finish') {
@@ -51,9 +56,11 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
         // (an unclosed journal is closed by the next pass, which finds the host as it is)
         outcome ??= success(plan, runner);
         const settled = outcome;
-        await timed(phase, step, () => runner.finish(step, settled)).catch((e: unknown) =>
-          ctx.log.error({ step: step.kind, err: reasonOf(e) }, `${step.kind} failed after the outcome was settled`),
-        );
+        const lines = await timed(phase, step, () => runner.finish(step, settled)).catch((e: unknown) => {
+          ctx.log.error({ step: step.kind, err: reasonOf(e) }, `${step.kind} failed after the outcome was settled`);
+          return [] as string[];
+        });
+        reported.push(...lines);
         continue;
       }
       if (outcome) continue;
@@ -64,7 +71,7 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
         } catch (e) {
           await runner.undoPreparation();
           outcome = { kind: 'refused', message: preparationFailed(plan, e) };
-          return { outcome, phases };
+          return { outcome, phases, reported };
         }
         continue;
       }
@@ -82,10 +89,15 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
         outcome = await recover(plan, ctx, runner, reasonOf(e), phase, timed);
       }
     }
-    return { outcome: outcome ?? success(plan, runner), phases };
+    return { outcome: withReported(outcome ?? success(plan, runner), reported), phases, reported };
   } finally {
     if (holding) ctx.signals.release();
   }
+}
+
+/** The outcome's line, with what was only reported after it (it never changes the outcome). */
+function withReported(o: Outcome, reported: string[]): Outcome {
+  return reported.length ? { ...o, message: `${o.message}; but ${reported.join('; ')}` } : o;
 }
 
 /** Every step ran: the target is reached (or left stopped on purpose). */

@@ -1,11 +1,15 @@
 import { adopt } from '../actions/adopt.js';
 import { backup } from '../actions/backup.js';
-import { carry } from '../actions/carry.js';
+import { doctor, preSwitch } from '../actions/before-stop.js';
+import { carry, installConfig } from '../actions/carry.js';
 import { checkReady } from '../actions/check-ready.js';
 import type { ApplyContext } from '../actions/context.js';
 import { genvmSetup } from '../actions/genvm-setup.js';
 import { cleanStaging, removeVersion } from '../actions/housekeeping.js';
 import { linkDb } from '../actions/link-db.js';
+import { linkRelease } from '../actions/link-release.js';
+import { llmRelease } from '../actions/llm-release.js';
+import { postSwitch } from '../actions/post-switch.js';
 import { markPrepared } from '../actions/mark-prepared.js';
 import { routeLinks } from '../actions/route-links.js';
 import { setLlm } from '../actions/set-llm.js';
@@ -27,7 +31,8 @@ export interface StepRunner {
   /** `reason`: why a rollback runs (recorded by its open-journal step) */
   window(step: WindowStep, reason?: string): Promise<void>;
   verify(step: VerifyStep): Promise<VerifyResult>;
-  finish(step: FinishStep, outcome: Outcome): Promise<void>;
+  /** returns what went wrong and is only reported (a postSwitch hook that failed): one line each */
+  finish(step: FinishStep, outcome: Outcome): Promise<string[]>;
   /** after a failed preparation: remove the version folder it began, if it began one */
   undoPreparation(): Promise<void>;
   /** after a failed window step: nothing was switched and the node still runs healthy */
@@ -62,7 +67,7 @@ export class HostRunner implements StepRunner {
       case 'genvm-setup':
         return genvmSetup(ctx, s.version, s.argv);
       case 'carry':
-        return carry(ctx, s.from, s.version);
+        return carry(ctx, s.from, s.version, s.configFile);
       case 'link-db':
         return linkDb(ctx, s.version, s.sharedDb);
       case 'set-llm':
@@ -81,6 +86,16 @@ export class HostRunner implements StepRunner {
       case 'warm-cache':
         await warmCache(ctx, s.version);
         return;
+      case 'llm-release':
+        return llmRelease(ctx, s.version, s.strategy);
+      case 'install-config':
+        return installConfig(ctx, s.version, s.file);
+      case 'doctor':
+        return doctor(ctx, s.version);
+      case 'pre-switch':
+        return preSwitch(ctx, s.version, s.from, s.hooks);
+      case 'link-release':
+        return linkRelease(ctx, s.version, s.names);
     }
   }
 
@@ -103,14 +118,28 @@ export class HostRunner implements StepRunner {
   }
 
   verify(s: VerifyStep): Promise<VerifyResult> {
-    return this.window_.verify(s.version, s.timeoutSeconds);
+    return this.window_.verify(s);
   }
 
-  async finish(s: FinishStep, outcome: Outcome): Promise<void> {
+  async finish(s: FinishStep, outcome: Outcome): Promise<string[]> {
     switch (s.kind) {
       case 'close-journal':
-        if (outcome.kind === 'converged') return;
-        return this.window_.closeJournal(outcome.kind, outcome.message);
+        if (outcome.kind !== 'converged') await this.window_.closeJournal(outcome.kind, outcome.message);
+        return [];
+      case 'post-switch': {
+        // once the node is up after a change of the running version; refused: nothing changed;
+        // must-act: the node is not up
+        if (outcome.kind !== 'applied' && outcome.kind !== 'rolled-back') {
+          this.ctx.log.info({ outcome: outcome.kind }, `hooks.postSwitch not run: the outcome is ${outcome.kind}`);
+          return [];
+        }
+        const switched = outcome.kind === 'applied';
+        return postSwitch(this.ctx, s.hooks, {
+          outcome: switched ? 'switched' : 'rolled-back',
+          version: switched ? s.entering : s.leaving,
+          from: switched ? s.leaving : s.entering,
+        });
+      }
     }
   }
 

@@ -156,6 +156,11 @@ function resolve(f: DesiredFile, file: string, doc: Document, lineAt: (o?: numbe
     service = { running, manager, unit: s.unit ?? DEFAULTS.unit };
   }
   const healthUrl = sub(['health', 'url'], f.health?.url ?? DEFAULTS.healthUrl, {});
+  // issue 13: configFile, hooks
+  const configFile = f.configFile ? path.resolve(sub(['configFile'], f.configFile, { root, version })) : null;
+  const hooks = (k: 'preSwitch' | 'postSwitch') =>
+    (f.hooks?.[k] ?? []).map((argv, i) => argv.map((a, j) => sub(['hooks', k, String(i), String(j)], a, { version, versionDir, root })));
+  const hookLists = { preSwitch: hooks('preSwitch'), postSwitch: hooks('postSwitch') };
 
   if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
   return {
@@ -166,10 +171,13 @@ function resolve(f: DesiredFile, file: string, doc: Document, lineAt: (o?: numbe
       root,
       sharedDb,
       release: { url, sha256: f.release?.sha256?.toLowerCase() ?? null },
-      llm: { providers: { ...(f.llm?.providers ?? {}) } },
+      llm: { providers: { ...(f.llm?.providers ?? {}) }, strategy: f.llm?.strategy ?? null },
       genvm: { setup },
       service,
       health: { url: healthUrl, timeoutSeconds: f.health?.timeoutSeconds ?? DEFAULTS.timeoutSeconds },
+      configFile,
+      preflight: { doctor: f.preflight?.doctor ?? false },
+      hooks: hookLists,
     },
   };
 }

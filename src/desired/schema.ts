@@ -25,6 +25,22 @@ const rootedPath = z
   .string('expected an absolute path')
   .refine((s) => s.startsWith('/') || s.startsWith('{root}'), 'must be an absolute path (or start with {root})');
 
+/**
+ * GenLayer's v0.5 procedure and checklist (issue 13): the config to install instead of carrying
+ * the running one's (required across a series), the doctor before the stop, and the hooks around
+ * a switch. (`llm.strategy` is in the `llm` block.)
+ */
+const V05_FIELDS = {
+  configFile: rootedPath.optional(),
+  preflight: z.strictObject({ doctor: z.boolean('expected true or false').optional() }).optional(),
+  hooks: z
+    .strictObject({
+      preSwitch: z.array(argv, 'expected a list of argv lists, e.g. [[docker, restart, genlayer-node-alloy]]').optional(),
+      postSwitch: z.array(argv, 'expected a list of argv lists, e.g. [[docker, restart, genlayer-node-alloy]]').optional(),
+    })
+    .optional(),
+};
+
 export const DesiredFileSchema = z.strictObject({
   version: versionField,
   root: absolutePath.optional(),
@@ -43,6 +59,8 @@ export const DesiredFileSchema = z.strictObject({
           z.boolean('expected true (switch on) or false (switch off)'),
         )
         .optional(),
+      /** v0.5.7+: the GenVM LLM strategy; unset keeps the running version's (its lua_script_path) */
+      strategy: z.enum(['default', 'greybox'], 'expected default or greybox').optional(),
     })
     .optional(),
   genvm: z.strictObject({ setup: argv.optional() }).optional(),
@@ -65,6 +83,7 @@ export const DesiredFileSchema = z.strictObject({
       timeoutSeconds: z.number('expected a number of seconds').positive('must be more than 0').max(86_400, 'at most a day').optional(),
     })
     .optional(),
+  ...V05_FIELDS,
 });
 
 export type DesiredFile = z.infer<typeof DesiredFileSchema>;

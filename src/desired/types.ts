@@ -23,6 +23,8 @@ export interface Desired {
   llm: {
     /** provider name → enabled; providers not listed keep the release's value */
     providers: Record<string, boolean>;
+    /** v0.5.7+ GenVM LLM strategy; null: keep the running version's (read from its lua_script_path) */
+    strategy: LlmStrategy | null;
   };
   genvm: {
     /** argv run in the new version folder, no shell */
@@ -34,7 +36,22 @@ export interface Desired {
     /** how long a freshly started version may take to become healthy, in seconds */
     timeoutSeconds: number;
   };
+  // GenLayer's v0.5 procedure and checklist (issue 13)
+  /** absolute path of the config.yaml to install into a new version instead of carrying the running one's */
+  configFile: string | null;
+  preflight: {
+    /** run the new version's `bin/genlayernode doctor` before the stop; a ✗ refuses */
+    doctor: boolean;
+  };
+  hooks: {
+    /** argv lists run before the stop (cwd: the new version's folder, its .env exported); a failure refuses */
+    preSwitch: string[][];
+    /** argv lists run after every change of the running version, once the node is up; failures are reported */
+    postSwitch: string[][];
+  };
 }
+
+export type LlmStrategy = 'default' | 'greybox';
 
 export const DEFAULTS = {
   root: '/opt/genlayer-node',

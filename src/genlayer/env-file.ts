@@ -37,6 +37,14 @@ export function envSecretValues(text: string): string[] {
   return [...values].filter((v) => v.length >= 6);
 }
 
+/**
+ * The variables a `.env` sets, as `set -a; . ./.env; set +a` exports them for GenLayer's own
+ * commands (doctor) and the hooks: in memory only, handed to a child's environment, never logged.
+ */
+export function envVariables(text: string): Record<string, string> {
+  return parse(text);
+}
+
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const s of secrets) out = out.split(s).join('[redacted]');

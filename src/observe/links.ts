@@ -6,6 +6,9 @@ import { isNotFound, lstatOrNull } from '../runtime/fsx.js';
 import { TEMP_LINK_SUFFIX } from '../runtime/links.js';
 import type { LinkObservation, LinksObservation } from './types.js';
 
+/** version folders (v0.4.3) and the series' shared DB folders (v0.4) */
+const SERIES_OR_VERSION = /^v\d+\.\d+(\.\d+.*)?$/;
+
 /**
  * The switch links: every top-level link that resolves into a version folder (the runbook's six
  * and whatever newer releases add), plus the runbook's six wherever they point.
@@ -35,6 +38,7 @@ export async function observeLinks(layout: Layout, entries: readonly Dirent[], v
   const switchLinks: LinkObservation[] = [];
   const missing: string[] = [];
   const notLinks: string[] = [];
+  const others: LinksObservation['others'] = [];
   const names = new Set(entries.map((e) => e.name));
   for (const name of RUNBOOK_LINKS) if (!names.has(name)) missing.push(name);
 
@@ -43,13 +47,17 @@ export async function observeLinks(layout: Layout, entries: readonly Dirent[], v
     const runbook = (RUNBOOK_LINKS as readonly string[]).includes(e.name);
     if (!e.isSymbolicLink()) {
       if (runbook) notLinks.push(e.name);
+      else if (!(e.isDirectory() && SERIES_OR_VERSION.test(e.name))) others.push({ name: e.name, target: null });
       continue;
     }
     const p = layout.link(e.name);
     const target = await readlink(p);
     // a runbook link left dangling (its file gone from the version) still names that version
     const version = (await versionOf(p)) ?? (runbook ? await versionOf(path.resolve(path.dirname(p), target), true) : null);
-    if (version === null && !runbook) continue;
+    if (version === null && !runbook) {
+      others.push({ name: e.name, target });
+      continue;
+    }
     const viaCurrent = target === `${CURRENT}/${e.name}` || target === path.join(layout.current, e.name);
     switchLinks.push({ name: e.name, target, viaCurrent, version });
   }
@@ -57,5 +65,5 @@ export async function observeLinks(layout: Layout, entries: readonly Dirent[], v
   const versions = new Set(switchLinks.map((l) => l.version));
   // missing links are reported on their own: the ones there still tell which version runs
   const agreed = versions.size === 1 && notLinks.length === 0 ? [...versions][0]! : null;
-  return { current, switchLinks, missing, notLinks, version: agreed };
+  return { current, switchLinks, missing, notLinks, version: agreed, others };
 }

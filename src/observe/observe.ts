@@ -4,6 +4,7 @@ import { isVersion } from '../desired/version.js';
 import { refuse } from '../errors.js';
 import { envNamesSet } from '../genlayer/env-file.js';
 import { parseBackends } from '../genlayer/llm-config.js';
+import { luaScriptPath } from '../genlayer/llm-strategy.js';
 import { Layout, RUNBOOK_LINKS } from '../layout.js';
 import { isNotFound, statOrNull } from '../runtime/fsx.js';
 import { readHealth } from '../runtime/health.js';
@@ -14,6 +15,7 @@ import { isPreparing, readPrepared } from '../runtime/marker.js';
 import { serviceManager, type ServiceManager } from '../runtime/service.js';
 import { errnoText } from '../runtime/text.js';
 import { isGlrError } from '../errors.js';
+import { hasOwnDb, keystoreOpen, observeConfigFile, observeTarget } from './checklist.js';
 import { observeLinks } from './links.js';
 import type { LlmObservation, Observed, SourceFiles, VersionFolder } from './types.js';
 
@@ -45,28 +47,31 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Obse
   const root = { path: layout.root, exists: rootStat !== null, isDir: rootStat?.isDirectory() ?? false };
   const service = opts.service ?? serviceManager(desired.service);
 
-  const [serviceState, health, dbStat] = await Promise.all([
+  const [serviceState, enabled, health, dbStat, configFile] = await Promise.all([
     service.state().then(
       (state) => ({ state, problem: null }),
       (e: unknown) => ({ state: null, problem: isGlrError(e) ? e.message : String(e) }),
     ),
+    desired.service.manager === 'systemd' && service.enabled ? service.enabled().catch(() => null) : Promise.resolve(null),
     root.isDir ? readHealth(desired.health.url, opts.healthTimeoutMs ?? 2000) : Promise.resolve(noAnswer('not asked: no node root')),
     statOrNull(desired.sharedDb),
+    observeConfigFile(desired.configFile),
   ]);
   const sharedDb = { path: desired.sharedDb, exists: dbStat !== null, isDir: dbStat?.isDirectory() ?? false };
-  const base = { at: new Date().toISOString(), root, service: serviceState, health, sharedDb };
+  const base = { at: new Date().toISOString(), root, service: { ...serviceState, enabled }, health, sharedDb, configFile };
 
   if (!root.isDir) {
     return {
       ...base,
       versions: [],
-      links: { current: null, switchLinks: [], missing: [...RUNBOOK_LINKS], notLinks: [], version: null },
+      links: { current: null, switchLinks: [], missing: [...RUNBOOK_LINKS], notLinks: [], version: null, others: [] },
       source: null,
       llm: {},
       diskFreeBytes: null,
       journal: null,
       lastResult: null,
       staging: [],
+      target: null,
     };
   }
 
@@ -81,7 +86,7 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Obse
   for (const v of new Set([desired.version, ...(active ? [active] : [])])) {
     if (versionNames.includes(v)) llm[v] = await observeLlm(layout, v);
   }
-  const [source, diskFreeBytes, journal, lastResult, staging] = await Promise.all([
+  const [source, diskFreeBytes, journal, lastResult, staging, target] = await Promise.all([
     active ? observeSource(layout, active) : null,
     statfs(layout.root).then((s) => s.bavail * s.bsize),
     readJournal(layout),
@@ -90,13 +95,14 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Obse
       (names) => names.sort(),
       (e: unknown) => (isNotFound(e) ? [] : Promise.reject(e)),
     ),
+    versionNames.includes(desired.version) ? observeTarget(layout, desired.version) : null,
   ]);
-  return { ...base, versions, links, source, llm, diskFreeBytes, journal, lastResult, staging };
+  return { ...base, versions, links, source, llm, diskFreeBytes, journal, lastResult, staging, target };
 }
 
 async function observeVersion(layout: Layout, version: string): Promise<VersionFolder> {
-  const [prepared, preparing] = await Promise.all([readPrepared(layout, version), isPreparing(layout, version)]);
-  return { version, prepared, preparing };
+  const [prepared, preparing, ownDb] = await Promise.all([readPrepared(layout, version), isPreparing(layout, version), hasOwnDb(layout, version)]);
+  return { version, prepared, preparing, ownDb };
 }
 
 async function observeSource(layout: Layout, version: string): Promise<SourceFiles> {
@@ -111,6 +117,7 @@ async function observeSource(layout: Layout, version: string): Promise<SourceFil
   ]);
   const envNames = env?.isFile() ? envNamesSet(await readFile(layout.env(dir), 'utf8')) : [];
   return {
+    keystoreOpen: await keystoreOpen(layout.keystore(dir)),
     version,
     configYaml: config?.isFile() ?? false,
     env: env?.isFile() ?? false,
@@ -129,7 +136,7 @@ export async function observeLlm(layout: Layout, version: string): Promise<LlmOb
     throw e;
   }
   try {
-    return { ok: true, backends: parseBackends(text) };
+    return { ok: true, backends: parseBackends(text), luaScriptPath: luaScriptPath(text) };
   } catch (e) {
     if (isGlrError(e)) return { ok: false, problem: e.message };
     throw e;

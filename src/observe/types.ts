@@ -15,7 +15,12 @@ export interface Observed {
   root: { path: string; exists: boolean; isDir: boolean };
   versions: VersionFolder[];
   links: LinksObservation;
-  service: { state: ServiceState | null; problem: string | null };
+  service: {
+    state: ServiceState | null;
+    problem: string | null;
+    /** manager systemd: what `systemctl is-enabled` says; null when not asked or not told */
+    enabled: string | null;
+  };
   /** the node's one /health answer of this observation */
   health: HealthReading;
   /** the files a preparation carries, in the active version (`current`, or where the links agree) */
@@ -28,6 +33,19 @@ export interface Observed {
   lastResult: HistoryRecord | null;
   /** leftover staging folders under {root}/.glr/staging from an interrupted run */
   staging: string[];
+  // GenLayer's v0.5 procedure (issue 13)
+  /** the desired version's folder, when it exists: what it ships at its top, its config.yaml */
+  target: TargetFolder | null;
+  /** the file's `configFile`, read (only its hash is kept); null when the file sets none */
+  configFile: { path: string; sha256: string | null; problem: string | null } | null;
+}
+
+export interface TargetFolder {
+  version: string;
+  /** its top-level entries (names), sorted */
+  entries: string[];
+  /** SHA-256 of its configs/node/config.yaml; null when it has none */
+  configSha256: string | null;
 }
 
 export interface VersionFolder {
@@ -36,9 +54,13 @@ export interface VersionFolder {
   prepared: PreparedMarker | null;
   /** glr created the folder and did not finish (a killed or failed run) */
   preparing: boolean;
+  /** its data/node/genlayer.db is a folder of its own, not a link to the shared DB (its sync state diverged) */
+  ownDb: boolean;
 }
 
-export type LlmObservation = { ok: true; backends: Backends } | { ok: false; problem: string };
+export type LlmObservation =
+  /** luaScriptPath: its `lua_script_path` (the LLM strategy's script), null when it has none */
+  { ok: true; backends: Backends; luaScriptPath: string | null } | { ok: false; problem: string };
 
 export interface LinkObservation {
   name: string;
@@ -61,6 +83,11 @@ export interface LinksObservation {
   notLinks: string[];
   /** the one version every existing switch link resolves into; null when they disagree or there are none */
   version: string | null;
+  /**
+   * every other top-level entry (not a switch link, not `current`, `.glr` or a version folder):
+   * `target` is what readlink says for a link, null for anything else
+   */
+  others: { name: string; target: string | null }[];
 }
 
 export interface SourceFiles {
@@ -72,4 +99,6 @@ export interface SourceFiles {
   keystoreFiles: number;
   /** names of the variables `.env` sets non-empty (never their values) */
   envNames: string[];
+  /** keystore entries (and the folder itself, `.`) readable, writable or searchable by others: `name mode` */
+  keystoreOpen: string[];
 }

@@ -5,6 +5,8 @@ import { describeHealth, isHealthyOn } from '../runtime/health-reading.js';
 import type { PlanBuilder } from './builder.js';
 import { list } from './describe.js';
 import { allLinkNames, driftedLinks, llmChanges, missingSources, reusable } from './checks.js';
+import { hostWarnings, isSeriesChange, seriesNote, switchRefusals } from './checklist.js';
+import { beforeStopSteps, linkReleaseStep, llmReleaseStep, readyFolderSteps } from './v05-steps.js';
 import type { Plan } from './types.js';
 import { switchWindow } from './window.js';
 
@@ -27,10 +29,9 @@ export function switchTo(p: PlanBuilder, from: string): Plan {
     );
   }
   if (!o.sharedDb.exists) {
-    const newSeries = seriesOf(v) !== seriesOf(from);
     refusals.push(
-      newSeries
-        ? `${v} is a ${seriesOf(v)} release and its shared DB ${d.sharedDb} does not exist: a MAJOR.MINOR update is not a patch switch. Follow GenLayer's upgrade notes for ${seriesOf(v)} (migrate the ${seriesOf(from)} DB there, or set \`sharedDb:\` to the DB it should use); glr never creates an empty DB`
+      isSeriesChange(from, v)
+        ? `${v} is a ${seriesOf(v)} release and its shared DB ${d.sharedDb} does not exist: a MAJOR.MINOR update is not a patch switch. Follow GenLayer's upgrade notes for ${seriesOf(v)}: its DB is its own (do not copy the ${seriesOf(from)} one); sync or restore it at ${d.sharedDb} (or set \`sharedDb:\` to where it is); glr never creates an empty DB or copies one`
         : `the shared DB ${d.sharedDb} does not exist; set \`sharedDb:\` to the node's DB (glr never creates an empty one)`,
     );
   } else if (!o.sharedDb.isDir) {
@@ -48,7 +49,10 @@ export function switchTo(p: PlanBuilder, from: string): Plan {
   }
   const llm = reuse === 'ready' ? llmChanges(d, o, v) : { changes: [], problems: [] };
   refusals.push(...(reuse === 'ready' ? llm.problems : missingSources(o, from)));
+  refusals.push(...switchRefusals(d, o, from, reuse !== 'ready'));
   if (refusals.length) return p.refuse(refusals);
+  p.warnings.push(...hostWarnings(d, o, reuse === 'ready' ? v : null));
+  if (isSeriesChange(from, v)) p.note(seriesNote(d, from, reuse !== 'ready'));
 
   if (o.staging.length) {
     p.add({
@@ -62,7 +66,8 @@ export function switchTo(p: PlanBuilder, from: string): Plan {
     p.add({ kind: 'remove-version', version: v, description: `remove ${p.layout.versionDir(v)}: ${why}` });
   }
   if (reuse !== 'ready') prepareSteps(p, from);
-  else if (llm.changes.length) p.add(p.setLlm(v, d.llm.providers, false));
+  else readyFolderSteps(p, from, llm.changes.length > 0);
+  beforeStopSteps(p, from);
 
   p.backup(from);
   if (!o.versions.find((f) => f.version === from)?.prepared) {
@@ -70,11 +75,12 @@ export function switchTo(p: PlanBuilder, from: string): Plan {
   }
   const drift = o.links.current ? driftedLinks(o, from) : allLinkNames(o);
   if (drift.length) p.routeLinks(from, drift, o.links.current ? 'repair' : 'route');
+  linkReleaseStep(p, reuse === 'ready');
 
   if (d.service.running) {
     p.add({ kind: 'warm-cache', version: v, description: `read ${v}'s binaries and GenVM files once, so that it starts from the page cache` });
   }
-  switchWindow(p, { leaving: from, entering: v, stop: state !== 'stopped', start: d.service.running });
+  switchWindow(p, { leaving: from, entering: v, stop: state !== 'stopped', start: d.service.running, synced: !isSeriesChange(from, v) });
   return p.done();
 }
 
@@ -95,16 +101,21 @@ function prepareSteps(p: PlanBuilder, from: string): void {
     kind: 'carry',
     from,
     version: v,
-    description: `carry configs/node/config.yaml and .env (byte for byte, .env 600) and the keystore (files 600, folder 700) from ${from}`,
+    configFile: d.configFile,
+    description: d.configFile
+      ? `install ${d.configFile} as configs/node/config.yaml (byte for byte); carry .env (byte for byte, 600) and the keystore (files 600, folder 700) from ${from}`
+      : `carry configs/node/config.yaml and .env (byte for byte, .env 600) and the keystore (files 600, folder 700) from ${from}`,
   });
   p.add({ kind: 'link-db', version: v, sharedDb: d.sharedDb, description: `link ${v}/data/node/genlayer.db → ${d.sharedDb}` });
+  const llmRelease = llmReleaseStep(p, from);
+  if (llmRelease) p.add(llmRelease);
   if (Object.keys(d.llm.providers).length) p.add(p.setLlm(v, d.llm.providers, false));
   const links = [...new Set([...RUNBOOK_LINKS, ...o.links.switchLinks.map((l) => l.name)])];
   p.add({
     kind: 'check-ready',
     version: v,
     links,
-    description: `check ${v} is complete: an enabled LLM backend has its key set in .env, and ${list(links)} are there to link to`,
+    description: `check ${v} is complete: GenVM setup left bin/genvm and bin/genvm-modules, an enabled LLM backend has its key set in .env (greybox: OPENROUTERKEY), and ${list(links)} are there to link to`,
   });
   p.add({ kind: 'mark-prepared', version: v, url: d.release.url, sharedDb: d.sharedDb, description: `mark ${v} prepared (.glr-prepared, written last)` });
 }

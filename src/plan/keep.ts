@@ -2,6 +2,8 @@ import { isHealthyOn } from '../runtime/health-reading.js';
 import { isOpen } from '../runtime/journal-entry.js';
 import type { PlanBuilder } from './builder.js';
 import { allLinkNames, driftedLinks, hasFolder, llmChanges } from './checks.js';
+import { hostWarnings, keptWarnings, releaseLinks } from './checklist.js';
+import { linkReleaseStep } from './v05-steps.js';
 import type { Plan } from './types.js';
 import { llmRestartWindow, maintenanceWindow, restartWindow } from './window.js';
 
@@ -23,6 +25,11 @@ export function keepRunning(p: PlanBuilder, interruptedFrom: string | null): Pla
   // a runbook host on the desired version is adopted as it is: its direct links are not drift
   const drift = o.links.current ? driftedLinks(o, v) : o.links.missing.length ? allLinkNames(o) : [];
   if (drift.length) p.routeLinks(v, drift, o.links.current ? 'repair' : 'route');
+  p.warnings.push(...hostWarnings(d, o, v), ...keptWarnings(d, o, v));
+  // what the running version ships and the root does not link: linked through `current` where
+  // glr manages the links (they resolve at once); a host laid out by hand is adopted as it is
+  if (o.target && (o.links.current || drift.length)) linkReleaseStep(p, true);
+  else p.warnings.push(...unlinked(p));
 
   const llm = llmChanges(d, o, v);
   if (llm.problems.length) return p.refuse(llm.problems);
@@ -50,6 +57,12 @@ export function keepRunning(p: PlanBuilder, interruptedFrom: string | null): Pla
     p.finish.push(closeOnly(p));
   }
   return p.done();
+}
+
+function unlinked(p: PlanBuilder): string[] {
+  const { names, skipped } = releaseLinks(p.d, p.o, p.d.version);
+  const missing = (names ?? []).map((n) => `${p.d.version} ships ${n} and ${p.d.root} does not link it; glr links it at the next switch`);
+  return [...missing, ...skipped];
 }
 
 function closeOnly(p: PlanBuilder): { kind: 'close-journal'; description: string } {

@@ -9,6 +9,8 @@
  *   verify   the node must become healthy on a version in time, or `onFailure` runs
  *   finish   after the outcome is known (the journal is closed with it)
  */
+import type { LlmStrategy } from '../desired/types.js';
+
 export type Phase = 'prepare' | 'window' | 'verify' | 'finish';
 
 interface Base {
@@ -27,8 +29,11 @@ export type PrepareStep =
   /** stream the tarball: verify (sha256, x-goog-hash), extract into staging, move to {root}/V */
   | (Base & { kind: 'download'; version: string; url: string; sha256: string | null })
   | (Base & { kind: 'genvm-setup'; version: string; argv: string[] })
-  /** config.yaml and .env byte for byte, the keystore with modes 600/700 */
-  | (Base & { kind: 'carry'; from: string; version: string })
+  /**
+   * config.yaml and .env byte for byte, the keystore with modes 600/700; with `configFile`, that
+   * file is installed as config.yaml instead of the running version's
+   */
+  | (Base & { kind: 'carry'; from: string; version: string; configFile: string | null })
   | (Base & { kind: 'link-db'; version: string; sharedDb: string })
   | SetLlmStep
   /** the new folder is complete: LLM backends usable, every switch link's target present */
@@ -45,7 +50,30 @@ export type PrepareStep =
    */
   | (Base & { kind: 'route-links'; version: string; links: string[] })
   /** read the version's binaries and GenVM files once, so that its start reads the page cache */
-  | (Base & { kind: 'warm-cache'; version: string });
+  | (Base & { kind: 'warm-cache'; version: string })
+  | V05Step;
+
+/** GenLayer's v0.5 procedure and pre-update checklist (issue 13): each a prepare step. */
+export type V05Step =
+  /**
+   * v0.5.7+: when the release ships genvm-modules-llm-release.yaml, copy it over
+   * genvm-module-llm.yaml with `lua_script_path` on the strategy's script (before set-llm);
+   * a release without it is left as shipped. `strategy` null: the running version's could not be
+   * told and the file sets none (refused if the release ships the file)
+   */
+  | (Base & { kind: 'llm-release'; version: string; strategy: LlmStrategy | null })
+  /** `configFile` over the version's config.yaml (a folder prepared before the file changed) */
+  | (Base & { kind: 'install-config'; version: string; file: string })
+  /** the version's `bin/genlayernode doctor`, in its folder, its .env exported: a ✗ line or an exit ≠ 0 refuses */
+  | (Base & { kind: 'doctor'; version: string })
+  /** hooks.preSwitch, in the version's folder, its .env exported; a failure refuses */
+  | (Base & { kind: 'pre-switch'; version: string; from: string; hooks: string[][] })
+  /**
+   * `{root}/X → current/X` for each top-level entry the version ships that the root lacks
+   * (resolving once `current` names it); `names` null: every one the release ships (but
+   * .env.example), known once it is extracted
+   */
+  | (Base & { kind: 'link-release'; version: string; names: string[] | null });
 
 /**
  * Sets providers in a version's GenVM LLM config. In the prepare phase for a new version; in the
@@ -71,11 +99,23 @@ export interface VerifyStep extends Base {
   kind: 'verify';
   version: string;
   timeoutSeconds: number;
+  /**
+   * 'at-least-noted': once healthy, its `genlayer_node_synced_block` (/metrics) must reach the
+   * block the backup noted before the stop (GenLayer's post-switch check) within the same time;
+   * not compared when /metrics does not answer or nothing was noted
+   */
+  syncedBlock: 'at-least-noted' | null;
 }
 
 export type FinishStep =
   /** closes the journal with the outcome: done, rolled-back, failed or aborted */
-  Base & { kind: 'close-journal' };
+  | (Base & { kind: 'close-journal' })
+  /**
+   * hooks.postSwitch, after a change of the running version, once the node is up: with
+   * GLR_OUTCOME switched (applied: GLR_VERSION = entering) or rolled-back (GLR_VERSION = leaving);
+   * not run on any other outcome. A failure is reported, never a rollback.
+   */
+  | (Base & { kind: 'post-switch'; hooks: string[][]; leaving: string; entering: string });
 
 export type Step = PrepareStep | WindowStep | VerifyStep | FinishStep;
 

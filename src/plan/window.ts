@@ -1,6 +1,6 @@
 import { serviceName } from './describe.js';
 import type { PlanBuilder } from './builder.js';
-import type { Rollback, SetLlmStep, VerifyStep, WindowStep } from './types.js';
+import type { FinishStep, Rollback, SetLlmStep, VerifyStep, WindowStep } from './types.js';
 
 /**
  * The critical window's step lists, each read top to bottom (cosmovisor's habit): what a switch
@@ -17,6 +17,8 @@ interface WindowOptions {
   stop: boolean;
   /** service.running: start the node and verify it; false leaves it stopped */
   start: boolean;
+  /** compare the synced block with the one the backup noted (false across a series: another DB) */
+  synced: boolean;
 }
 
 /** A switch: stop, `current` → entering, start, verify; on failure, `current` back to leaving. */
@@ -26,9 +28,9 @@ export function switchWindow(p: PlanBuilder, o: WindowOptions): void {
   if (o.stop) p.window.push(stop(p));
   p.window.push(swap(p, o.entering, o.leaving));
   if (o.start) p.window.push(start(p));
-  p.verify = o.start ? verify(p, o.entering, o.leaving === null ? 'then the operator must act' : `otherwise roll back to ${o.leaving}`) : null;
+  p.verify = o.start ? verify(p, o.entering, o.leaving === null ? 'then the operator must act' : `otherwise roll back to ${o.leaving}`, o.synced) : null;
   p.onFailure = o.leaving === null ? null : rollbackBySwap(p, o.leaving, o.start);
-  p.finish.push(closeJournal(p));
+  finish(p, o.start ? { leaving: o.leaving, entering: o.entering } : null);
 }
 
 /**
@@ -42,9 +44,9 @@ export function llmRestartWindow(p: PlanBuilder, o: { version: string; stop: boo
   p.window.push(o.setLlm);
   p.window.push(start(p));
   const back = o.rollbackTo ?? o.version;
-  p.verify = verify(p, o.version, back === o.version ? 'otherwise restore its previous LLM config and restart' : `otherwise roll back to ${back}`);
+  p.verify = verify(p, o.version, back === o.version ? 'otherwise restore its previous LLM config and restart' : `otherwise roll back to ${back}`, true);
   p.onFailure = back === o.version ? rollbackByRestoringLlm(p, o.version) : rollbackBySwap(p, back, true);
-  p.finish.push(closeJournal(p));
+  finish(p, { leaving: back, entering: o.version });
 }
 
 /**
@@ -58,7 +60,7 @@ export function restartWindow(p: PlanBuilder, o: { version: string; stop: boolea
   if (o.start) p.window.push(start(p));
   p.verify = verify(p, o.version, o.rollbackTo === null ? '' : `otherwise roll back to ${o.rollbackTo}`);
   p.onFailure = o.rollbackTo === null ? null : rollbackBySwap(p, o.rollbackTo, true);
-  p.finish.push(closeJournal(p));
+  finish(p, { leaving: o.rollbackTo, entering: o.version });
 }
 
 /** service.running false: the node is stopped and left so; nothing is verified. */
@@ -81,7 +83,34 @@ export function finishRollbackWindow(p: PlanBuilder, o: { to: string; failed: st
   if (o.start) p.window.push(start(p));
   p.verify = o.start ? verify(p, o.to, 'then the operator must act') : null;
   p.onFailure = null;
+  finish(p, o.start ? { leaving: o.to, entering: o.failed } : null);
+}
+
+/**
+ * The finish: hooks.postSwitch when the running version changes (`change`: the switch as the
+ * journal words it; no version left, or the same one: no change), then the journal closed. The hooks run
+ * before the close: a crash between them leaves the journal open, and the next run runs them again
+ * (at least once, never lost).
+ */
+function finish(p: PlanBuilder, change: { leaving: string | null; entering: string } | null): void {
+  const hooks = p.d.hooks.postSwitch;
+  if (change?.leaving && change.leaving !== change.entering && hooks.length) p.finish.push(postSwitch(p, change.leaving, change.entering));
   p.finish.push(closeJournal(p));
+}
+
+export function postSwitch(p: PlanBuilder, leaving: string, entering: string): FinishStep {
+  const hooks = p.d.hooks.postSwitch;
+  return {
+    kind: 'post-switch',
+    hooks,
+    leaving,
+    entering,
+    description: `run hooks.postSwitch (${hooks.map((h) => h.join(' ')).join('; ')}) once the node is up: ${
+      p.intent === 'finish-rollback'
+        ? `back on ${leaving} (GLR_OUTCOME=rolled-back)`
+        : `on ${entering} (GLR_OUTCOME=switched), or back on ${leaving} after a rollback (rolled-back)`
+    }; a failure is reported, never rolled back`,
+  };
 }
 
 /** The way back after a switch: stop the new node, `current` back, start the old one, verify it. */
@@ -123,13 +152,14 @@ function start(p: PlanBuilder): WindowStep {
   return { kind: 'start', description: `start ${serviceName(p.d)}` };
 }
 
-function verify(p: PlanBuilder, version: string, otherwise: string): VerifyStep {
+function verify(p: PlanBuilder, version: string, otherwise: string, synced = false): VerifyStep {
   const t = p.d.health.timeoutSeconds;
   return {
     kind: 'verify',
     version,
     timeoutSeconds: t,
-    description: `wait until the node is healthy on ${version} (up to ${t} s)${otherwise ? `; ${otherwise}` : ''}`,
+    syncedBlock: synced ? 'at-least-noted' : null,
+    description: `wait until the node is healthy on ${version} (up to ${t} s)${synced ? ', its synced block (/metrics) at or past the one noted before the stop' : ''}${otherwise ? `; ${otherwise}` : ''}`,
   };
 }
 

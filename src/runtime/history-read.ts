@@ -133,6 +133,7 @@ function normalize(raw: unknown): ReadRecord | null {
   const message = str(o.message);
   const reason = str(o.reason) ?? (outcome !== 'applied' && !Array.isArray(o.phases) ? message : undefined);
   const total = num(o.rollbacksTotal);
+  const hookFailures = Array.isArray(o.hookFailures) ? o.hookFailures.filter((h): h is string => typeof h === 'string') : [];
   return {
     at: o.at,
     from: typeof o.from === 'string' ? o.from : null,
@@ -144,6 +145,7 @@ function normalize(raw: unknown): ReadRecord | null {
     phases: phases.map((p) => ({ name: p.name, ms: p.ms })),
     ...(reason !== undefined ? { reason } : {}),
     ...(message !== undefined ? { message } : {}),
+    ...(hookFailures.length ? { hookFailures } : {}),
     ...(total !== null && total >= 0 ? { rollbacksTotal: total } : {}),
   };
 }

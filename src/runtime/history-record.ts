@@ -44,6 +44,8 @@ export interface HistoryRecord {
   reason?: string;
   /** optional: a one-line human summary */
   message?: string;
+  /** hooks that failed after the outcome (hooks.postSwitch): reported, never a rollback; one line each */
+  hookFailures?: string[];
   /**
    * Rolled-back outcomes recorded on this host so far, this record included. Carried from line to
    * line by `appendHistory` (callers never set it), so the count survives rotation: the oldest

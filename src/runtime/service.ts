@@ -17,6 +17,11 @@ export interface ServiceManager {
   state(): Promise<ServiceState>;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * systemd only: what `systemctl is-enabled UNIT` says (`enabled`, `disabled`, `masked`...), or
+   * null when it cannot be told. A unit that is not enabled does not come back after a reboot.
+   */
+  enabled?(): Promise<string | null>;
 }
 
 /** How the node is run: the file's `service:` section, resolved (see desired/types.ts). */
@@ -66,6 +71,13 @@ class Systemd implements ServiceManager {
       default:
         throw refuse(`cannot tell whether ${this.description} runs: ActiveState=${props.ActiveState ?? '?'}`);
     }
+  }
+
+  async enabled(): Promise<string | null> {
+    const r = await run(['systemctl', 'is-enabled', '--', this.unit], { timeoutMs: SERVICE_TIMEOUTS.statusMs });
+    // exits 1 for disabled, masked...: the answer is the first line either way
+    const answer = r.failure ? '' : (r.output.split('\n')[0] ?? '').trim();
+    return /^[a-z-]+$/.test(answer) ? answer : null;
   }
 
   async start(): Promise<void> {

@@ -26,6 +26,8 @@ export interface Tuning {
   diskReserveBytes: number;
   /** `glr watch`: the first wait before a failed release is retried; it doubles up to 12× */
   failureBackoffMs: number;
+  /** one hook (hooks.preSwitch, hooks.postSwitch) or the doctor may run this long */
+  hookTimeoutMs: number;
 }
 
 interface Knob {
@@ -48,6 +50,7 @@ const KNOBS: Record<keyof Tuning, Knob> = {
   setupTimeoutMs: { env: 'GLR_SETUP_TIMEOUT_SECONDS', default: 1800, scale: 1000, min: 1, max: 86_400 },
   diskReserveBytes: { env: 'GLR_DISK_RESERVE_MB', default: 256, scale: 2 ** 20, min: 0, max: 2 ** 30 },
   failureBackoffMs: { env: 'GLR_FAILURE_BACKOFF_SECONDS', default: 300, scale: 1000, min: 1, max: 86_400 },
+  hookTimeoutMs: { env: 'GLR_HOOK_TIMEOUT_SECONDS', default: 300, scale: 1000, min: 1, max: 86_400 },
 };
 
 /** The tuning knobs, by environment variable name (for docs and tests). */

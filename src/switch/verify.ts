@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { ApplyContext } from '../actions/context.js';
 import { redact } from '../genlayer/env-file.js';
 import { isGlrError } from '../errors.js';
-import { readHealth } from '../runtime/health.js';
+import { readHealth, readSyncedBlock } from '../runtime/health.js';
 import { describeHealth, isHealthyOn, type HealthReading } from '../runtime/health-reading.js';
 import { tail } from '../runtime/text.js';
 
@@ -83,6 +83,39 @@ export async function waitHealthy(ctx: ApplyContext, version: string, timeoutMs:
       );
     }, timeoutMs);
   });
+}
+
+/**
+ * GenLayer's post-switch check: the synced block (`genlayer_node_synced_block` on /metrics) has
+ * reached the block noted before the stop. A node that just answered healthy may still report an
+ * older block for a moment (its metrics are updated on an interval), so it is read again every
+ * `statusPollMs` until `deadline`; still behind then, it is not healthy. When /metrics does not
+ * answer (or has no synced block), that is logged and nothing is blocked.
+ */
+export async function waitSyncedPast(ctx: ApplyContext, version: string, noted: number, deadline: number): Promise<VerifyResult> {
+  let last: number | null = null;
+  for (;;) {
+    const block = await readSyncedBlock(ctx.healthUrl, Math.max(200, Math.min(ctx.tuning.healthRequestMs, deadline - Date.now())));
+    if (block === null) {
+      ctx.log.warn({ version, noted }, `${version}: /metrics gave no synced block; not compared with the block ${noted} noted before the stop`);
+      return { ok: true, at: Date.now() };
+    }
+    if (block >= noted) {
+      ctx.log.info({ version, syncedBlock: block, noted }, `${version} synced block ${block}, at or past the ${noted} noted before the stop`);
+      return { ok: true, at: Date.now() };
+    }
+    if (block !== last)
+      ctx.log.info({ version, syncedBlock: block, noted }, `${version} answers healthy at synced block ${block}, behind the ${noted} noted before the stop`);
+    last = block;
+    if (Date.now() >= deadline) {
+      return {
+        ok: false,
+        at: Date.now(),
+        reason: `${version} answered healthy but its synced block ${block} stayed behind the block ${noted} noted before the stop (GenLayer's post-switch check)`,
+      };
+    }
+    await new Promise((r) => setTimeout(r, ctx.tuning.statusPollMs));
+  }
 }
 
 /**

@@ -4,13 +4,13 @@ import type { ApplyContext } from '../actions/context.js';
 import { restoreLlm, setLlm } from '../actions/set-llm.js';
 import { ExitCode, GlrError } from '../errors.js';
 import type { OutcomeKind } from '../plan/outcome.js';
-import type { Plan, SetLlmStep } from '../plan/types.js';
+import type { Plan, SetLlmStep, VerifyStep } from '../plan/types.js';
 import { failpoint } from '../runtime/failpoint.js';
 import { readHealth } from '../runtime/health.js';
 import { isHealthyOn } from '../runtime/health-reading.js';
 import { writeJournal, type JournalEntry, type JournalPhase } from '../runtime/journal.js';
 import { readlinkOrNull, replaceLink } from '../runtime/links.js';
-import { waitHealthy, watchLastHealthy, type VerifyResult } from './verify.js';
+import { waitHealthy, waitSyncedPast, watchLastHealthy, type VerifyResult } from './verify.js';
 
 /** The journal phase each outcome closes a switch with. */
 const CLOSING: Record<Exclude<OutcomeKind, 'converged'>, JournalPhase> = {
@@ -134,8 +134,22 @@ export class SwitchWindow {
     await this.progress('started');
   }
 
-  async verify(version: string, timeoutSeconds: number): Promise<VerifyResult> {
+  /**
+   * Healthy on the step's version within its time; with `syncedBlock: 'at-least-noted'`, its
+   * synced block must then reach the one the backup noted, within the same time (else: not healthy).
+   */
+  async verify(step: VerifyStep): Promise<VerifyResult> {
+    const { version, timeoutSeconds } = step;
+    const deadline = Date.now() + timeoutSeconds * 1000;
     const r = await waitHealthy(this.ctx, version, timeoutSeconds * 1000);
+    if (r.ok && step.syncedBlock === 'at-least-noted') {
+      const noted = this.ctx.noted.syncedBlock;
+      if (noted === null) this.ctx.log.warn({ version }, 'no synced block was noted before the stop (/metrics did not answer); not compared');
+      else {
+        const synced = await waitSyncedPast(this.ctx, version, noted, deadline);
+        if (!synced.ok) return synced;
+      }
+    }
     if (r.ok) {
       this.times.healthyAt = r.at;
       const m = this.measures();

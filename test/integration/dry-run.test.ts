@@ -59,6 +59,7 @@ describe('glr reconcile --dry-run on a runbook host running v0.4.3', () => {
       'backup',
       'adopt',
       'route-links',
+      'link-release',
       'warm-cache',
       'open-journal',
       'stop',

@@ -41,7 +41,10 @@ function recorder(failAt: number | null): StepRunner & { ran: string[] } {
         return { ok: false, at: Date.now(), reason: (e as Error).message };
       }
     },
-    finish: async (s) => step(s),
+    finish: async (s) => {
+      step(s);
+      return [];
+    },
     undoPreparation: async () => {},
     untouched: async () => false,
     measures: () => ({ windowMs: null, downtimeMs: null }),
@@ -99,17 +102,21 @@ async function check(d: Desired, o: Observed, failAt: number | null): Promise<vo
 const TABLE: [string, Partial<Desired>, Observed][] = [
   ['runbook host, full preparation', {}, runbookHost()],
   ['prepared folder', {}, managedHost('v0.4.3')],
-  ['node down', {}, managedHost('v0.4.3', { service: { state: 'stopped', problem: null }, health: noAnswer })],
-  ['crash-looping node', {}, managedHost('v0.4.3', { service: { state: 'restarting', problem: null }, health: noAnswer })],
+  ['node down', {}, managedHost('v0.4.3', { service: { state: 'stopped', problem: null, enabled: null }, health: noAnswer })],
+  ['crash-looping node', {}, managedHost('v0.4.3', { service: { state: 'restarting', problem: null, enabled: null }, health: noAnswer })],
   ['unfinished folder', {}, managedHost('v0.4.3', {}, [adopted('v0.4.3'), unfinished('v0.4.5')])],
   ['staging left', {}, managedHost('v0.4.3', { staging: ['v0.4.5.1.ab'] }, [adopted('v0.4.3')])],
   ['maintenance', { service: { running: false, manager: 'systemd', unit: 'genlayer-node' } }, managedHost('v0.4.3')],
   [
     'maintenance with new providers (stop, then the edit)',
     { service: { running: false, manager: 'systemd', unit: 'genlayer-node' } },
-    managedHost('v0.4.5', { llm: { 'v0.4.5': { ok: true, backends: withOpenAi(false) } } }),
+    managedHost('v0.4.5', { llm: { 'v0.4.5': { ok: true, backends: withOpenAi(false), luaScriptPath: null } } }),
   ],
-  ['providers changed on the running version', {}, managedHost('v0.4.5', { llm: { 'v0.4.5': { ok: true, backends: withOpenAi(false) } } })],
+  [
+    'providers changed on the running version',
+    {},
+    managedHost('v0.4.5', { llm: { 'v0.4.5': { ok: true, backends: withOpenAi(false), luaScriptPath: null } } }),
+  ],
   ['syncing', {}, managedHost('v0.4.5', { health: syncing('v0.4.5') })],
   ['converged', {}, managedHost('v0.4.5')],
 ];
@@ -172,16 +179,16 @@ function arbitraryCase(): fc.Arbitrary<{ d: Desired; o: Observed }> {
     .map((c) => {
       const d = desired({
         version: c.want,
-        llm: { providers: c.providers },
+        llm: { providers: c.providers, strategy: null },
         service: { running: c.running, manager: 'systemd', unit: 'genlayer-node' },
       });
       const versions = VERSIONS.map((v, i) => (v === c.runs && c.folders[i] === 'none' && c.managed ? adopted(v) : markerFor(v, c.folders[i]!)));
       const base = c.managed ? managedHost(c.runs, {}, versions) : runbookHost({ versions });
       const health = c.health === 'healthy' ? healthy(c.runs) : c.health === 'syncing' ? syncing(c.runs) : noAnswer;
-      const llm = Object.fromEntries(VERSIONS.map((v) => [v, { ok: true as const, backends: withOpenAi(c.openaiOn) }]));
+      const llm = Object.fromEntries(VERSIONS.map((v) => [v, { ok: true as const, backends: withOpenAi(c.openaiOn), luaScriptPath: null }]));
       const o: Observed = {
         ...base,
-        service: { state: c.state, problem: null },
+        service: { state: c.state, problem: null, enabled: null },
         health,
         llm,
         staging: c.staging ? ['v0.4.6.1.ab'] : [],

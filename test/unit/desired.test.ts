@@ -26,10 +26,13 @@ describe('desired-state.yaml: defaults and placeholders', () => {
       root: '/opt/genlayer-node',
       sharedDb: '/opt/genlayer-node/v0.4/data/node/genlayer.db',
       release: { url: 'https://storage.googleapis.com/gh-af/genlayer-node/bin/amd64/v0.4.5/genlayer-node-linux-amd64-v0.4.5.tar.gz', sha256: null },
-      llm: { providers: {} },
+      llm: { providers: {}, strategy: null },
       genvm: { setup: ['python3', '/opt/genlayer-node/v0.4.5/third_party/genvm/bin/setup.py'] },
       service: { running: true, manager: 'systemd', unit: 'genlayer-node' },
       health: { url: 'http://localhost:9153/health', timeoutSeconds: 300 },
+      configFile: null,
+      preflight: { doctor: false },
+      hooks: { preSwitch: [], postSwitch: [] },
     });
   });
 
@@ -60,11 +63,38 @@ describe('desired-state.yaml: defaults and placeholders', () => {
     });
   });
 
+  it('reads the v0.5 fields: llm.strategy, configFile, preflight.doctor and hooks with placeholders', () => {
+    const d = ok(
+      [
+        'version: v0.5.11',
+        'root: /srv/gl',
+        'configFile: "{root}/config-{version}.yaml"',
+        'llm: {strategy: greybox}',
+        'preflight: {doctor: true}',
+        'hooks:',
+        '  preSwitch: [[/usr/local/bin/check, "{versionDir}"]]',
+        '  postSwitch: [[docker, restart, genlayer-node-alloy], [logger, "glr switched {root}"]]',
+      ].join('\n'),
+    );
+    expect(d.llm).toEqual({ providers: {}, strategy: 'greybox' });
+    expect(d.configFile).toBe('/srv/gl/config-v0.5.11.yaml');
+    expect(d.preflight).toEqual({ doctor: true });
+    expect(d.hooks).toEqual({
+      preSwitch: [['/usr/local/bin/check', '/srv/gl/v0.5.11']],
+      postSwitch: [
+        ['docker', 'restart', 'genlayer-node-alloy'],
+        ['logger', 'glr switched /srv/gl'],
+      ],
+    });
+  });
+
   it('reads the shipped example file', async () => {
     const { readFile } = await import('node:fs/promises');
     const d = ok(await readFile(new URL('../../desired-state.example.yaml', import.meta.url), 'utf8'));
     expect(d.version).toBe('v0.4.5');
     expect(d.llm.providers).toEqual({ openai: true });
+    expect(d.preflight).toEqual({ doctor: true });
+    expect(d.hooks).toEqual({ preSwitch: [], postSwitch: [['docker', 'restart', 'genlayer-node-alloy']] });
   });
 });
 
@@ -99,6 +129,24 @@ describe('desired-state.yaml: every problem, one line each, with file and line',
       'version: v0.4.5\nrelease:\n  url: "https://x/{verison}.tgz"\n',
       /:3: release\.url: unknown placeholder \{verison\}; this field may use \{version\}/,
     ],
+    ['an unknown LLM strategy', 'version: v0.5.11\nllm:\n  strategy: blackbox\n', /:3: llm\.strategy: expected default or greybox \(got "blackbox"\)$/],
+    ['a typo in llm.strategy', 'version: v0.5.11\nllm:\n  stratgy: greybox\n', /:3: unknown key `llm\.stratgy`; did you mean `llm\.strategy`\?$/],
+    ['a typo in preflight', 'version: v0.5.11\npreflight:\n  docter: true\n', /:3: unknown key `preflight\.docter`; did you mean `preflight\.doctor`\?$/],
+    ['a string for doctor', 'version: v0.5.11\npreflight:\n  doctor: "yes"\n', /:3: preflight\.doctor: expected true or false/],
+    ['a typo in hooks', 'version: v0.5.11\nhooks:\n  postswitch: []\n', /:3: unknown key `hooks\.postswitch`; did you mean `hooks\.postSwitch`\?$/],
+    [
+      'one argv instead of a list of them',
+      'version: v0.5.11\nhooks:\n  postSwitch: [docker, restart, x]\n',
+      /:3: hooks\.postSwitch\.0: expected a list of strings/,
+    ],
+    ['a shell string for a hook', 'version: v0.5.11\nhooks:\n  preSwitch: "docker restart x"\n', /:3: hooks\.preSwitch: expected a list of argv lists/],
+    ['an empty hook', 'version: v0.5.11\nhooks:\n  preSwitch: [[]]\n', /:3: hooks\.preSwitch\.0: expected at least the program to run/],
+    [
+      'an unknown placeholder in a hook',
+      'version: v0.5.11\nhooks:\n  postSwitch: [[x, "{verison}"]]\n',
+      /:3: hooks\.postSwitch\.0\.1: unknown placeholder \{verison\}/,
+    ],
+    ['a relative configFile', 'version: v0.5.11\nconfigFile: config.yaml\n', /:2: configFile: must be an absolute path/],
     ['command without its argvs', 'version: v0.4.5\nservice:\n  manager: command\n  start: [a]\n', /service\.status: is required with manager: command/],
     [
       'a unit with manager command',
@@ -127,12 +175,14 @@ describe('desired-state.yaml: every problem, one line each, with file and line',
 describe('desired-state.yaml: the known keys come from the schema', () => {
   it('lists every object of the schema, with its keys in the schema’s order', () => {
     expect(KNOWN_KEYS).toEqual({
-      '': ['version', 'root', 'sharedDb', 'release', 'llm', 'genvm', 'service', 'health'],
+      '': ['version', 'root', 'sharedDb', 'release', 'llm', 'genvm', 'service', 'health', 'configFile', 'preflight', 'hooks'],
       release: ['url', 'sha256'],
-      llm: ['providers'],
+      llm: ['providers', 'strategy'],
       genvm: ['setup'],
       service: ['running', 'manager', 'unit', 'start', 'stop', 'status'],
       health: ['url', 'timeoutSeconds'],
+      preflight: ['doctor'],
+      hooks: ['preSwitch', 'postSwitch'],
     });
   });
 

@@ -13,15 +13,20 @@ export function desired(over: Partial<Desired> = {}): Desired {
     root: ROOT,
     sharedDb: `${ROOT}/v0.4/data/node/genlayer.db`,
     release: { url: 'https://storage.googleapis.com/gh-af/genlayer-node/bin/amd64/v0.4.5/genlayer-node-linux-amd64-v0.4.5.tar.gz', sha256: null },
-    llm: { providers: { openai: true } },
+    llm: { providers: { openai: true }, strategy: null },
     genvm: { setup: ['python3', `${ROOT}/v0.4.5/third_party/genvm/bin/setup.py`] },
     service: { running: true, manager: 'systemd', unit: 'genlayer-node' },
     health: { url: 'http://localhost:9153/health', timeoutSeconds: 300 },
+    configFile: null,
+    preflight: { doctor: false },
+    hooks: { preSwitch: [], postSwitch: [] },
     ...over,
   };
 }
 
 const backends = parseBackends(LLM_CONFIG);
+/** the lua_script_path of GenLayer's files: the default strategy */
+export const DEFAULT_LUA = '${exeDir}/../config/genvm-llm-default.lua';
 
 export function healthy(version: string): Observed['health'] {
   return {
@@ -70,16 +75,27 @@ export function runbookHost(over: Partial<Observed> = {}): Observed {
       missing: [],
       notLinks: [],
       version: 'v0.4.3',
+      others: [],
     },
-    service: { state: 'running', problem: null },
+    service: { state: 'running', problem: null, enabled: null },
     health: healthy('v0.4.3'),
-    source: { version: 'v0.4.3', configYaml: true, env: true, keystore: true, keystoreFiles: 1, envNames: ['HEURISTKEY', 'OPENAIKEY'] },
-    llm: { 'v0.4.3': { ok: true, backends } },
+    source: {
+      version: 'v0.4.3',
+      configYaml: true,
+      env: true,
+      keystore: true,
+      keystoreFiles: 1,
+      envNames: ['HEURISTKEY', 'NODE_PASSWORD', 'OPENAIKEY'],
+      keystoreOpen: [],
+    },
+    llm: { 'v0.4.3': { ok: true, backends, luaScriptPath: DEFAULT_LUA } },
     sharedDb: { path: `${ROOT}/v0.4/data/node/genlayer.db`, exists: true, isDir: true },
     diskFreeBytes: 50 * 2 ** 30,
     journal: null,
     lastResult: null,
     staging: [],
+    target: null,
+    configFile: null,
     ...over,
   };
 }
@@ -94,12 +110,27 @@ export function managedHost(version: string, over: Partial<Observed> = {}, folde
       missing: [],
       notLinks: [],
       version,
+      others: [],
     },
     health: healthy(version),
-    source: { version, configYaml: true, env: true, keystore: true, keystoreFiles: 1, envNames: ['HEURISTKEY', 'OPENAIKEY'] },
-    llm: { [version]: { ok: true, backends: withOpenAi(version === 'v0.4.5') } },
+    source: {
+      version,
+      configYaml: true,
+      env: true,
+      keystore: true,
+      keystoreFiles: 1,
+      envNames: ['HEURISTKEY', 'NODE_PASSWORD', 'OPENAIKEY'],
+      keystoreOpen: [],
+    },
+    llm: { [version]: { ok: true, backends: withOpenAi(version === 'v0.4.5'), luaScriptPath: DEFAULT_LUA } },
+    // the desired version's folder (v0.4.5), when the host has one: what a v0.4 release and glr leave in it
+    target: folders.some((f) => f.version === 'v0.4.5') ? targetFolder('v0.4.5') : null,
     ...over,
   });
+}
+
+export function targetFolder(version: string, extra: string[] = []): NonNullable<Observed['target']> {
+  return { version, entries: [...RUNBOOK_LINKS, '.glr-prepared', ...extra].sort(), configSha256: null };
 }
 
 export function withOpenAi(on: boolean) {
@@ -109,18 +140,24 @@ export function withOpenAi(on: boolean) {
 }
 
 export function folder(version: string): VersionFolder {
-  return { version, prepared: null, preparing: false };
+  return { version, prepared: null, preparing: false, ownDb: false };
 }
 export function adopted(version: string): VersionFolder {
   return {
     version,
     prepared: { version, origin: 'adopted', at: 't', inputs: { url: null, sha256: null, sharedDb: `${ROOT}/v0.4/data/node/genlayer.db` } },
     preparing: false,
+    ownDb: false,
   };
 }
 export function prepared(version: string, sharedDb = `${ROOT}/v0.4/data/node/genlayer.db`): VersionFolder {
-  return { version, prepared: { version, origin: 'prepared', at: 't', inputs: { url: 'u', sha256: 'a'.repeat(64), sharedDb } }, preparing: false };
+  return {
+    version,
+    prepared: { version, origin: 'prepared', at: 't', inputs: { url: 'u', sha256: 'a'.repeat(64), sharedDb } },
+    preparing: false,
+    ownDb: false,
+  };
 }
 export function unfinished(version: string): VersionFolder {
-  return { version, prepared: null, preparing: true };
+  return { version, prepared: null, preparing: true, ownDb: false };
 }

@@ -3,7 +3,21 @@ import { plan } from '../../src/plan/plan.js';
 import { stepsOf } from '../../src/plan/steps.js';
 import type { Observed } from '../../src/observe/types.js';
 import type { Desired } from '../../src/desired/types.js';
-import { adopted, desired, folder, healthy, managedHost, noAnswer, prepared, ROOT, runbookHost, syncing, unfinished, withOpenAi } from './fixtures.js';
+import {
+  adopted,
+  DEFAULT_LUA,
+  desired,
+  folder,
+  healthy,
+  managedHost,
+  noAnswer,
+  prepared,
+  ROOT,
+  runbookHost,
+  syncing,
+  unfinished,
+  withOpenAi,
+} from './fixtures.js';
 
 const kinds = (d: Desired, o: Observed) => stepsOf(plan(d, o)).map((s) => s.step.kind);
 const FULL_PREPARE = ['download', 'genvm-setup', 'carry', 'link-db', 'set-llm', 'check-ready', 'mark-prepared'];
@@ -16,7 +30,7 @@ describe('plan: the cases of a switch', () => {
     {
       name: 'nothing prepared, runbook host: adopt, route links, prepare everything, switch, verify',
       o: runbookHost(),
-      expect: [...FULL_PREPARE, 'backup', 'adopt', 'route-links', WARM, ...WINDOW],
+      expect: [...FULL_PREPARE, 'backup', 'adopt', 'route-links', 'link-release', WARM, ...WINDOW],
     },
     {
       name: 'the version folder already prepared: skip to the switch',
@@ -25,34 +39,34 @@ describe('plan: the cases of a switch', () => {
     },
     {
       name: 'prepared but not running (node down): no stop, start and verify',
-      o: managedHost('v0.4.3', { service: { state: 'stopped', problem: null }, health: noAnswer }),
+      o: managedHost('v0.4.3', { service: { state: 'stopped', problem: null, enabled: null }, health: noAnswer }),
       expect: ['backup', WARM, 'open-journal', 'swap', 'start', 'verify', 'close-journal'],
     },
     {
       name: 'a crash-looping node (systemd auto-restart) is stopped first',
-      o: managedHost('v0.4.3', { service: { state: 'restarting', problem: null }, health: noAnswer }),
+      o: managedHost('v0.4.3', { service: { state: 'restarting', problem: null, enabled: null }, health: noAnswer }),
       expect: ['backup', WARM, ...WINDOW],
     },
     {
       name: 'no providers asked: no LLM edit',
-      d: { llm: { providers: {} } },
+      d: { llm: { strategy: null, providers: {} } },
       o: runbookHost(),
-      expect: [...FULL_PREPARE.filter((k) => k !== 'set-llm'), 'backup', 'adopt', 'route-links', WARM, ...WINDOW],
+      expect: [...FULL_PREPARE.filter((k) => k !== 'set-llm'), 'backup', 'adopt', 'route-links', 'link-release', WARM, ...WINDOW],
     },
     {
       name: 'an unfinished folder from a killed run is removed and redone',
       o: managedHost('v0.4.3', {}, [adopted('v0.4.3'), unfinished('v0.4.5')]),
-      expect: ['remove-version', ...FULL_PREPARE, 'backup', WARM, ...WINDOW],
+      expect: ['remove-version', ...FULL_PREPARE, 'backup', 'link-release', WARM, ...WINDOW],
     },
     {
       name: 'staging left by a killed download is cleaned',
       o: managedHost('v0.4.3', { staging: ['v0.4.5.123.ab'] }, [adopted('v0.4.3')]),
-      expect: ['clean-staging', ...FULL_PREPARE, 'backup', WARM, ...WINDOW],
+      expect: ['clean-staging', ...FULL_PREPARE, 'backup', 'link-release', WARM, ...WINDOW],
     },
     {
       name: 'a folder prepared for another shared DB is redone',
       o: managedHost('v0.4.3', {}, [adopted('v0.4.3'), prepared('v0.4.5', '/elsewhere/genlayer.db')]),
-      expect: ['remove-version', ...FULL_PREPARE, 'backup', WARM, ...WINDOW],
+      expect: ['remove-version', ...FULL_PREPARE, 'backup', 'link-release', WARM, ...WINDOW],
     },
     {
       name: 'service.running false: switch the links, never start',
@@ -90,11 +104,12 @@ describe('plan: the cases of a switch', () => {
       adopt: 'adopt v0.4.3',
       'route-links': `${ROOT}/current → v0.4.3`,
       'warm-cache': "v0.4.5's binaries and GenVM files",
+      'link-release': 'every top-level entry v0.4.5 ships (but .env.example)',
       'open-journal': `${ROOT}/.glr/journal.json`,
       stop: 'stop systemd unit genlayer-node',
       swap: `${ROOT}/current from v0.4.3 to v0.4.5`,
       start: 'start systemd unit genlayer-node',
-      verify: 'healthy on v0.4.5 (up to 300 s); otherwise roll back to v0.4.3',
+      verify: 'healthy on v0.4.5 (up to 300 s), its synced block (/metrics) at or past the one noted before the stop; otherwise roll back to v0.4.3',
       'close-journal': 'journal',
     };
     for (const { step } of stepsOf(p)) expect(step.description, step.kind).toContain(names[step.kind]);
@@ -133,7 +148,7 @@ describe('plan: converged and kept', () => {
       versions: [folder('v0.4.5')],
       links: { ...runbookHost().links, switchLinks: runbookHost().links.switchLinks.map((l) => ({ ...l, version: 'v0.4.5' })), version: 'v0.4.5' },
       health: healthy('v0.4.5'),
-      llm: { 'v0.4.5': { ok: true, backends: withOpenAi(true) } },
+      llm: { 'v0.4.5': { ok: true, luaScriptPath: DEFAULT_LUA, backends: withOpenAi(true) } },
     });
     expect(kinds(desired(), o)).toEqual([]);
   });
@@ -155,7 +170,7 @@ describe('plan: converged and kept', () => {
   });
 
   it('the node down on the desired version: start it and verify', () => {
-    expect(kinds(desired(), managedHost('v0.4.5', { service: { state: 'stopped', problem: null }, health: noAnswer }))).toEqual([
+    expect(kinds(desired(), managedHost('v0.4.5', { service: { state: 'stopped', problem: null, enabled: null }, health: noAnswer }))).toEqual([
       'open-journal',
       'start',
       'verify',
@@ -176,7 +191,7 @@ describe('plan: converged and kept', () => {
   });
 
   it('the providers changed on the running version: edit between stop and start, verify, restore on failure', () => {
-    const o = managedHost('v0.4.5', { llm: { 'v0.4.5': { ok: true, backends: withOpenAi(false) } } });
+    const o = managedHost('v0.4.5', { llm: { 'v0.4.5': { ok: true, luaScriptPath: DEFAULT_LUA, backends: withOpenAi(false) } } });
     const p = plan(desired(), o);
     expect(stepsOf(p).map((s) => `${s.phase}:${s.step.kind}`)).toEqual([
       'prepare:backup',
@@ -229,17 +244,17 @@ describe('plan: refusals (exit 1, nothing planned)', () => {
 
   it('an LLM set-up with no enabled backend whose key is set refuses (the node would crash-loop)', () => {
     const o = managedHost('v0.4.3');
-    o.llm['v0.4.5'] = { ok: true, backends: withOpenAi(false) };
+    o.llm['v0.4.5'] = { ok: true, luaScriptPath: DEFAULT_LUA, backends: withOpenAi(false) };
     o.source = { ...o.source!, envNames: ['ANTHROPICKEY'] };
-    const msg = refusal(desired({ llm: { providers: { heurist: false, google: false } } }), o);
+    const msg = refusal(desired({ llm: { strategy: null, providers: { heurist: false, google: false } } }), o);
     expect(msg).toMatch(/no enabled LLM backend of v0\.4\.5 has its key set/);
     expect(msg).toMatch(/crash-loop/);
   });
 
   it('a provider the release does not have is refused when the release is known', () => {
     const o = managedHost('v0.4.3');
-    o.llm['v0.4.5'] = { ok: true, backends: withOpenAi(false) };
-    expect(refusal(desired({ llm: { providers: { mistral: true } } }), o)).toMatch(/mistral.*does not have/);
+    o.llm['v0.4.5'] = { ok: true, luaScriptPath: DEFAULT_LUA, backends: withOpenAi(false) };
+    expect(refusal(desired({ llm: { strategy: null, providers: { mistral: true } } }), o)).toMatch(/mistral.*does not have/);
   });
 
   it('a version folder that glr did not prepare is never trusted', () => {
@@ -258,16 +273,16 @@ describe('plan: refusals (exit 1, nothing planned)', () => {
   });
 
   it('a service whose state cannot be told', () => {
-    expect(refusal(desired(), runbookHost({ service: { state: null, problem: 'cannot tell whether the node runs: the status command failed: x' } }))).toMatch(
-      /status command failed/,
-    );
+    expect(
+      refusal(desired(), runbookHost({ service: { state: null, problem: 'cannot tell whether the node runs: the status command failed: x', enabled: null } })),
+    ).toMatch(/status command failed/);
   });
 
   it('a root that does not exist, or is not a GenLayer root', () => {
     expect(refusal(desired(), runbookHost({ root: { path: ROOT, exists: false, isDir: false } }))).toMatch(/does not exist/);
-    expect(refusal(desired(), runbookHost({ versions: [], links: { current: null, switchLinks: [], missing: ['bin'], notLinks: [], version: null } }))).toMatch(
-      /not a GenLayer node root/,
-    );
+    expect(
+      refusal(desired(), runbookHost({ versions: [], links: { current: null, switchLinks: [], missing: ['bin'], notLinks: [], version: null, others: [] } })),
+    ).toMatch(/not a GenLayer node root/);
   });
 
   it('a runbook link that is a plain file', () => {
@@ -281,7 +296,7 @@ describe('plan: after a crash (the journal is a witness)', () => {
   const journal = (phase: NonNullable<Observed['journal']>['phase']) => ({ leaving: 'v0.4.3', entering: 'v0.4.5', phase, at: 't', startedAt: 't', pid: 1 });
 
   it('killed after the swap: start the new version, verify, and keep the old one as the rollback target', () => {
-    const o = managedHost('v0.4.5', { service: { state: 'stopped', problem: null }, health: noAnswer, journal: journal('swapped') });
+    const o = managedHost('v0.4.5', { service: { state: 'stopped', problem: null, enabled: null }, health: noAnswer, journal: journal('swapped') });
     const p = plan(desired(), o);
     expect(stepsOf(p).map((s) => s.step.kind)).toEqual(['open-journal', 'start', 'verify', 'close-journal']);
     expect(p.onFailure?.to).toBe('v0.4.3');
@@ -293,15 +308,9 @@ describe('plan: after a crash (the journal is a witness)', () => {
   });
 
   it('killed after the stop, before the swap: the switch goes on from the stopped node', () => {
-    expect(kinds(desired(), managedHost('v0.4.3', { service: { state: 'stopped', problem: null }, health: noAnswer, journal: journal('stopped') }))).toEqual([
-      'backup',
-      WARM,
-      'open-journal',
-      'swap',
-      'start',
-      'verify',
-      'close-journal',
-    ]);
+    expect(
+      kinds(desired(), managedHost('v0.4.3', { service: { state: 'stopped', problem: null, enabled: null }, health: noAnswer, journal: journal('stopped') })),
+    ).toEqual(['backup', WARM, 'open-journal', 'swap', 'start', 'verify', 'close-journal']);
   });
 
   it('killed during a rollback: finish the rollback first', () => {
@@ -337,7 +346,7 @@ describe('plan: after a crash (the journal is a witness)', () => {
 
 describe('plan: the window runs in the order printed', () => {
   it('maintenance with new providers on the running version: stop first, then the edit (never the edit under a running node)', () => {
-    const o = managedHost('v0.4.5', { llm: { 'v0.4.5': { ok: true, backends: withOpenAi(false) } } });
+    const o = managedHost('v0.4.5', { llm: { 'v0.4.5': { ok: true, luaScriptPath: DEFAULT_LUA, backends: withOpenAi(false) } } });
     const d = desired({ service: { running: false, manager: 'systemd', unit: 'genlayer-node' } });
     expect(stepsOf(plan(d, o)).map((s) => `${s.phase}:${s.step.kind}`)).toEqual([
       'window:open-journal',

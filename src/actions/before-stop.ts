@@ -1,0 +1,57 @@
+import path from 'node:path';
+import { refuse } from '../errors.js';
+import { redact } from '../genlayer/env-file.js';
+import { run } from '../runtime/exec.js';
+import { InterruptedError } from '../errors.js';
+import { clip, tail } from '../runtime/text.js';
+import type { ApplyContext } from './context.js';
+import { dotenvOf, hookEnv, runHooks } from './run-hooks.js';
+
+/**
+ * What runs last before the stop, in the new version's folder with its .env exported (as
+ * GenLayer's procedure does with `set -a; . ./.env`): its `genlayernode doctor` and the
+ * operator's hooks.preSwitch. Either refuses the switch (exit 1) with nothing stopped.
+ */
+
+/**
+ * `bin/genlayernode doctor` exits 0 even when a check fails: failures are its lines starting
+ * with ✗. A non-zero exit or any ✗ line refuses, naming the ✗ lines (scrubbed).
+ */
+export async function doctor(ctx: ApplyContext, version: string): Promise<void> {
+  const dir = ctx.layout.versionDir(version);
+  const env = await dotenvOf(ctx, version);
+  const r = await run([path.join(dir, 'bin/genlayernode'), 'doctor'], {
+    timeoutMs: ctx.tuning.hookTimeoutMs,
+    cwd: dir,
+    env: env.vars,
+    signal: ctx.signals.signal,
+  });
+  const output = redact(r.output, env.secrets);
+  ctx.log.info({ version, exitCode: r.exitCode, output: tail(output, 40) }, `genlayernode doctor of ${version}`);
+  if (ctx.signals.signal.aborted) throw new InterruptedError(ctx.signals.pending ?? 'SIGTERM');
+  if (r.exitCode !== 0) {
+    const last = tail(output, 1);
+    throw refuse(`genlayernode doctor of ${version} ${r.failure ?? `exited ${r.exitCode}`}${last ? `: ${clip(last)}` : ''}; nothing was stopped`);
+  }
+  const failed = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('✗'));
+  if (failed.length) {
+    throw refuse(`genlayernode doctor of ${version} reports ${failed.map((l) => clip(l, 200)).join('; ')}; fix it and run glr again (nothing was stopped)`);
+  }
+}
+
+/** hooks.preSwitch: the first failure refuses the switch. */
+export async function preSwitch(ctx: ApplyContext, version: string, from: string, hooks: string[][]): Promise<void> {
+  const env = await dotenvOf(ctx, version);
+  const failures = await runHooks(ctx, hooks, {
+    name: 'hooks.preSwitch',
+    cwd: ctx.layout.versionDir(version),
+    env: { ...env.vars, ...hookEnv(ctx, version, from) },
+    secrets: env.secrets,
+    stopAtFailure: true,
+    signal: ctx.signals.signal,
+  });
+  if (failures.length) throw refuse(`${failures[0]}; the switch to ${version} is refused (nothing was stopped)`);
+}

@@ -1,0 +1,60 @@
+import { readFile } from 'node:fs/promises';
+import { InterruptedError } from '../errors.js';
+import { envSecretValues, envVariables, redact } from '../genlayer/env-file.js';
+import { run } from '../runtime/exec.js';
+import { clip, tail } from '../runtime/text.js';
+import type { ApplyContext } from './context.js';
+
+/** A version's .env, read for a child's environment: its variables, and their values to scrub. */
+export async function dotenvOf(ctx: ApplyContext, version: string): Promise<{ vars: Record<string, string>; secrets: string[] }> {
+  const text = await readFile(ctx.layout.env(ctx.layout.versionDir(version)), 'utf8');
+  return { vars: envVariables(text), secrets: [...ctx.secrets, ...envSecretValues(text)] };
+}
+
+export interface HookRun {
+  /** hooks.preSwitch or hooks.postSwitch */
+  name: string;
+  cwd: string;
+  /** added to glr's own environment: GLR_*, and the .env for preSwitch */
+  env: Record<string, string>;
+  /** values scrubbed from the output and the argv before they are logged */
+  secrets: string[];
+  /** stop at the first failure (preSwitch) or run every hook (postSwitch) */
+  stopAtFailure: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs each argv (no shell) in order; logs its output (scrubbed). Returns one line per failure
+ * (a non-zero exit, not found, timed out), scrubbed.
+ */
+export async function runHooks(ctx: ApplyContext, hooks: string[][], h: HookRun): Promise<string[]> {
+  const failures: string[] = [];
+  for (const argv of hooks) {
+    const shown = redact(argv.join(' '), h.secrets);
+    const r = await run(argv, { timeoutMs: ctx.tuning.hookTimeoutMs, cwd: h.cwd, env: h.env, ...(h.signal ? { signal: h.signal } : {}) });
+    const output = redact(r.output, h.secrets);
+    const ok = r.exitCode === 0;
+    ctx.log[ok ? 'info' : 'error'](
+      { hook: h.name, argv: shown, exitCode: r.exitCode, ...(output ? { output: tail(output, 20) } : {}) },
+      `${h.name}: ${shown} ${ok ? 'done' : 'failed'}`,
+    );
+    if (h.signal?.aborted) throw new InterruptedError(ctx.signals.pending ?? 'SIGTERM');
+    if (ok) continue;
+    const last = tail(output, 1);
+    failures.push(`${h.name} ${clip(shown, 120)} ${r.failure ?? `exited ${r.exitCode}`}${last ? `: ${clip(last, 160)}` : ''}`);
+    if (h.stopAtFailure) break;
+  }
+  return failures;
+}
+
+/** GLR_ROOT, GLR_VERSION, GLR_FROM, GLR_VERSION_DIR (and GLR_OUTCOME) for a hook. */
+export function hookEnv(ctx: ApplyContext, version: string, from: string | null, outcome?: 'switched' | 'rolled-back'): Record<string, string> {
+  return {
+    GLR_ROOT: ctx.layout.root,
+    GLR_VERSION: version,
+    GLR_FROM: from ?? '',
+    GLR_VERSION_DIR: ctx.layout.versionDir(version),
+    ...(outcome ? { GLR_OUTCOME: outcome } : {}),
+  };
+}

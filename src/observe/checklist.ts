@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Layout } from '../layout.js';
+import { isNotFound, lstatOrNull } from '../runtime/fsx.js';
+import { errnoText } from '../runtime/text.js';
+import type { Observed, TargetFolder } from './types.js';
+
+/**
+ * What GenLayer's v0.5 procedure and pre-update checklist look at, read only: the new version's
+ * folder (what it ships at its top), the `configFile` to install, the keystore's modes and a
+ * version's own DB folder. Only hashes of config files are kept, never their content.
+ */
+
+/** The desired version's folder, when it exists. */
+export async function observeTarget(layout: Layout, version: string): Promise<TargetFolder | null> {
+  const dir = layout.versionDir(version);
+  let entries: string[];
+  try {
+    entries = (await readdir(dir)).sort();
+  } catch (e) {
+    if (isNotFound(e)) return null;
+    throw e;
+  }
+  const config = await readFile(layout.configYaml(dir)).catch((e: unknown) => (isNotFound(e) ? null : Promise.reject(e)));
+  return { version, entries, configSha256: config ? sha256(config) : null };
+}
+
+/** The file's `configFile`: its hash, or why it cannot be installed. Never throws. */
+export async function observeConfigFile(file: string | null): Promise<Observed['configFile']> {
+  if (file === null) return null;
+  try {
+    const st = await stat(file);
+    if (!st.isFile()) return { path: file, sha256: null, problem: 'is not a file' };
+    return { path: file, sha256: sha256(await readFile(file)), problem: null };
+  } catch (e) {
+    return { path: file, sha256: null, problem: errnoText(e) };
+  }
+}
+
+/**
+ * Keystore entries open to others (`mode & 0o077`): the folder itself as `.`, then each entry
+ * (one level of subfolders deep), as `name mode`. None when there is no keystore.
+ */
+export async function keystoreOpen(keystore: string): Promise<string[]> {
+  const open: string[] = [];
+  const check = async (p: string, name: string) => {
+    const st = await lstatOrNull(p);
+    if (st && !st.isSymbolicLink() && st.mode & 0o077) open.push(`${name} ${(st.mode & 0o777).toString(8)}`);
+    return st;
+  };
+  const top = await check(keystore, '.');
+  if (!top?.isDirectory()) return [];
+  for (const e of (await readdir(keystore, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    await check(path.join(keystore, e.name), e.name);
+    if (e.isDirectory()) {
+      for (const f of (await readdir(path.join(keystore, e.name))).sort()) await check(path.join(keystore, e.name, f), `${e.name}/${f}`);
+    }
+  }
+  return open;
+}
+
+/** `V/data/node/genlayer.db` is a folder of its own (not a link to the shared DB). */
+export async function hasOwnDb(layout: Layout, version: string): Promise<boolean> {
+  const st = await lstatOrNull(layout.dbLink(layout.versionDir(version)));
+  return st?.isDirectory() ?? false;
+}
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
