@@ -94,6 +94,14 @@ describe('a download that goes wrong refuses the release and changes nothing', (
     await expectRefusal(sb.host, file, { line: /^glr: checksum mismatch for v0\.4\.5/ });
   });
 
+  it('corruption of a composite object (x-goog-hash has crc32c, no md5), caught by crc32c', async () => {
+    sb.server.fault(V, { kind: 'corrupt', composite: true });
+    const file = sb.host.writeDesired({ version: V });
+    await expectRefusal(sb.host, file, {
+      line: /^glr: the v0\.4\.5 download does not match the bucket's crc32c \(x-goog-hash\); it was corrupted on the way/,
+    });
+  });
+
   it('a body that is not gzip', async () => {
     sb.server.fault(V, null);
     sb.server.add(V, Buffer.from('<html><body>Sign in to continue</body></html>\n'.repeat(50)));
@@ -112,7 +120,8 @@ describe('the bucket hash in either form, or none, still installs', () => {
     const file = sb.host.writeDesired({ version: V });
     const r = await runGlr(['reconcile', '-f', file]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/"verifiedBy":\["md5","crc32c"\]/);
+    // md5 is the one bucket hash checked when both come (see src/actions/download/checksums.ts)
+    expect(r.stderr).toMatch(/"verifiedBy":\["md5"\]/);
     expect(leakedSecrets(r.stdout, r.stderr)).toEqual([]);
     expect(await sb.host.healthyOn(V)).toBe(true);
     expect(sb.host.linkVersions()).toEqual([V]);
@@ -139,6 +148,17 @@ describe('the bucket hash in either form, or none, still installs', () => {
     expect(r.stderr).toMatch(/"verifiedBy":\[\]/);
     expect(leakedSecrets(r.stdout, r.stderr)).toEqual([]);
     expect(await sb.host.healthyOn('v0.4.7')).toBe(true);
+    expect(stagingLeft(sb.host)).toEqual([]);
+  });
+
+  it('a composite object (x-goog-hash: crc32c only) installs v0.4.8, checked by crc32c', async () => {
+    await sb.publish({ version: 'v0.4.8' });
+    sb.server.fault('v0.4.8', { kind: 'composite' });
+    const file = sb.host.writeDesired({ version: 'v0.4.8' });
+    const r = await runGlr(['reconcile', '-f', file]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/"verifiedBy":\["crc32c"\]/);
+    expect(await sb.host.healthyOn('v0.4.8')).toBe(true);
     expect(stagingLeft(sb.host)).toEqual([]);
   });
 });
