@@ -1,21 +1,25 @@
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import * as tar from 'tar';
 import { TarPolicy } from '../tar-policy.js';
 
 /**
- * gunzip's output chunk. Node's default (16 KiB) makes inflate cost 2.3× what it does with
- * 256 KiB chunks on a real-size release (bench/stages.ts: 1.5 s against 0.66 s for 300 MiB): each
- * chunk is a round trip to the thread pool and a stream hop. Larger than 256 KiB gains nothing.
+ * gunzip's output chunk. Node's default (16 KiB) makes inflate cost about twice what it does
+ * with 256 KiB chunks on a real-size release (bench/stages.ts): each chunk is a round trip to the
+ * thread pool and a stream hop. Larger chunks gain nothing more.
  */
 export const GUNZIP_CHUNK = 256 * 1024;
 
 /**
  * The unpacking side of a download: gzip bytes in → gunzip → (size budget) → tar entry policy →
- * files under `dir`. Runs concurrently with the network side that writes into it: inflate on the
+ * files under `dir`. Runs concurrently with the network side that feeds it: inflate on the
  * thread pool, tar parsing and the writes' dispatch on the main thread, the writes themselves on
  * the thread pool again.
+ *
+ * However it stops (the end of the body, damaged data, a refused entry, the budget, a full disk,
+ * the network side failing), the tar side is brought to an end rather than torn down: the entry
+ * being written is ended, its file closed, and `settled` resolves only once every file node-tar
+ * opened is closed again. A file torn down open would keep its blocks allocated after the staging
+ * folder is removed, for as long as glr lives (for ever, under `glr watch`).
  */
 export class Unpack {
   readonly policy = new TarPolicy();
@@ -23,12 +27,15 @@ export class Unpack {
   refusal: string | null = null;
   /** the first error of the unpacking, or null; set before `settled` resolves */
   error: unknown = null;
-  /** resolves when the unpacking has ended, either way (never rejects) */
+  /** resolves when the unpacking has ended, either way, its files closed (never rejects) */
   readonly settled: Promise<void>;
-  /** bytes written out of gunzip (the tarball unpacked) */
+  /** bytes out of gunzip (the tarball unpacked) */
   unpacked = 0;
 
   private readonly gunzip = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK });
+  private readonly extract: tar.Unpack;
+  private ending = false;
+  private aborted = false;
 
   constructor(dir: string, budget: number) {
     const extract = tar.x({
@@ -37,35 +44,48 @@ export class Unpack {
       strict: true,
       preserveOwner: false,
       filter: (p, entry) => {
+        if (this.refusal !== null) return false;
         const why = this.policy.check(p, entry as unknown as { type: string; linkpath?: string });
-        if (why && this.refusal === null) {
-          this.refusal = why;
-          extract.abort(Object.assign(new Error(why), { code: 'GLR_UNSAFE_TAR' }));
-        }
-        return why === null;
+        if (why === null) return true;
+        this.refusal = why;
+        this.fail(Object.assign(new Error(why), { code: 'GLR_UNSAFE_TAR' }));
+        return false;
       },
     });
-    const meter = new Transform({
-      transform: (chunk: Buffer, _enc, done) => {
-        this.unpacked += chunk.length;
-        if (this.unpacked > budget) {
-          done(Object.assign(new Error('over budget'), { code: 'GLR_OVER_BUDGET' }));
-          return;
-        }
-        done(null, chunk);
-      },
+    this.extract = extract;
+    const { gunzip } = this;
+    this.settled = new Promise<void>((resolve) => {
+      extract.on('end', resolve);
+      extract.on('close', resolve);
+      // node-tar's own abort (it gives up on the archive) ends nothing more: nothing to wait for
+      extract.on('abort', () => {
+        this.aborted = true;
+        resolve();
+      });
     });
-    this.settled = pipeline(this.gunzip, meter, extract).then(
-      () => undefined,
-      (e: unknown) => {
-        this.error ??= e;
-      },
-    );
+    extract.on('error', (e: unknown) => this.fail(e));
+    extract.on('drain', () => gunzip.resume());
+    gunzip.on('error', (e: unknown) => this.fail(e));
+    gunzip.on('data', (chunk: Buffer) => {
+      if (this.ending) return;
+      this.unpacked += chunk.length;
+      if (this.unpacked > budget) {
+        this.fail(Object.assign(new Error('over budget'), { code: 'GLR_OVER_BUDGET' }));
+        return;
+      }
+      if (!extract.write(chunk)) gunzip.pause();
+    });
+    gunzip.on('end', () => {
+      if (!this.ending) {
+        this.ending = true;
+        extract.end();
+      }
+    });
   }
 
-  /** true once the unpacking has failed or been stopped: write() then only returns */
+  /** true once the unpacking has failed or is ending: write() then only returns */
   get stopped(): boolean {
-    return this.error !== null || this.gunzip.destroyed;
+    return this.ending || this.gunzip.destroyed;
   }
 
   /**
@@ -76,7 +96,7 @@ export class Unpack {
     if (this.stopped) return;
     if (this.gunzip.write(chunk)) return;
     if (this.stopped) return;
-    // 'close' comes after any destroy, also when the failure was further down the pipeline
+    // 'close' comes after any destroy
     await new Promise<void>((resolve) => {
       const go = () => {
         this.gunzip.off('drain', go);
@@ -96,7 +116,21 @@ export class Unpack {
 
   /** stops the unpacking (the transfer failed, or glr is interrupted) and waits until it has let go */
   async stop(reason: Error): Promise<void> {
-    if (!this.gunzip.destroyed) this.gunzip.destroy(reason);
+    this.fail(reason);
     await this.settled;
+  }
+
+  /**
+   * The first failure is the one reported; any failure stops inflating and ends the tar side
+   * (on the next turn: the filter calls this from inside node-tar's parsing).
+   */
+  private fail(e: unknown): void {
+    this.error ??= e;
+    if (this.ending) return;
+    this.ending = true;
+    this.gunzip.destroy();
+    setImmediate(() => {
+      if (!this.aborted) this.extract.end();
+    });
   }
 }
