@@ -24,6 +24,7 @@ import { Crc32c as AwsCrc32c } from '@aws-crypto/crc32c';
 import * as tar from 'tar';
 import { request } from 'undici';
 import { Crc32c } from '../src/actions/download/crc32c.js';
+import { Progress } from '../src/actions/download/progress.js';
 import { GUNZIP_CHUNK, Unpack } from '../src/actions/download/unpack.js';
 import { download } from '../src/actions/download.js';
 import { tuningFromEnv } from '../src/actions/context.js';
@@ -46,17 +47,27 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-/** median of REPS runs of fn; `after` (not timed) cleans up after each */
+/**
+ * Median of REPS runs of fn: wall time, and the CPU time of this process (every thread: the main
+ * one and the thread pool's), which other load on the machine disturbs less. `after` (not timed)
+ * cleans up after each run.
+ */
 async function time(what: string, fn: () => Promise<unknown>, after?: () => void): Promise<number> {
   const ms: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < REPS; i++) {
+    const c = process.cpuUsage();
     const t = performance.now();
     await fn();
     ms.push(performance.now() - t);
+    const u = process.cpuUsage(c);
+    cpu.push((u.user + u.system) / 1000);
     after?.();
   }
   const m = median(ms);
-  console.log(`${what.padEnd(58)} ${String(Math.round(m)).padStart(6)} ms   (${ms.map((x) => Math.round(x)).join(', ')})`);
+  console.log(
+    `${what.padEnd(62)} ${String(Math.round(m)).padStart(6)} ms wall ${String(Math.round(median(cpu))).padStart(6)} ms cpu   (wall: ${ms.map((x) => Math.round(x)).join(', ')})`,
+  );
   return m;
 }
 
@@ -127,6 +138,11 @@ async function main(): Promise<void> {
       read(),
       tap((c) => void h.update(c)),
     );
+  });
+  await time('Progress.add() once per 64 KiB chunk, as many chunks (no I/O)', async () => {
+    const p = new Progress({ version: 'v', total: body.length, log: createLogger('silent'), sink: { isTTY: true, write: () => true } });
+    for (let o = 0; o < body.length; o += 64 * 1024) p.add(64 * 1024);
+    p.end();
   });
   for (const k of [16, 64, 128, 256, 512]) {
     await time(`read + gunzip, chunkSize ${k} KiB`, () => pipeline(read(), zlib.createGunzip({ chunkSize: k * 1024 }), sink()));

@@ -5,6 +5,7 @@ import { Agent, RetryAgent, request, type Dispatcher } from 'undici';
 import { GlrError, refuse } from '../../errors.js';
 import { PREPARING_MARKER } from '../../layout.js';
 import { failpoint } from '../../runtime/failpoint.js';
+import { collectYoung } from '../../runtime/gc.js';
 import { atomicWriteFile, errnoCode, fsyncDir, nonce, removeTree } from '../../runtime/fsx.js';
 import type { PreparingMarker } from '../../runtime/marker.js';
 import type { ApplyContext } from '../context.js';
@@ -17,6 +18,8 @@ export { parseGoogHash };
 
 /** A release unpacks to about this many times its compressed size. */
 const EXPANSION = 3;
+/** a minor GC after this many bytes through the pipeline (read + unpacked): src/runtime/gc.ts */
+const COLLECT_EVERY = 8 * 2 ** 20;
 
 export interface Downloaded {
   sha256: string;
@@ -117,10 +120,15 @@ async function fetchInto(ctx: ApplyContext, a: Release & { sha256: string | null
     const keepReading = () => sums.canVerify && unpack.refusal === null && isDataError(unpack.error);
     let transferError: unknown = null;
     let cut = false;
+    let collectAt = COLLECT_EVERY;
     try {
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
         sums.update(chunk);
         progress.add(chunk.length);
+        if (sums.bytes + unpack.unpacked >= collectAt) {
+          collectAt = sums.bytes + unpack.unpacked + COLLECT_EVERY;
+          collectYoung();
+        }
         if (unpack.stopped) {
           await unpack.settled; // its error is recorded once it has settled
           if (keepReading()) continue;
