@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../sandbox/host.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 import { expectRefusal, stagingLeft } from '../helpers/hostile.js';
-import { leakedSecrets, runGlr } from '../helpers/glr.js';
+import { errorLines, hasStackTrace, leakedSecrets, runGlr } from '../helpers/glr.js';
 
 let sb: Sandbox;
 let release: Buffer;
@@ -111,6 +111,23 @@ describe('a download that goes wrong refuses the release and changes nothing', (
     } finally {
       sb.server.add(V, release);
     }
+  });
+});
+
+describe('a pass that can never finish is a bug, and says so', () => {
+  it('left waiting on nothing once the headers are in (GLR_FAILPOINT=download:drain): exit 1 and "internal error", never 0', async () => {
+    sb.server.fault(V, null);
+    const file = sb.host.writeDesired({ version: V });
+    const t = Date.now();
+    const r = await runGlr(['reconcile', '-f', file], { env: { GLR_FAILPOINT: 'download:drain' } });
+    expect(r.code, r.stderr).toBe(1);
+    expect(errorLines(r)).toEqual([
+      'glr: internal error (this is a bug in glr; the log on stderr has the details): glr reconcile was left waiting on something that can never happen (the event loop drained before it finished)',
+    ]);
+    expect(hasStackTrace(r), r.stderr).toBe(false);
+    expect(Date.now() - t).toBeLessThan(30_000);
+    expect(await sb.host.healthyOn('v0.4.3')).toBe(true);
+    expect(sb.host.linkVersions()).toEqual(['v0.4.3']);
   });
 });
 

@@ -8,6 +8,12 @@ import { TarPolicy } from '../tar-policy.js';
  * thread pool and a stream hop. Larger chunks gain nothing more.
  */
 export const GUNZIP_CHUNK = 256 * 1024;
+/**
+ * How much gzip input may wait for gunzip (its stream's high-water mark; Node's default is
+ * 16 KiB, less than one network read): room for a few reads, so that inflating on the thread
+ * pool does not wait for the main thread to read and hash the next one, and the other way round.
+ */
+export const GUNZIP_QUEUE = 1024 * 1024;
 
 /**
  * The unpacking side of a download: gzip bytes in → gunzip → (size budget) → tar entry policy →
@@ -32,12 +38,15 @@ export class Unpack {
   /** bytes out of gunzip (the tarball unpacked) */
   unpacked = 0;
 
-  private readonly gunzip = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK });
+  private readonly gunzip: zlib.Gunzip;
   private readonly extract: tar.Unpack;
   private ending = false;
   private aborted = false;
 
-  constructor(dir: string, budget: number) {
+  constructor(dir: string, budget: number, o: { chunkSize?: number; highWaterMark?: number } = {}) {
+    // (zlib passes its options on to its stream, highWaterMark included; the types omit it)
+    const streamOptions = { highWaterMark: o.highWaterMark ?? GUNZIP_QUEUE } as zlib.ZlibOptions;
+    this.gunzip = zlib.createGunzip({ chunkSize: o.chunkSize ?? GUNZIP_CHUNK, ...streamOptions });
     const extract = tar.x({
       cwd: dir,
       strip: 1,
