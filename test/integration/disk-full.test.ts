@@ -9,6 +9,7 @@
  * Mounting needs root (these machines allow it); without it the tests are skipped, saying why.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statfsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -212,6 +213,21 @@ describe('the download alone, on a disk of 24 MiB (in this process: its open fil
       /^the disk filled up while extracting v0\.4\.9; nothing of it was kept: free some space under \S+ and run again$/,
     );
     expect(existsSync(path.join(root, 'v0.4.9'))).toBe(false);
+    expect(readdirSync(path.join(root, '.glr/staging'))).toEqual([]);
+    expect(openDeleted()).toEqual([]);
+    expect(Math.abs(free(root) - before)).toBeLessThan(64 * 1024);
+  });
+
+  it('gzip data that turns to garbage in the middle of a file: that file is closed too, nothing left', async (ctx) => {
+    if (!server) return ctx.skip();
+    // the first half of a gzip stream, then bytes that are not deflate: inflate fails about
+    // 7 MiB into the 16 MiB file it is writing
+    const tarball = await zerosRelease('v0.4.11', 16 * MiB);
+    let noise = Buffer.from('glr');
+    while (noise.length < 4096) noise = Buffer.concat([noise, createHash('sha256').update(noise).digest()]);
+    const broken = Buffer.concat([tarball.subarray(0, Math.floor(tarball.length / 2)), noise]);
+    const { err, root, before } = await downloadInto('v0.4.11', broken, () => 0);
+    expect((err as GlrError).message).toMatch(/^the v0\.4\.11 download is damaged \(gzip: invalid block type\); nothing was installed/);
     expect(readdirSync(path.join(root, '.glr/staging'))).toEqual([]);
     expect(openDeleted()).toEqual([]);
     expect(Math.abs(free(root) - before)).toBeLessThan(64 * 1024);
