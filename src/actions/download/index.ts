@@ -19,7 +19,7 @@ export { parseGoogHash };
 /** A release unpacks to about this many times its compressed size. */
 const EXPANSION = 3;
 /** a minor GC after this many bytes through the pipeline (read + unpacked): src/runtime/gc.ts */
-const COLLECT_EVERY = 8 * 2 ** 20;
+const COLLECT_EVERY = 4 * 2 ** 20;
 
 export interface Downloaded {
   sha256: string;
