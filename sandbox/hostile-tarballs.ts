@@ -122,3 +122,29 @@ export function hostileRelease(version: string, hostile: { before?: RawEntry[]; 
 export function up(n: number): string {
   return '../'.repeat(n);
 }
+
+/**
+ * A complete fake release of `version` followed by one file of `zeroBytes` zeros, gzipped (level
+ * 9: 400 MiB of zeros are about 400 KB): a tarball whose Content-Length says it fits and that
+ * fills the disk only while extracting. Streamed, so the zeros are never all in memory. `before`
+ * entries (e.g. many small files) go between the release and the zeros.
+ */
+export async function zerosRelease(version: string, zeroBytes: number, o: { before?: RawEntry[]; release?: Partial<ReleaseOptions> } = {}): Promise<Buffer> {
+  const top = releaseTopFolder(version);
+  const head = ustar([...releaseEntries({ ...o.release, version }), ...(o.before ?? []).map((e) => ({ ...e, path: e.path.replaceAll('{top}', top) }))]);
+  const gz = zlib.createGzip({ level: 9 });
+  const chunks: Buffer[] = [];
+  gz.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise<void>((resolve, reject) => gz.on('end', resolve).on('error', reject));
+  const put = async (b: Buffer) => {
+    if (!gz.write(b)) await new Promise((r) => gz.once('drain', r));
+  };
+  await put(head.subarray(0, head.length - 1024)); // without its end-of-archive blocks
+  await put(header({ path: `${top}/third_party/genvm/lib/zeros.bin`, type: 'file' }, zeroBytes));
+  const zeros = Buffer.alloc(1 << 20);
+  for (let left = zeroBytes; left > 0; left -= zeros.length) await put(left >= zeros.length ? zeros : zeros.subarray(0, left));
+  await put(Buffer.alloc((512 - (zeroBytes % 512)) % 512));
+  gz.end(Buffer.alloc(1024));
+  await done;
+  return Buffer.concat(chunks);
+}

@@ -12,9 +12,11 @@ export type Fault =
   | { kind: 'status'; code: number; /** only the first N requests; then serve normally */ times?: number }
   | { kind: 'truncate' }
   | { kind: 'stall' }
-  | { kind: 'corrupt' }
+  | { kind: 'corrupt'; /** as a composite object: x-goog-hash with crc32c only */ composite?: boolean }
   | { kind: 'no-hash' }
   | { kind: 'split-hash' }
+  /** a composite object: x-goog-hash carries crc32c and no md5 */
+  | { kind: 'composite' }
   | { kind: 'throttle'; bytesPerSecond: number };
 
 export interface ReleaseServer {
@@ -33,15 +35,15 @@ export interface ReleaseServer {
 
 export const BUCKET_PREFIX = 'genlayer-node/bin/amd64/';
 
-/** crc32c (in JavaScript: ~1 s for 100 MB) and md5 of each tarball, computed once, not per request */
-const hashCache = new WeakMap<Buffer, { crc: Buffer; md5: string }>();
-function hashesOf(body: Buffer): { crc: Buffer; md5: string } {
-  let h = hashCache.get(body);
+/** the bucket's hashes of a tarball, computed once (a real-size one takes a second) */
+const hashes = new WeakMap<Buffer, { crc: string; md5: string }>();
+function hashesOf(body: Buffer): { crc: string; md5: string } {
+  let h = hashes.get(body);
   if (!h) {
     const crc = Buffer.alloc(4);
     crc.writeUInt32BE(new Crc32c().update(body).digest() >>> 0);
-    h = { crc, md5: createHash('md5').update(body).digest('base64') };
-    hashCache.set(body, h);
+    h = { crc: crc.toString('base64'), md5: createHash('md5').update(body).digest('base64') };
+    hashes.set(body, h);
   }
   return h;
 }
@@ -109,7 +111,11 @@ export async function startReleaseServer(): Promise<ReleaseServer> {
     const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/gzip', 'content-length': body.length };
     if (fault?.kind !== 'no-hash') {
       headers['x-goog-hash'] =
-        fault?.kind === 'split-hash' ? [`crc32c=${crc.toString('base64')}`, `md5=${md5}`] : `crc32c=${crc.toString('base64')},md5=${md5}`;
+        fault?.kind === 'split-hash'
+          ? [`crc32c=${crc}`, `md5=${md5}`]
+          : fault?.kind === 'composite' || (fault?.kind === 'corrupt' && fault.composite)
+            ? `crc32c=${crc}`
+            : `crc32c=${crc},md5=${md5}`;
     }
     res.writeHead(200, headers);
     if (fault?.kind === 'truncate') {

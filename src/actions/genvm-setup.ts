@@ -1,16 +1,19 @@
 import { redact } from '../genlayer/env-file.js';
 import { InterruptedError, refuse } from '../errors.js';
 import { run } from '../runtime/exec.js';
+import { lowPriorityArgv } from '../runtime/priority.js';
 import { tail } from '../runtime/text.js';
 import type { ApplyContext } from './context.js';
 
 /**
  * GenVM's setup, the slow part of a preparation (minutes on a real host), run in the new version
- * folder while the old node keeps validating. An argv list: no shell.
+ * folder while the old node keeps validating. An argv list: no shell. At low priority while the
+ * preparation is (src/runtime/priority.ts): inherited from glr's threads, or, when glr cannot
+ * lower its own, through a `nice`/`ionice` prefix.
  */
 export async function genvmSetup(ctx: ApplyContext, version: string, argv: string[]): Promise<void> {
   const started = Date.now();
-  const r = await run(argv, { timeoutMs: ctx.tuning.setupTimeoutMs, cwd: ctx.layout.versionDir(version), signal: ctx.signals.signal });
+  const r = await run(lowPriorityArgv(argv), { timeoutMs: ctx.tuning.setupTimeoutMs, cwd: ctx.layout.versionDir(version), signal: ctx.signals.signal });
   const output = redact(r.output, ctx.secrets);
   if (output) ctx.log.info({ version, output: tail(output, 40) }, 'GenVM setup output');
   if (ctx.signals.signal.aborted) throw new InterruptedError(ctx.signals.pending ?? 'SIGTERM');

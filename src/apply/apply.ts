@@ -91,6 +91,7 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
     }
     return { outcome: withReported(outcome ?? success(plan, runner), reported), phases, reported };
   } finally {
+    await runner.release();
     if (holding) ctx.signals.release();
   }
 }

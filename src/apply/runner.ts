@@ -18,6 +18,7 @@ import type { Outcome } from '../plan/outcome.js';
 import type { FinishStep, Plan, PrepareStep, VerifyStep, WindowStep } from '../plan/types.js';
 import { removeTree } from '../runtime/fsx.js';
 import { isPreparing, readPrepared } from '../runtime/marker.js';
+import { lowerPriority, type Lowered } from '../runtime/priority.js';
 import { SwitchWindow } from '../switch/window.js';
 import type { VerifyResult } from '../switch/verify.js';
 
@@ -37,12 +38,16 @@ export interface StepRunner {
   undoPreparation(): Promise<void>;
   /** after a failed window step: nothing was switched and the node still runs healthy */
   untouched(): Promise<boolean>;
+  /** at the end of the apply, whatever happened: put back what the runner changed about glr itself */
+  release(): Promise<void>;
   measures(): { windowMs: number | null; downtimeMs: number | null };
 }
 
 /** The runner of a real host: actions for the preparation, the switch window for the rest. */
 export class HostRunner implements StepRunner {
   private readonly window_: SwitchWindow;
+  /** the preparation runs at low priority; put back before the window (see runtime/priority.ts) */
+  private lowered: Lowered | null = null;
 
   constructor(
     private readonly ctx: ApplyContext,
@@ -53,6 +58,7 @@ export class HostRunner implements StepRunner {
 
   async prepare(s: PrepareStep): Promise<void> {
     const ctx = this.ctx;
+    this.lowered ??= await lowerPriority(ctx.log);
     switch (s.kind) {
       case 'clean-staging':
         return cleanStaging(ctx, s.names);
@@ -101,6 +107,8 @@ export class HostRunner implements StepRunner {
 
   async window(s: WindowStep, reason?: string): Promise<void> {
     const w = this.window_;
+    // a node started as glr's child (service.manager: command) must not inherit nice 10
+    await this.release();
     switch (s.kind) {
       case 'open-journal':
         return w.openJournal(s.phase, reason);
@@ -117,7 +125,8 @@ export class HostRunner implements StepRunner {
     }
   }
 
-  verify(s: VerifyStep): Promise<VerifyResult> {
+  async verify(s: VerifyStep): Promise<VerifyResult> {
+    await this.release();
     return this.window_.verify(s);
   }
 
@@ -153,6 +162,12 @@ export class HostRunner implements StepRunner {
         log.error({ err: e }, `could not remove the unfinished ${layout.versionDir(v)}; the next run will`);
       });
     }
+  }
+
+  async release(): Promise<void> {
+    const l = this.lowered;
+    this.lowered = null;
+    await l?.restore();
   }
 
   untouched(): Promise<boolean> {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { ExitCode, errorLine, isGlrError } from '../errors.js';
-import { createLogger } from '../runtime/logger.js';
+import { createLogger, type Logger } from '../runtime/logger.js';
 
 const HELP = `glr — keeps a GenLayer validator host at the state one YAML file describes
 
@@ -14,10 +14,14 @@ Usage:
 FILE defaults to ./desired-state.yaml. 'glr COMMAND --help' for each command.
 Human output goes to stdout; logs to stderr (JSON lines unless stderr is a terminal).`;
 
+/** the command's logger, once made: internal errors are logged through it too */
+let activeLog: Logger | null = null;
+
 /** The only place that exits: commands return an exit code or throw a GlrError. */
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const log = await createLogger();
+  activeLog = log;
   const cwd = process.cwd();
   try {
     switch (command) {
@@ -52,11 +56,35 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * A bug, never an outcome: exit 1 with one "internal error" line (the details, a stack if there
+ * is one, go to the log), never a stack trace on the terminal and never a silent 0.
+ */
+function internalError(what: string, err?: unknown): never {
+  activeLog?.error(err === undefined ? {} : { err }, `internal error: ${what}`);
+  process.stderr.write(`glr: ${errorLine(new Error(what))}\n`);
+  process.exit(ExitCode.refused);
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+// The command's promise still pending when the event loop has nothing left to wait for means it
+// waits on something that can never come (a callback a stream never calls, a body nobody reads):
+// Node would exit 0, and a script, CI or cron would read success.
+let pending = true;
+process.on('beforeExit', () => {
+  if (pending) internalError(`glr ${process.argv[2] ?? ''} was left waiting on something that can never happen (the event loop drained before it finished)`);
+});
+process.on('uncaughtException', (e) => internalError(message(e), e));
+
 // exit explicitly: an idle keep-alive socket or a stray timer must not hold a finished command
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    pending = false;
+    process.exit(code);
+  },
   (e: unknown) => {
-    process.stderr.write(`glr: ${errorLine(e)}\n`);
-    process.exitCode = ExitCode.refused;
+    pending = false;
+    internalError(message(e), e);
   },
 );

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../sandbox/host.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 import { expectRefusal, stagingLeft } from '../helpers/hostile.js';
-import { leakedSecrets, runGlr } from '../helpers/glr.js';
+import { errorLines, hasStackTrace, leakedSecrets, runGlr } from '../helpers/glr.js';
 
 let sb: Sandbox;
 let release: Buffer;
@@ -94,6 +94,14 @@ describe('a download that goes wrong refuses the release and changes nothing', (
     await expectRefusal(sb.host, file, { line: /^glr: checksum mismatch for v0\.4\.5/ });
   });
 
+  it('corruption of a composite object (x-goog-hash has crc32c, no md5), caught by crc32c', async () => {
+    sb.server.fault(V, { kind: 'corrupt', composite: true });
+    const file = sb.host.writeDesired({ version: V });
+    await expectRefusal(sb.host, file, {
+      line: /^glr: the v0\.4\.5 download does not match the bucket's crc32c \(x-goog-hash\); it was corrupted on the way/,
+    });
+  });
+
   it('a body that is not gzip', async () => {
     sb.server.fault(V, null);
     sb.server.add(V, Buffer.from('<html><body>Sign in to continue</body></html>\n'.repeat(50)));
@@ -106,13 +114,31 @@ describe('a download that goes wrong refuses the release and changes nothing', (
   });
 });
 
+describe('a pass that can never finish is a bug, and says so', () => {
+  it('left waiting on nothing once the headers are in (GLR_FAILPOINT=download:drain): exit 1 and "internal error", never 0', async () => {
+    sb.server.fault(V, null);
+    const file = sb.host.writeDesired({ version: V });
+    const t = Date.now();
+    const r = await runGlr(['reconcile', '-f', file], { env: { GLR_FAILPOINT: 'download:drain' } });
+    expect(r.code, r.stderr).toBe(1);
+    expect(errorLines(r)).toEqual([
+      'glr: internal error (this is a bug in glr; the log on stderr has the details): glr reconcile was left waiting on something that can never happen (the event loop drained before it finished)',
+    ]);
+    expect(hasStackTrace(r), r.stderr).toBe(false);
+    expect(Date.now() - t).toBeLessThan(30_000);
+    expect(await sb.host.healthyOn('v0.4.3')).toBe(true);
+    expect(sb.host.linkVersions()).toEqual(['v0.4.3']);
+  });
+});
+
 describe('the bucket hash in either form, or none, still installs', () => {
   it('x-goog-hash as two headers (crc32c and md5 apart) installs v0.4.5', async () => {
     sb.server.fault(V, { kind: 'split-hash' });
     const file = sb.host.writeDesired({ version: V });
     const r = await runGlr(['reconcile', '-f', file]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/"verifiedBy":\["md5","crc32c"\]/);
+    // md5 is the one bucket hash checked when both come (see src/actions/download/checksums.ts)
+    expect(r.stderr).toMatch(/"verifiedBy":\["md5"\]/);
     expect(leakedSecrets(r.stdout, r.stderr)).toEqual([]);
     expect(await sb.host.healthyOn(V)).toBe(true);
     expect(sb.host.linkVersions()).toEqual([V]);
@@ -139,6 +165,17 @@ describe('the bucket hash in either form, or none, still installs', () => {
     expect(r.stderr).toMatch(/"verifiedBy":\[\]/);
     expect(leakedSecrets(r.stdout, r.stderr)).toEqual([]);
     expect(await sb.host.healthyOn('v0.4.7')).toBe(true);
+    expect(stagingLeft(sb.host)).toEqual([]);
+  });
+
+  it('a composite object (x-goog-hash: crc32c only) installs v0.4.8, checked by crc32c', async () => {
+    await sb.publish({ version: 'v0.4.8' });
+    sb.server.fault('v0.4.8', { kind: 'composite' });
+    const file = sb.host.writeDesired({ version: 'v0.4.8' });
+    const r = await runGlr(['reconcile', '-f', file]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/"verifiedBy":\["crc32c"\]/);
+    expect(await sb.host.healthyOn('v0.4.8')).toBe(true);
     expect(stagingLeft(sb.host)).toEqual([]);
   });
 });

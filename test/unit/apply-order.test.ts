@@ -47,6 +47,7 @@ function recorder(failAt: number | null): StepRunner & { ran: string[] } {
     },
     undoPreparation: async () => {},
     untouched: async () => false,
+    release: async () => {},
     measures: () => ({ windowMs: null, downtimeMs: null }),
   };
 }
