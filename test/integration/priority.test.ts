@@ -43,7 +43,7 @@ let worker;
 let workerTid = null;
 const workerState = () => niceOf(readFileSync('/proc/self/task/' + workerTid + '/stat', 'utf8')) + ' ' + ioOf(workerTid);
 const out = { before: { child: child() } };
-const lowered = await lowerPriority(createLogger('silent'), opts);
+const lowered = await lowerPriority(await createLogger('silent'), opts);
 out.mode = lowered.mode;
 // a thread born while lowered (a worker; libuv's pool threads are born the same way)
 const seen = new Set(readdirSync('/proc/self/task'));
