@@ -7,6 +7,7 @@ import { genvmSetup } from '../actions/genvm-setup.js';
 import { cleanStaging, removeVersion } from '../actions/housekeeping.js';
 import { linkDb } from '../actions/link-db.js';
 import { markPrepared } from '../actions/mark-prepared.js';
+import { markRelease, prune } from '../actions/aftercare.js';
 import { routeLinks } from '../actions/route-links.js';
 import { setLlm } from '../actions/set-llm.js';
 import type { Outcome } from '../plan/outcome.js';
@@ -107,6 +108,13 @@ export class HostRunner implements StepRunner {
       case 'close-journal':
         if (outcome.kind === 'converged') return;
         return this.window_.closeJournal(outcome.kind, outcome.message);
+      case 'mark-release':
+        if (outcome.kind === 'rolled-back') return markRelease(this.ctx, s.version, { bad: true, reason: outcome.message.split('\n')[0]! });
+        if (outcome.kind === 'applied') return markRelease(this.ctx, s.version, { bad: false });
+        return;
+      case 'prune':
+        if (outcome.kind === 'applied') await prune(this.ctx, s.remove);
+        return;
     }
   }
 

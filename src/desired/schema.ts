@@ -25,6 +25,21 @@ const rootedPath = z
   .string('expected an absolute path')
   .refine((s) => s.startsWith('/') || s.startsWith('{root}'), 'must be an absolute path (or start with {root})');
 
+/**
+ * The operator's day (issue 14): retention, metrics and prepare-ahead. Kept in one block so that
+ * other additions to the schema do not interleave with it.
+ */
+const operationsFields = {
+  retain: z
+    .number('expected a whole number of prepared versions')
+    .int('expected a whole number of prepared versions')
+    .min(0, 'must be 0 or more')
+    .max(1000, 'at most 1000')
+    .optional(),
+  metrics: z.strictObject({ textfile: absolutePath.optional() }).optional(),
+  prepareAhead: z.enum(['off', 'patch'], 'expected off or patch').optional(),
+};
+
 export const DesiredFileSchema = z.strictObject({
   version: versionField,
   root: absolutePath.optional(),
@@ -65,6 +80,7 @@ export const DesiredFileSchema = z.strictObject({
       timeoutSeconds: z.number('expected a number of seconds').positive('must be more than 0').max(86_400, 'at most a day').optional(),
     })
     .optional(),
+  ...operationsFields,
 });
 
 export type DesiredFile = z.infer<typeof DesiredFileSchema>;

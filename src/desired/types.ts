@@ -34,6 +34,14 @@ export interface Desired {
     /** how long a freshly started version may take to become healthy, in seconds */
     timeoutSeconds: number;
   };
+  /** prepared version folders kept besides the running one and the last known-good (default 3) */
+  retain: number;
+  metrics: {
+    /** absolute path of node-exporter's textfile for glr's metrics; null: not written */
+    textfile: string | null;
+  };
+  /** patch: `glr watch` prepares the newest release of the running MAJOR.MINOR series ahead */
+  prepareAhead: 'off' | 'patch';
 }
 
 export const DEFAULTS = {
@@ -43,4 +51,5 @@ export const DEFAULTS = {
   unit: 'genlayer-node',
   healthUrl: 'http://localhost:9153/health',
   timeoutSeconds: 300,
+  retain: 3,
 } as const;

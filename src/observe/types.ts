@@ -1,4 +1,5 @@
 import type { Backends } from '../genlayer/llm-config.js';
+import type { BadRelease } from '../runtime/bad-releases.js';
 import type { HealthReading } from '../runtime/health-reading.js';
 import type { HistoryRecord } from '../runtime/history.js';
 import type { JournalEntry } from '../runtime/journal-entry.js';
@@ -28,6 +29,15 @@ export interface Observed {
   lastResult: HistoryRecord | null;
   /** leftover staging folders under {root}/.glr/staging from an interrupted run */
   staging: string[];
+  /** version folders renamed aside under {root}/.glr/trash by a removal that has not finished */
+  trash: string[];
+  /** releases rolled back on this host (`{root}/.glr/bad-releases.json`), oldest first */
+  bad: BadRelease[];
+  /**
+   * the history's newest applied switch into the active version from another one: `from` is the
+   * version it replaced (see plan/retention.ts, the last known-good); null when none is recorded
+   */
+  lastSwitch: { from: string; at: string } | null;
 }
 
 export interface VersionFolder {
@@ -36,6 +46,8 @@ export interface VersionFolder {
   prepared: PreparedMarker | null;
   /** glr created the folder and did not finish (a killed or failed run) */
   preparing: boolean;
+  /** the disk space it takes (du -s), when measured (`observe(…, { sizes: true })`) */
+  bytes?: number | null;
 }
 
 export type LlmObservation = { ok: true; backends: Backends } | { ok: false; problem: string };

@@ -73,7 +73,18 @@ export interface VerifyStep extends Base {
 
 export type FinishStep =
   /** closes the journal with the outcome: done, rolled-back, failed or aborted */
-  Base & { kind: 'close-journal' };
+  | (Base & { kind: 'close-journal' })
+  /**
+   * the verdict on the version entered: a rolled-back outcome marks it bad
+   * ({root}/.glr/bad-releases.json), an applied one takes an earlier mark off; others write nothing
+   */
+  | (Base & { kind: 'mark-release'; version: string })
+  /**
+   * retention, only on outcome `applied` (after verify: it never delays a switch): each version
+   * renamed aside under {root}/.glr/trash, then deleted; each checked again first (marker,
+   * links, journal). A failure is logged, never the outcome.
+   */
+  | (Base & { kind: 'prune'; remove: { version: string; why: 'bad' | 'beyond-retain' }[]; retain: number });
 
 export type Step = PrepareStep | WindowStep | VerifyStep | FinishStep;
 
@@ -91,8 +102,10 @@ export interface Plan {
   /**
    * converge: bring the host to `target`.
    * finish-rollback: a rollback was interrupted; finishing it returns to `target` (exit 3).
+   * prepare-ahead: prepare `target` beside the running version and switch nothing (`glr watch`
+   * with `prepareAhead: patch`); only prepare steps, then retention.
    */
-  intent: 'converge' | 'finish-rollback';
+  intent: 'converge' | 'finish-rollback' | 'prepare-ahead';
   /** the version the host runs when the plan succeeds */
   target: string;
   /**

@@ -17,6 +17,9 @@ export function desired(over: Partial<Desired> = {}): Desired {
     genvm: { setup: ['python3', `${ROOT}/v0.4.5/third_party/genvm/bin/setup.py`] },
     service: { running: true, manager: 'systemd', unit: 'genlayer-node' },
     health: { url: 'http://localhost:9153/health', timeoutSeconds: 300 },
+    retain: 3,
+    metrics: { textfile: null },
+    prepareAhead: 'off',
     ...over,
   };
 }
@@ -80,6 +83,9 @@ export function runbookHost(over: Partial<Observed> = {}): Observed {
     journal: null,
     lastResult: null,
     staging: [],
+    trash: [],
+    bad: [],
+    lastSwitch: null,
     ...over,
   };
 }
