@@ -16,8 +16,9 @@ import { isOpen } from '../runtime/journal-entry.js';
  *     glr began and did not finish, which the next preparation of that version redoes), and the
  *     shared DB folders (`vX.Y/`), which are not version folders at all.
  * Bad releases (rolled back on this host) that are not protected always go, first. Of the other
- * prepared or adopted folders, the `retain` newest by preparation time (`.glr-prepared`'s `at`)
- * stay and the older ones go, oldest first.
+ * prepared or adopted folders, the `retain` newest by preparation time (`.glr-prepared`'s `at`;
+ * an adopted folder, there before glr, counts as older than any glr prepared) stay and the older
+ * ones go, oldest first.
  */
 export type KeepReason = 'running' | 'linked' | 'last-known-good' | 'journal' | 'desired' | 'just-prepared' | 'retained';
 export type RemoveReason = 'bad' | 'beyond-retain';
@@ -75,7 +76,9 @@ export function selectRetention(v: RetentionView): Retention {
     else if (bad.has(f.version)) remove.push({ ...entry, why: 'bad' });
     else candidates.push(entry);
   }
-  const newestFirst = candidates.sort((a, b) => (a.preparedAt === b.preparedAt ? (a.version < b.version ? 1 : -1) : a.preparedAt < b.preparedAt ? 1 : -1));
+  // an adopted folder was there before glr prepared anything: it counts as the oldest
+  const key = (c: RetainedFolder) => `${c.origin === 'adopted' ? 0 : 1} ${c.preparedAt} ${c.version}`;
+  const newestFirst = candidates.sort((a, b) => (key(a) < key(b) ? 1 : -1));
   newestFirst.forEach((c, i) => (i < v.retain ? keep.push({ ...c, why: 'retained' }) : null));
   remove.push(
     ...newestFirst

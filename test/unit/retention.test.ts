@@ -8,7 +8,11 @@ import { adopted, desired, folder, managedHost, noAnswer, prepared, ROOT, syncin
 
 /** a folder glr prepared at hour `h` of a day (preparation time orders retention), `mib` MiB */
 function at(f: VersionFolder, h: number, mib?: number): VersionFolder {
-  return { ...f, prepared: f.prepared && { ...f.prepared, at: `2026-11-${String(10 + h).padStart(2, '0')}T00:00:00.000Z` }, ...(mib ? { bytes: mib * 2 ** 20 } : {}) };
+  return {
+    ...f,
+    prepared: f.prepared && { ...f.prepared, at: `2026-11-${String(10 + h).padStart(2, '0')}T00:00:00.000Z` },
+    ...(mib ? { bytes: mib * 2 ** 20 } : {}),
+  };
 }
 
 const view = (over: Partial<RetentionView>): RetentionView => ({
@@ -61,9 +65,12 @@ describe('retention: which prepared versions go', () => {
     ]);
   });
 
-  it('an adopted folder (the runbook host’s own) is retained like a prepared one', () => {
+  it('an adopted folder (the runbook host’s own) is retained like a prepared one, as older than any glr prepared', () => {
     const folders = [at(adopted('v0.4.3'), 1), at(prepared('v0.4.4'), 2), at(prepared('v0.4.5'), 3)];
     expect(removed(view({ folders, lastKnownGood: 'v0.4.4', retain: 0 }))).toEqual(['v0.4.3:beyond-retain']);
+    // adopted at the first switch, after v0.4.4 was prepared by that same run: still the older
+    const later = [at(adopted('v0.4.3'), 3), at(prepared('v0.4.4'), 2), at(prepared('v0.4.2'), 1), at(prepared('v0.4.5'), 5)];
+    expect(removed(view({ folders: later, lastKnownGood: null, retain: 1 }))).toEqual(['v0.4.3:beyond-retain', 'v0.4.2:beyond-retain']);
   });
 });
 
@@ -120,7 +127,9 @@ describe('retention on an observed host, now and after a plan', () => {
         { version: 'v0.4.2', why: 'beyond-retain' },
       ],
     });
-    expect(p.finish.at(-1)!.description).toMatch(/^if it succeeded: remove v0\.4\.1 \(beyond retain 1\), v0\.4\.2 \(beyond retain 1\); each renamed aside under .*\/\.glr\/trash/);
+    expect(p.finish.at(-1)!.description).toMatch(
+      /^if it succeeded: remove v0\.4\.1 \(beyond retain 1\), v0\.4\.2 \(beyond retain 1\); each renamed aside under .*\/\.glr\/trash/,
+    );
     // with room for all of them, no prune step at all
     expect(plan(desired({ retain: 3 }), o).finish.map((s) => s.kind)).toEqual(['close-journal', 'mark-release']);
     // a converged host gets no step for retention: that is glr prune's (or the next apply's)
@@ -161,8 +170,12 @@ describe('prepare ahead', () => {
     const journal = { leaving: 'v0.4.4', entering: 'v0.4.5', phase: 'started' as const, at: 't', startedAt: 't', pid: 1 };
     expect(planAhead(d, managedHost('v0.4.5', { journal })).refusals.join()).toMatch(/under way/);
     expect(planAhead(d, managedHost('v0.4.5', { health: syncing('v0.4.5') })).refusals.join()).toMatch(/not running healthy/);
-    expect(planAhead(d, managedHost('v0.4.5', { service: { state: 'stopped', problem: null }, health: noAnswer })).refusals.join()).toMatch(/not running healthy/);
-    expect(planAhead(d, managedHost('v0.4.5', {}, [prepared('v0.4.5'), folder('v0.4.6')])).refusals.join()).toMatch(`${ROOT}/v0.4.6 exists but glr did not prepare it`);
+    expect(planAhead(d, managedHost('v0.4.5', { service: { state: 'stopped', problem: null }, health: noAnswer })).refusals.join()).toMatch(
+      /not running healthy/,
+    );
+    expect(planAhead(d, managedHost('v0.4.5', {}, [prepared('v0.4.5'), folder('v0.4.6')])).refusals.join()).toMatch(
+      `${ROOT}/v0.4.6 exists but glr did not prepare it`,
+    );
   });
 
   it('an unfinished earlier attempt is removed and redone', () => {
