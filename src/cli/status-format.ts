@@ -1,4 +1,4 @@
-import { size } from '../runtime/text.js';
+import { clip, size } from '../runtime/text.js';
 import type { StatusReport } from './status-report.js';
 
 /** `glr status` as an operator reads it: one section per question, the answer first. */
@@ -55,13 +55,13 @@ export function formatStatus(s: StatusReport): string {
     `last known-good: ${s.lastKnownGood ?? 'none known'}`,
     ...(s.trash.length ? [`an interrupted removal left ${s.trash.join(', ')} in .glr/trash (the next prune or reconcile deletes it)`] : []),
   ]);
-  add('bad', s.bad.length ? s.bad.map((b) => `${b.version} rolled back ${when(b.at)}: ${b.reason}`) : ['none']);
+  add('bad', s.bad.length ? s.bad.map((b) => `${b.version} rolled back ${when(b.at)}: ${clip(b.reason, 100)}`) : ['none']);
   add(
     'history',
     s.history.length
       ? s.history.map(
           (x) =>
-            `${when(x.at)}  ${x.outcome.padEnd(11)} ${`${x.from ?? '-'} → ${x.version}`.padEnd(20)} exit ${x.exitCode}${x.downtimeMs !== null ? `, down ${x.downtimeMs} ms` : ''}${x.reason ? `: ${x.reason}` : ''}`,
+            `${when(x.at)}  ${x.outcome.padEnd(11)} ${`${x.from ?? '-'} → ${x.version}`.padEnd(20)} exit ${x.exitCode}${x.downtimeMs !== null ? `, down ${x.downtimeMs} ms` : ''}${x.reason ? `: ${clip(x.reason, 80)}` : ''}`,
         )
       : ['no apply recorded yet'],
   );
@@ -81,7 +81,7 @@ export function formatStatus(s: StatusReport): string {
     const k = s.hooks;
     add('hooks', [
       `postSwitch after ${k.outcome === 'switched' ? `the switch to ${k.running}` : `the rollback to ${k.running}`} (${when(k.at)}): ${k.failed.length ? `${k.failed.length} of ${k.runs} FAILED` : `all ${k.runs} ok`}`,
-      ...k.failed.map((f) => `- ${f.argv.join(' ')}: ${f.failure ?? `exit ${f.exitCode}`}${f.output ? ` (${f.output.split('\n').at(-1)})` : ''}`),
+      ...k.failed.map((f) => `- ${f.argv.join(' ')}: ${f.failure ?? `exit ${f.exitCode}`}${f.output ? ` (${clip(f.output.split('\n').at(-1)!, 100)})` : ''}`),
     ]);
   }
   add('shared DB', [`${s.sharedDb.path}${s.sharedDb.exists ? '' : ' (MISSING)'}`]);
@@ -95,7 +95,7 @@ export function formatStatus(s: StatusReport): string {
   if (s.journal) {
     const j = s.journal;
     add('journal', [
-      `${j.leaving ?? '-'} → ${j.entering}: ${j.phase} ${when(j.at)}${j.open ? ' (OPEN: a switch was interrupted; the next reconcile finishes it)' : ''}${j.reason ? `: ${j.reason}` : ''}`,
+      `${j.leaving ?? '-'} → ${j.entering}: ${j.phase} ${when(j.at)}${j.open ? ' (OPEN: a switch was interrupted; the next reconcile finishes it)' : ''}${j.reason ? `: ${clip(j.reason, 80)}` : ''}`,
     ]);
   }
   return out.join('\n');
