@@ -3,6 +3,7 @@ import type { Desired } from '../desired/types.js';
 import { InterruptedError, isGlrError } from '../errors.js';
 import { Layout } from '../layout.js';
 import { aheadCandidate } from '../plan/ahead.js';
+import { stepsOf } from '../plan/steps.js';
 import { prepareAheadPass } from '../reconcile.js';
 import { fetchReleaseVersions, listingUrlFor } from '../releases/listing.js';
 import { readBadReleases } from '../runtime/bad-releases.js';
@@ -106,7 +107,12 @@ export class AheadPreparer {
     const started = Date.now();
     log.info({ version: ahead.version }, `prepareAhead: preparing ${ahead.version} beside the running node`);
     try {
-      const r = await prepareAheadPass(ahead, { log, signals: guard, lock });
+      const r = await prepareAheadPass(ahead, {
+        log,
+        signals: guard,
+        lock,
+        onPlan: (p) => log.info({ steps: stepsOf(p).map((x) => x.step.kind) }, `prepareAhead: plan for ${p.target}`),
+      });
       const o = r.outcome;
       if (o.kind === 'applied') {
         this.failures.clear();
