@@ -98,7 +98,8 @@ export async function reconcilePass(desired: Desired, opts: PassOptions): Promis
     const ctx: ApplyContext = { layout, log, service, healthUrl: desired.health.url, signals, secrets, tuning, noted: { syncedBlock: null } };
     const applied = await apply(p, ctx);
     await record(layout, p, observed, desired.version, applied).catch((e: unknown) => log.warn({ err: e }, 'could not record the result in the history'));
-    await report(applied.outcome, await observe(desired, { service }).catch(() => null));
+    // the host as the apply left it, for the metrics (only when they are written)
+    if (desired.metrics.textfile) await report(applied.outcome, await observe(desired, { service }).catch(() => null));
     return result(applied.outcome, applied.phases);
   } finally {
     if (!opts.lock) await lock.release();

@@ -158,7 +158,7 @@ describe('prepareAhead: patch', () => {
     const measure = async (ahead: boolean): Promise<number> => {
       const s = (sb = await createSandbox());
       try {
-        await s.publish({ version: 'v0.4.5', setupMs: 2000 });
+        await s.publish({ version: 'v0.4.5', setupMs: 4000 });
         s.host.writeDesired({ version: 'v0.4.3', providers: null, extra: ahead ? extra : '' });
         const w = (running = watch(s.host.file, 1));
         await waitFor(() => w.has(ahead ? /^v0\.4\.5 is prepared ahead/ : /^converged/), { timeoutMs: 30_000, what: 'a settled watcher' });
@@ -176,7 +176,8 @@ describe('prepareAhead: patch', () => {
     };
     const without = await measure(false);
     const withAhead = await measure(true);
-    console.log(`bump → healthy on v0.4.5 (a 2 s GenVM setup): without prepareAhead ${without} ms, with it ${withAhead} ms`);
-    expect(withAhead).toBeLessThan(without - 1500);
+    console.log(`bump → healthy on v0.4.5 (a 4 s GenVM setup): without prepareAhead ${without} ms, with it ${withAhead} ms`);
+    // the preparation (download, 4 s of setup, carry, checks) is out of the way: seconds less
+    expect(without - withAhead).toBeGreaterThan(2500);
   });
 });
