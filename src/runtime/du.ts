@@ -1,5 +1,6 @@
-import { lstat, readdir } from 'node:fs/promises';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { isNotFound } from './fsx.js';
 
 /**
@@ -8,43 +9,48 @@ import { isNotFound } from './fsx.js';
  * (a version's `data/node/genlayer.db` is a link to the shared DB: it counts as a link, not as
  * the DB). Entries that vanish during the walk are skipped. Null when `dir` does not exist.
  *
- * Cost: one lstat per entry, one readdir per folder, a folder's entries in parallel. A 300 MiB
- * version folder of ~5,000 files takes about 60 ms (docs/operator-guide.md, "Retention").
+ * Synchronous calls, one folder at a time, giving the event loop a turn between folders: four
+ * to five times faster than a walk of promises (one lstat each) and as fast as `du -s` itself.
+ * A 315 MiB folder of 6,650 entries (50 files of 5 MiB, 5,000 of 10 KiB, 1,600 folders) takes
+ * 45–100 ms on a loaded 2-core machine (`du -s`: 70 ms); see docs/operator-guide.md, "Retention".
  */
 export async function diskUsage(dir: string): Promise<number | null> {
+  const top = lstatOrNull(dir);
+  if (!top) return null;
   const seen = new Set<string>();
-  const walk = async (p: string): Promise<number> => {
-    let st;
+  let bytes = top.blocks * 512;
+  const folders = top.isDirectory() ? [dir] : [];
+  while (folders.length) {
+    const folder = folders.pop()!;
+    let names: string[];
     try {
-      st = await lstat(p);
+      names = readdirSync(folder);
     } catch (e) {
-      if (isNotFound(e)) return 0;
+      if (isNotFound(e)) continue;
       throw e;
     }
-    if (st.nlink > 1 && !st.isDirectory()) {
-      const key = `${st.dev}:${st.ino}`;
-      if (seen.has(key)) return 0;
-      seen.add(key);
-    }
-    let bytes = st.blocks * 512;
-    if (st.isDirectory()) {
-      let names: string[];
-      try {
-        names = await readdir(p);
-      } catch (e) {
-        if (isNotFound(e)) return bytes;
-        throw e;
+    for (const n of names) {
+      const p = path.join(folder, n);
+      const st = lstatOrNull(p);
+      if (!st) continue;
+      if (st.isDirectory()) folders.push(p);
+      else if (st.nlink > 1) {
+        const key = `${st.dev}:${st.ino}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
       }
-      const sizes = await Promise.all(names.map((n) => walk(path.join(p, n))));
-      for (const s of sizes) bytes += s;
+      bytes += st.blocks * 512;
     }
-    return bytes;
-  };
+    await yieldToLoop();
+  }
+  return bytes;
+}
+
+function lstatOrNull(p: string): Stats | null {
   try {
-    await lstat(dir);
+    return lstatSync(p);
   } catch (e) {
     if (isNotFound(e)) return null;
     throw e;
   }
-  return walk(dir);
 }
