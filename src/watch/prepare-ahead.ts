@@ -40,6 +40,8 @@ export class AheadPreparer {
   private listingRetryAt = 0;
   private readonly failures: FailureMemory;
   private preparing: { version: string; guard: SignalGuard; cancelledFor: string | null } | null = null;
+  /** the last reason a preparation could not begin (said once, not at every interval) */
+  private notNow: string | null = null;
 
   constructor(private readonly o: AheadOptions) {
     this.failures = new FailureMemory(o.backoffMs, o.backoffMs * 12);
@@ -116,12 +118,17 @@ export class AheadPreparer {
       const o = r.outcome;
       if (o.kind === 'applied') {
         this.failures.clear();
+        this.notNow = null;
         log.info({ version: ahead.version, ms: Date.now() - started }, o.message);
       } else if (o.kind === 'refused' && (me.cancelledFor !== null || signals.signal.aborted)) {
         log.info(
           { version: ahead.version },
           `prepareAhead: ${ahead.version} cancelled (${me.cancelledFor ? `the file now asks for ${me.cancelledFor}` : 'glr watch is stopping'})`,
         );
+      } else if (o.kind === 'refused' && r.phases.length === 0) {
+        // not now (the node is not healthy, a switch is under way, a folder is in the way): no backoff
+        if (this.notNow !== o.message) log.info({ version: ahead.version }, `prepareAhead: not preparing ${ahead.version} now: ${o.message.split('\n')[0]}`);
+        this.notNow = o.message;
       } else if (o.kind === 'refused') {
         this.fail(ahead.version, o.message);
       }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
@@ -119,6 +119,24 @@ describe('prepareAhead: patch', () => {
     await waitFor(() => w.has(/^v0\.4\.5 is prepared ahead/), { timeoutMs: 30_000, what: 'the retry after the backoff' });
     expect(await s.host.healthyOn('v0.4.3')).toBe(true);
     expect(starts(s)).toBe(1);
+  });
+
+  it('a folder in the way is said once, not retried as a failure; the passes go on', async () => {
+    sb = await createSandbox();
+    const s = sb;
+    await s.publish({ version: 'v0.4.5' });
+    mkdirSync(path.join(s.host.root, 'v0.4.5/bin'), { recursive: true }); // someone else's folder
+    s.host.writeDesired({ version: 'v0.4.3', providers: null, extra });
+    const w = (running = watch(s.host.file, 0.3));
+    await waitFor(() => w.has(/^prepareAhead: not preparing v0\.4\.5 now: .*v0\.4\.5 exists but glr did not prepare it/), {
+      timeoutMs: 20_000,
+      what: 'the reason',
+    });
+    const passes = w.count(/^pass started$/);
+    await waitFor(() => w.count(/^pass started$/) >= passes + 3, { timeoutMs: 10_000, what: 'three more passes' });
+    expect(w.count(/^prepareAhead: not preparing/)).toBe(1);
+    expect(w.count(/failed/)).toBe(0);
+    expect(readdirSync(path.join(s.host.root, 'v0.4.5'))).toEqual(['bin']);
   });
 
   it('a change of the file cancels a preparation under way, unless it asks for the version being prepared', async () => {

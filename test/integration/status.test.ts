@@ -61,6 +61,10 @@ describe('glr status on a host with a past: upgrades, a rollback, a failed hook,
     await waitFor(() => stderr.includes('"msg":"watching"'), { timeoutMs: 20_000, what: 'the watcher to take the lock' });
     watchPid = watch.child.pid!;
     try {
+      // a prune by hand while the watcher holds the lock: refused, naming it
+      const prune = await runGlr(['prune', '-f', sb.host.file]);
+      expect(prune.code).toBe(1);
+      expect(prune.stderr).toMatch(new RegExp(`another glr \\(pid ${watchPid}, \`glr watch\``));
       const [t, j] = await Promise.all([runGlr(['status', '-f', sb.host.file]), runGlr(['status', '--json', '-f', sb.host.file])]);
       expect(t.code, t.stderr).toBe(0);
       expect(j.code, j.stderr).toBe(0);
