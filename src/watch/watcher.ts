@@ -120,8 +120,10 @@ export class Watcher {
         `${blocked.version} failed before (${blocked.reason}); not retrying it until the file changes or ${new Date(blocked.retryAt).toISOString()}`,
       );
       // still a pass for the metrics: the host is not where the file says, for the reason remembered
-      const observed = await observe(desired).catch(() => null);
-      await writePassMetrics(desired, { exitCode: blocked.exitCode, converged: false, observed, fileReadable: this.fileReadable }, log);
+      if (desired.metrics.textfile) {
+        const observed = await observe(desired).catch(() => null);
+        await writePassMetrics(desired, { exitCode: blocked.exitCode, converged: false, observed, fileReadable: this.fileReadable }, log);
+      }
       return;
     }
     const started = Date.now();
