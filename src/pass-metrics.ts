@@ -2,7 +2,7 @@ import { statfs } from 'node:fs/promises';
 import type { Desired } from './desired/types.js';
 import { Layout } from './layout.js';
 import type { Observed } from './observe/types.js';
-import { runningVersion } from './plan/retention.js';
+import { runningVersion } from './observe/retention.js';
 import { summarizeHistory } from './runtime/history.js';
 import type { Logger } from './runtime/logger.js';
 import { renderMetrics, writeMetricsFile } from './runtime/metrics.js';

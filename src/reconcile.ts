@@ -10,7 +10,7 @@ import { observe } from './observe/observe.js';
 import type { Observed } from './observe/types.js';
 import { writePassMetrics } from './pass-metrics.js';
 import { planAhead } from './plan/ahead.js';
-import { runningVersion } from './plan/retention.js';
+import { runningVersion } from './observe/retention.js';
 import { exitCodeOf, type Outcome } from './plan/outcome.js';
 import { plan as computePlan } from './plan/plan.js';
 import { isConverged } from './plan/steps.js';

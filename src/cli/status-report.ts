@@ -3,7 +3,7 @@ import { Layout } from '../layout.js';
 import { observe } from '../observe/observe.js';
 import type { Observed } from '../observe/types.js';
 import { plan } from '../plan/plan.js';
-import { retentionNow, runningVersion } from '../plan/retention.js';
+import { retentionNow, runningVersion } from '../observe/retention.js';
 import { isConverged, stepsOf } from '../plan/steps.js';
 import { readSyncedBlock } from '../runtime/health.js';
 import { isHealthyOn } from '../runtime/health-reading.js';

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Observed, VersionFolder } from '../../src/observe/types.js';
 import { aheadCandidate, planAhead } from '../../src/plan/ahead.js';
 import { plan } from '../../src/plan/plan.js';
-import { lastKnownGood, reclaimable, retentionAfter, retentionNow, selectRetention, type RetentionView } from '../../src/plan/retention.js';
+import { lastKnownGood, reclaimable, retentionNow, selectRetention, type RetentionView } from '../../src/observe/retention.js';
+import { retentionAfter } from '../../src/plan/retention.js';
 import { stepsOf } from '../../src/plan/steps.js';
 import { adopted, desired, folder, managedHost, noAnswer, prepared, ROOT, syncing, unfinished } from './fixtures.js';
 
