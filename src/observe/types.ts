@@ -35,7 +35,7 @@ export interface Observed {
   bad: BadRelease[];
   /**
    * the history's newest applied switch into the active version from another one: `from` is the
-   * version it replaced (see plan/retention.ts, the last known-good); null when none is recorded
+   * version it replaced (see observe/retention.ts, the last known-good); null when none is recorded
    */
   lastSwitch: { from: string; at: string } | null;
 }
