@@ -85,6 +85,18 @@ export class Layout {
   backupDir(at: string, version: string): string {
     return path.join(this.backupsDir, `${at.replace(/[:.]/g, '-')}-${version}`);
   }
+  /** version folders being removed: renamed here first (same filesystem), then deleted */
+  get trashDir(): string {
+    return path.join(this.glrDir, 'trash');
+  }
+  /** releases that were rolled back (see src/runtime/bad-releases.ts) */
+  get badReleases(): string {
+    return path.join(this.glrDir, 'bad-releases.json');
+  }
+  /** the last run of the postSwitch hooks (see src/runtime/hook-report.ts) */
+  get hookReport(): string {
+    return path.join(this.glrDir, 'hooks.json');
+  }
   /** the LLM config a running version had before `set-llm` changed it, kept until verified */
   llmBackup(version: string): string {
     return path.join(this.backupsDir, `${version}.genvm-module-llm.yaml.previous`);

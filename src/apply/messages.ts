@@ -6,6 +6,7 @@ export function appliedMessage(plan: Plan, m: { windowMs: number | null; downtim
   if (plan.intent === 'finish-rollback') {
     return plan.verify ? `the interrupted rollback is finished: ${t} is healthy again` : `back on ${t} (node not started: service.running is false)`;
   }
+  if (plan.intent === 'prepare-ahead') return `${t} is prepared ahead (not switched to: a bump to ${t} needs only the switch)`;
   if (plan.verify) {
     const how = m.windowMs === null ? 'nothing restarted' : `switch window ${m.windowMs} ms; validator down ${m.downtimeMs ?? '?'} ms`;
     return `${t} is healthy (${how})`;

@@ -11,6 +11,7 @@ import { linkRelease } from '../actions/link-release.js';
 import { llmRelease } from '../actions/llm-release.js';
 import { postSwitch } from '../actions/post-switch.js';
 import { markPrepared } from '../actions/mark-prepared.js';
+import { markRelease, prune } from '../actions/aftercare.js';
 import { routeLinks } from '../actions/route-links.js';
 import { setLlm } from '../actions/set-llm.js';
 import { warmCache } from '../actions/warm-cache.js';
@@ -149,6 +150,13 @@ export class HostRunner implements StepRunner {
           from: switched ? s.leaving : s.entering,
         });
       }
+      case 'mark-release':
+        if (outcome.kind === 'rolled-back') await markRelease(this.ctx, s.version, { bad: true, reason: outcome.message.split('\n')[0]! });
+        if (outcome.kind === 'applied') await markRelease(this.ctx, s.version, { bad: false });
+        return [];
+      case 'prune':
+        if (outcome.kind === 'applied') await prune(this.ctx, s.remove);
+        return [];
     }
   }
 

@@ -1,7 +1,5 @@
-import type { Observed } from '../observe/types.js';
 import { stepsOf } from '../plan/steps.js';
 import type { Phase, Plan } from '../plan/types.js';
-import { describeHealth } from '../runtime/health-reading.js';
 
 const PHASE_TITLES: Record<Phase, string> = {
   prepare: 'prepare (the running node keeps validating)',
@@ -50,42 +48,5 @@ export function formatPlan(p: Plan, root: string): string {
     for (const n of p.notes) out.push(`  - ${n}`);
   }
   out.push('', `observed ${p.basis.observedAt}: links → ${p.basis.links ?? '?'}, service ${p.basis.service ?? 'unknown'}, health ${p.basis.health}`);
-  return out.join('\n');
-}
-
-export function formatStatus(o: Observed, syncedBlock: number | null): string {
-  const out: string[] = [];
-  const l = o.links;
-  out.push(`root      ${o.root.path}${o.root.exists ? '' : ' (missing)'}`);
-  out.push(
-    `links     ${l.current ? `current → ${l.current.target}; ` : ''}${l.version ? `all in ${l.version}` : 'DISAGREE'}${l.missing.length ? `; missing: ${l.missing.join(', ')}` : ''}`,
-  );
-  for (const s of l.switchLinks) out.push(`            ${s.name} → ${s.target}${s.version ? '' : ' (not in a version folder)'}`);
-  out.push(`service   ${o.service.state ?? `unknown (${o.service.problem})`}`);
-  out.push(`health    ${describeHealth(o.health)}`);
-  if (syncedBlock !== null) out.push(`synced    block ${syncedBlock}`);
-  out.push(
-    `versions  ${
-      o.versions
-        .map(
-          (v) =>
-            `${v.version}${v.prepared ? (v.prepared.origin === 'adopted' ? ' (adopted)' : ' (prepared)') : v.preparing ? ' (unfinished)' : " (not glr's)"}`,
-        )
-        .join(', ') || 'none'
-    }`,
-  );
-  out.push(`shared DB ${o.sharedDb.path}${o.sharedDb.exists ? '' : ' (missing)'}`);
-  if (o.source) {
-    const s = o.source;
-    out.push(
-      `carry     config.yaml ${s.configYaml ? 'ok' : 'MISSING'}, .env ${s.env ? `ok (sets ${s.envNames.join(', ') || 'nothing'})` : 'MISSING'}, keystore ${s.keystore ? `${s.keystoreFiles} file(s)` : 'MISSING'}`,
-    );
-  }
-  if (o.diskFreeBytes !== null) out.push(`disk      ${(o.diskFreeBytes / 2 ** 30).toFixed(1)} GiB free`);
-  if (o.journal) out.push(`journal   ${o.journal.leaving ?? '-'} → ${o.journal.entering}: ${o.journal.phase} at ${o.journal.at}`);
-  if (o.lastResult) {
-    const r = o.lastResult;
-    out.push(`last      ${r.at} ${r.outcome} ${r.from ?? '-'} → ${r.version} (exit ${r.exitCode}): ${r.message}`);
-  }
   return out.join('\n');
 }

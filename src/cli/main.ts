@@ -10,6 +10,7 @@ Usage:
   glr bump VERSION|--latest [-f FILE] [--sha256 HEX]   set version: (and release.sha256) in FILE, nothing else
   glr releases [-f FILE] [--json] [--pre] [--listing-url URL]   the versions in GenLayer's bucket
   glr status [-f FILE] [--json]                  what runs, links, health, prepared versions, last result
+  glr prune [-f FILE] [--dry-run] [--json]       remove prepared versions retention does not keep
 
 FILE defaults to ./desired-state.yaml. 'glr COMMAND --help' for each command.
 Human output goes to stdout; logs to stderr (JSON lines unless stderr is a terminal).`;
@@ -33,6 +34,8 @@ async function main(argv: string[]): Promise<number> {
         return await (await import('./commands/watch.js')).watchCommand(rest, log, cwd);
       case 'bump':
         return await (await import('./commands/bump.js')).bumpCommand(rest, log, cwd);
+      case 'prune':
+        return await (await import('./commands/prune.js')).pruneCommand(rest, log, cwd);
       case 'releases':
         return await (await import('./commands/releases.js')).releasesCommand(rest, cwd);
       case undefined:

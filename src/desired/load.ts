@@ -49,8 +49,12 @@ export function formatProblems(label: string, problems: FileProblem[]): string {
   return problems.map((p) => `${label}:${p.line}: ${p.message}`).join('\n');
 }
 
-/** Pure: text → Desired or the list of problems. `file` is recorded as given. */
-export function parseDesired(text: string, file: string): ParseResult {
+/**
+ * Pure: text → Desired or the list of problems. `file` is recorded as given. With `forVersion`,
+ * the state the same file would describe for another version (prepare-ahead): every placeholder
+ * resolved for that version, and no `release.sha256` (a pin names one tarball, the file's own).
+ */
+export function parseDesired(text: string, file: string, opts: { forVersion?: string } = {}): ParseResult {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const lineAt = (offset: number | undefined) => (offset === undefined ? 1 : lines.linePos(offset).line);
@@ -80,7 +84,8 @@ export function parseDesired(text: string, file: string): ParseResult {
     const suggested = new Set(problems.flatMap((p) => /did you mean `([^`]+)`/.exec(p.message)?.[1] ?? []));
     return { ok: false, problems: sortProblems(problems.filter((p) => !(p.message.endsWith(': is required') && suggested.has(p.key)))) };
   }
-  return resolve(parsed.data, file, doc, lineAt);
+  const data = opts.forVersion ? { ...parsed.data, version: opts.forVersion, release: { ...parsed.data.release, sha256: undefined } } : parsed.data;
+  return resolve(data, file, doc, lineAt);
 }
 
 function describeIssue(issue: z.core.$ZodIssue, doc: Document, lineAt: (o?: number) => number): FileProblem[] {
@@ -178,6 +183,9 @@ function resolve(f: DesiredFile, file: string, doc: Document, lineAt: (o?: numbe
       configFile,
       preflight: { doctor: f.preflight?.doctor ?? false },
       hooks: hookLists,
+      retain: f.retain ?? DEFAULTS.retain,
+      metrics: { textfile: f.metrics?.textfile ? path.resolve(f.metrics.textfile) : null },
+      prepareAhead: f.prepareAhead ?? 'off',
     },
   };
 }

@@ -41,6 +41,21 @@ const V05_FIELDS = {
     .optional(),
 };
 
+/**
+ * The operator's day (issue 14): retention, metrics and prepare-ahead. Kept in one block so that
+ * other additions to the schema do not interleave with it.
+ */
+const operationsFields = {
+  retain: z
+    .number('expected a whole number of prepared versions')
+    .int('expected a whole number of prepared versions')
+    .min(0, 'must be 0 or more')
+    .max(1000, 'at most 1000')
+    .optional(),
+  metrics: z.strictObject({ textfile: absolutePath.optional() }).optional(),
+  prepareAhead: z.enum(['off', 'patch'], 'expected off or patch').optional(),
+};
+
 export const DesiredFileSchema = z.strictObject({
   version: versionField,
   root: absolutePath.optional(),
@@ -84,6 +99,7 @@ export const DesiredFileSchema = z.strictObject({
     })
     .optional(),
   ...V05_FIELDS,
+  ...operationsFields,
 });
 
 export type DesiredFile = z.infer<typeof DesiredFileSchema>;

@@ -49,6 +49,14 @@ export interface Desired {
     /** argv lists run after every change of the running version, once the node is up; failures are reported */
     postSwitch: string[][];
   };
+  /** prepared version folders kept besides the running one and the last known-good (default 3) */
+  retain: number;
+  metrics: {
+    /** absolute path of node-exporter's textfile for glr's metrics; null: not written */
+    textfile: string | null;
+  };
+  /** patch: `glr watch` prepares the newest release of the running MAJOR.MINOR series ahead */
+  prepareAhead: 'off' | 'patch';
 }
 
 export type LlmStrategy = 'default' | 'greybox';
@@ -60,4 +68,5 @@ export const DEFAULTS = {
   unit: 'genlayer-node',
   healthUrl: 'http://localhost:9153/health',
   timeoutSeconds: 300,
+  retain: 3,
 } as const;

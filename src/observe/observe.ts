@@ -9,7 +9,9 @@ import { Layout, RUNBOOK_LINKS } from '../layout.js';
 import { isNotFound, statOrNull } from '../runtime/fsx.js';
 import { readHealth } from '../runtime/health.js';
 import { noAnswer } from '../runtime/health-reading.js';
-import { lastHistory } from '../runtime/history.js';
+import { lastHistory, lastSwitchInto } from '../runtime/history.js';
+import { readBadReleases } from '../runtime/bad-releases.js';
+import { diskUsage } from '../runtime/du.js';
 import { readJournal } from '../runtime/journal.js';
 import { isPreparing, readPrepared } from '../runtime/marker.js';
 import { serviceManager, type ServiceManager } from '../runtime/service.js';
@@ -23,6 +25,8 @@ export interface ObserveOptions {
   /** defaults to the manager the file names */
   service?: ServiceManager;
   healthTimeoutMs?: number;
+  /** measure each version folder's disk space (status, prune; a walk of every file) */
+  sizes?: boolean;
 }
 
 /**
@@ -72,6 +76,9 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Obse
       lastResult: null,
       staging: [],
       target: null,
+      trash: [],
+      bad: [],
+      lastSwitch: null,
     };
   }
 
@@ -79,30 +86,43 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Obse
   const entries = (await readdir(layout.root, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
   const versionNames = entries.filter((e) => e.isDirectory() && isVersion(e.name)).map((e) => e.name);
   const links = await observeLinks(layout, entries, new Set(versionNames));
-  const versions = await Promise.all(versionNames.map((v) => observeVersion(layout, v)));
+  const versions = await Promise.all(versionNames.map((v) => observeVersion(layout, v, opts.sizes ?? false)));
   // where glr manages the host, `current` names the active version even while a link drifted
   const active = links.current?.version ?? links.version;
   const llm: Record<string, LlmObservation> = {};
   for (const v of new Set([desired.version, ...(active ? [active] : [])])) {
     if (versionNames.includes(v)) llm[v] = await observeLlm(layout, v);
   }
-  const [source, diskFreeBytes, journal, lastResult, staging, target] = await Promise.all([
+  const [source, diskFreeBytes, journal, lastResult, staging, target, trash, bad, lastSwitch] = await Promise.all([
     active ? observeSource(layout, active) : null,
     statfs(layout.root).then((s) => s.bavail * s.bsize),
     readJournal(layout),
     lastHistory(layout.history),
-    readdir(layout.stagingDir).then(
-      (names) => names.sort(),
-      (e: unknown) => (isNotFound(e) ? [] : Promise.reject(e)),
-    ),
+    listOrNone(layout.stagingDir),
     versionNames.includes(desired.version) ? observeTarget(layout, desired.version) : null,
+    listOrNone(layout.trashDir),
+    readBadReleases(layout),
+    active ? lastSwitchInto(layout.history, active) : null,
   ]);
-  return { ...base, versions, links, source, llm, diskFreeBytes, journal, lastResult, staging, target };
+  return { ...base, versions, links, source, llm, diskFreeBytes, journal, lastResult, staging, target, trash, bad, lastSwitch };
 }
 
-async function observeVersion(layout: Layout, version: string): Promise<VersionFolder> {
-  const [prepared, preparing, ownDb] = await Promise.all([readPrepared(layout, version), isPreparing(layout, version), hasOwnDb(layout, version)]);
-  return { version, prepared, preparing, ownDb };
+async function observeVersion(layout: Layout, version: string, sizes: boolean): Promise<VersionFolder> {
+  const [prepared, preparing, ownDb, bytes] = await Promise.all([
+    readPrepared(layout, version),
+    isPreparing(layout, version),
+    hasOwnDb(layout, version),
+    sizes ? diskUsage(layout.versionDir(version)) : undefined,
+  ]);
+  return { version, prepared, preparing, ownDb, ...(sizes ? { bytes: bytes ?? null } : {}) };
+}
+
+/** The names in one of glr's folders, sorted; none when it does not exist. */
+async function listOrNone(dir: string): Promise<string[]> {
+  return readdir(dir).then(
+    (names) => names.sort(),
+    (e: unknown) => (isNotFound(e) ? [] : Promise.reject(e)),
+  );
 }
 
 async function observeSource(layout: Layout, version: string): Promise<SourceFiles> {

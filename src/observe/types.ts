@@ -1,4 +1,5 @@
 import type { Backends } from '../genlayer/llm-config.js';
+import type { BadRelease } from '../runtime/bad-releases.js';
 import type { HealthReading } from '../runtime/health-reading.js';
 import type { HistoryRecord } from '../runtime/history.js';
 import type { JournalEntry } from '../runtime/journal-entry.js';
@@ -33,6 +34,15 @@ export interface Observed {
   lastResult: HistoryRecord | null;
   /** leftover staging folders under {root}/.glr/staging from an interrupted run */
   staging: string[];
+  /** version folders renamed aside under {root}/.glr/trash by a removal that has not finished */
+  trash: string[];
+  /** releases rolled back on this host (`{root}/.glr/bad-releases.json`), oldest first */
+  bad: BadRelease[];
+  /**
+   * the history's newest applied switch into the active version from another one: `from` is the
+   * version it replaced (see observe/retention.ts, the last known-good); null when none is recorded
+   */
+  lastSwitch: { from: string; at: string } | null;
   // GenLayer's v0.5 procedure (issue 13)
   /** the desired version's folder, when it exists: what it ships at its top, its config.yaml */
   target: TargetFolder | null;
@@ -56,6 +66,8 @@ export interface VersionFolder {
   preparing: boolean;
   /** its data/node/genlayer.db is a folder of its own, not a link to the shared DB (its sync state diverged) */
   ownDb: boolean;
+  /** the disk space it takes (du -s), when measured (`observe(…, { sizes: true })`) */
+  bytes?: number | null;
 }
 
 export type LlmObservation =

@@ -85,7 +85,7 @@ export function switchTo(p: PlanBuilder, from: string): Plan {
 }
 
 /** Download, set up, carry, link, configure, check, mark: the new version's folder, complete. */
-function prepareSteps(p: PlanBuilder, from: string): void {
+export function prepareSteps(p: PlanBuilder, from: string): void {
   const { d, o } = p;
   const v = d.version;
   const dir = p.layout.versionDir(v);

@@ -2,6 +2,7 @@ import type { Desired } from '../desired/types.js';
 import { isGlrError } from '../errors.js';
 import type { Observed } from '../observe/types.js';
 import { isOpen } from '../runtime/journal-entry.js';
+import { withAftercare } from './aftercare.js';
 import { PlanBuilder } from './builder.js';
 import { activeVersion, checkHost, hasFolder } from './checks.js';
 import { switchTo } from './converge.js';
@@ -19,6 +20,10 @@ import { finishRollbackWindow } from './window.js';
  * back to where it was healthy, whatever the file asks now.
  */
 export function plan(d: Desired, o: Observed): Plan {
+  return withAftercare(planSteps(d, o), d, o);
+}
+
+function planSteps(d: Desired, o: Observed): Plan {
   const p = new PlanBuilder(d, o);
   const refusal = checkHost(d, o);
   if (refusal.length) return p.refuse(refusal);

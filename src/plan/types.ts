@@ -115,7 +115,18 @@ export type FinishStep =
    * GLR_OUTCOME switched (applied: GLR_VERSION = entering) or rolled-back (GLR_VERSION = leaving);
    * not run on any other outcome. A failure is reported, never a rollback.
    */
-  | (Base & { kind: 'post-switch'; hooks: string[][]; leaving: string; entering: string });
+  | (Base & { kind: 'post-switch'; hooks: string[][]; leaving: string; entering: string })
+  /**
+   * the verdict on the version entered: a rolled-back outcome marks it bad
+   * ({root}/.glr/bad-releases.json), an applied one takes an earlier mark off; others write nothing
+   */
+  | (Base & { kind: 'mark-release'; version: string })
+  /**
+   * retention, only on outcome `applied` (after verify: it never delays a switch): each version
+   * renamed aside under {root}/.glr/trash, then deleted; each checked again first (marker,
+   * links, journal). A failure is logged, never the outcome.
+   */
+  | (Base & { kind: 'prune'; remove: { version: string; why: 'bad' | 'beyond-retain' }[]; retain: number });
 
 export type Step = PrepareStep | WindowStep | VerifyStep | FinishStep;
 
@@ -133,8 +144,10 @@ export interface Plan {
   /**
    * converge: bring the host to `target`.
    * finish-rollback: a rollback was interrupted; finishing it returns to `target` (exit 3).
+   * prepare-ahead: prepare `target` beside the running version and switch nothing (`glr watch`
+   * with `prepareAhead: patch`); only prepare steps, then retention.
    */
-  intent: 'converge' | 'finish-rollback';
+  intent: 'converge' | 'finish-rollback' | 'prepare-ahead';
   /** the version the host runs when the plan succeeds */
   target: string;
   /**

@@ -11,6 +11,9 @@ import type { Logger } from '../runtime/logger.js';
  * `nextPageToken`). The parsing is pure and separate from the fetch.
  */
 
+/** GenLayer's bucket listing: what `glr releases` reads with no desired-state file and no --listing-url. */
+export const GENLAYER_LISTING_URL = 'https://storage.googleapis.com/storage/v1/b/gh-af/o?prefix=genlayer-node/bin/amd64/';
+
 /** Object names that are releases: `<prefix>vX.Y.Z/genlayer-node-linux-amd64-vX.Y.Z.tar.gz`. */
 const RELEASE_NAME = /^(v[^/]+)\/genlayer-node-linux-amd64-([^/]+)\.tar\.gz$/;
 

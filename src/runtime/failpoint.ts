@@ -3,7 +3,8 @@ import type { Logger } from './logger.js';
 
 /**
  * Test-only: `GLR_FAILPOINT=NAME` makes glr stop dead right after reaching NAME (a journal phase
- * of the switch window, e.g. `stopped`, `swapped`, `started`, `rolling-back`), and
+ * of the switch window, e.g. `stopped`, `swapped`, `started`, `rolling-back`; or `trashed`, a
+ * version folder renamed aside by retention and not yet deleted), and
  * `GLR_FAILPOINT=NAME:MS` pauses it there for MS milliseconds. Crash tests use it to SIGKILL
  * glr at an exact instant instead of racing a window of a millisecond. `GLR_FAILPOINT=NAME:drain`
  * makes it wait there on a promise that never settles, with nothing else to keep the process

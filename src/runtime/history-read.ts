@@ -65,6 +65,19 @@ export async function summarizeHistory(file: string): Promise<HistorySummary> {
   return { last, lastDowntime, rollbacksTotal: last?.rollbacksTotal ?? 0 };
 }
 
+/**
+ * The switch that brought `version` in: the newest `applied` record that entered `version` from
+ * another one (`from` is then the version it replaced, and a known-good one: glr switches away
+ * only from a version that runs healthy, or from a stopped node). Null when the history has none
+ * (a host adopted as it was, or a history rotated past it). Reads only as many files as needed.
+ */
+export async function lastSwitchInto(file: string, version: string): Promise<{ from: string; at: string } | null> {
+  const into = (r: ReadRecord) => r.outcome === 'applied' && r.version === version && r.from !== null && r.from !== version;
+  const records = await loadNewestFirst(file, (recs) => recs.some(into));
+  const r = [...records].reverse().find(into);
+  return r ? { from: r.from!, at: r.at } : null;
+}
+
 /** How many records of each outcome (e.g. for `status` over `readHistory`'s result). */
 export function countOutcomes(records: readonly Pick<HistoryRecord, 'outcome'>[]): Record<HistoryOutcome, number> {
   const counts: Record<HistoryOutcome, number> = { applied: 0, 'rolled-back': 0, refused: 0, 'must-act': 0 };

@@ -63,6 +63,44 @@ export async function acquireLock(root: string, command: string): Promise<HeldLo
   };
 }
 
+/** What `lockHolder` says of a holder that did not say who it is in time. */
+export interface UnknownHolder {
+  pid: null;
+  since: null;
+  host: null;
+  command: null;
+}
+
+/**
+ * Who holds the root's lock, without taking it (for `glr status`): the holder's answer on the
+ * socket, or null when nobody holds it (nothing listens). A holder that does not answer within
+ * two seconds is reported as an `UnknownHolder`.
+ */
+export async function lockHolder(root: string): Promise<LockInfo | UnknownHolder | null> {
+  const name = await socketName(root);
+  return new Promise((resolve) => {
+    let data = '';
+    let connected = false;
+    const socket = net.connect({ path: name });
+    const done = (v: LockInfo | UnknownHolder | null) => {
+      socket.destroy();
+      resolve(v);
+    };
+    const unknown: UnknownHolder = { pid: null, since: null, host: null, command: null };
+    socket.setTimeout(2000, () => done(connected ? unknown : null));
+    socket.on('connect', () => (connected = true));
+    socket.on('data', (d) => (data += d.toString('utf8')));
+    socket.on('end', () => {
+      try {
+        done(JSON.parse(data) as LockInfo);
+      } catch {
+        done(unknown);
+      }
+    });
+    socket.on('error', () => done(connected ? unknown : null));
+  });
+}
+
 function askHolder(name: string): Promise<LockInfo | null> {
   return new Promise((resolve) => {
     let data = '';

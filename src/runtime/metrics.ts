@@ -11,6 +11,7 @@ import { atomicWriteFile } from './fsx.js';
  * - `glr_running_version_info`: no sample while no node runs;
  * - `glr_desired_version_info`: no sample while the desired-state file cannot be read;
  * - `glr_last_downtime_seconds`: no sample until an apply has had a downtime;
+ * - `glr_prepared_versions`: no sample when the root could not be looked at;
  * - `glr_disk_free_bytes`: no sample when the free space could not be read.
  * Samples carry no timestamps (the textfile collector refuses them).
  */
@@ -31,8 +32,8 @@ export interface MetricsInput {
   lastDowntimeMs: number | null;
   /** `summarizeHistory().rollbacksTotal`: rolled-back outcomes ever recorded on this host; survives rotation */
   rollbacksTotal: number;
-  /** version folders glr prepared or adopted under the root, the running one included */
-  preparedVersions: number;
+  /** version folders glr prepared or adopted under the root, the running one included; null: unknown */
+  preparedVersions: number | null;
   /** bytes available to glr on the root's filesystem (statfs bavail × bsize); null: unknown */
   diskFreeBytes: number | null;
 }
@@ -84,7 +85,7 @@ export function renderMetrics(input: MetricsInput): string {
     glr_last_pass_exit_code: [{ value: input.lastPassExitCode }],
     glr_last_downtime_seconds: input.lastDowntimeMs === null ? [] : [{ value: input.lastDowntimeMs / 1000 }],
     glr_rollbacks_total: [{ value: input.rollbacksTotal }],
-    glr_prepared_versions: [{ value: input.preparedVersions }],
+    glr_prepared_versions: input.preparedVersions === null ? [] : [{ value: input.preparedVersions }],
     glr_disk_free_bytes: input.diskFreeBytes === null ? [] : [{ value: input.diskFreeBytes }],
   };
   const lines: string[] = [];

@@ -11,6 +11,8 @@ export interface FailureRecord {
   attempts: number;
   retryAt: number;
   reason: string;
+  /** the exit code the failed pass gave (3, 4): what the metrics keep reporting while it waits */
+  exitCode: number;
 }
 
 export class FailureMemory {
@@ -21,11 +23,11 @@ export class FailureMemory {
     private readonly maxMs = 60 * 60_000,
   ) {}
 
-  remember(version: string, sha256: string | null, fileDigest: string, reason: string, now: number): FailureRecord {
+  remember(version: string, sha256: string | null, fileDigest: string, reason: string, now: number, exitCode: number): FailureRecord {
     const same = this.record && this.record.version === version && this.record.sha256 === sha256 && this.record.fileDigest === fileDigest;
     const attempts = same ? this.record!.attempts + 1 : 1;
     const delay = Math.min(this.maxMs, this.firstMs * 2 ** (attempts - 1));
-    this.record = { version, sha256, fileDigest, attempts, retryAt: now + delay, reason };
+    this.record = { version, sha256, fileDigest, attempts, retryAt: now + delay, reason, exitCode };
     return this.record;
   }
 

@@ -10,7 +10,10 @@ import { reconcilePass, type PassResult } from '../reconcile.js';
 import { acquireLock, type HeldLock } from '../runtime/lock.js';
 import type { Logger } from '../runtime/logger.js';
 import { SignalGuard } from '../runtime/signals.js';
+import { observe } from '../observe/observe.js';
+import { writePassMetrics } from '../pass-metrics.js';
 import { FailureMemory } from './failures.js';
+import { AheadPreparer } from './prepare-ahead.js';
 
 export interface WatchOptions {
   file: string;
@@ -34,13 +37,20 @@ type Trigger = 'start' | 'file' | 'interval';
  *   converged / applied → wait for the next wake-up
  *   refused             → log the reason; try again at the next wake-up (it may be transient)
  *   rolled-back / must-act → remember the failed release; retry only on a file change or after a backoff
+ *
+ * Every pass, and every wake-up that a remembered failure holds back, ends by writing the
+ * metrics textfile (when `metrics.textfile` is set). After a pass that left the host converged,
+ * `prepareAhead: patch` may prepare the next patch release (prepare-ahead.ts).
  */
 export class Watcher {
   private readonly signals: SignalGuard;
   private readonly failures: FailureMemory;
   private wake: (() => void) | null = null;
   private pending: Trigger | null = 'start';
-  private lastValid: { desired: Desired; digest: string } | null = null;
+  private lastValid: { desired: Desired; digest: string; text: string } | null = null;
+  /** the file could be read and validated at the last look (else the last valid state is used) */
+  private fileReadable = true;
+  private readonly ahead: AheadPreparer;
   private lastInvalid: string | null = null;
   private stopping = false;
   /** the root this watcher locked; the file may not move it elsewhere while it runs */
@@ -49,6 +59,7 @@ export class Watcher {
   constructor(private readonly o: WatchOptions) {
     this.signals = new SignalGuard(o.log);
     this.failures = new FailureMemory(o.failureBackoffMs, o.failureBackoffMs * 12);
+    this.ahead = new AheadPreparer({ log: o.log, intervalMs: o.intervalMs, backoffMs: o.failureBackoffMs, signals: this.signals });
   }
 
   async run(): Promise<number> {
@@ -97,7 +108,7 @@ export class Watcher {
     const { log } = this.o;
     const loaded = await this.load();
     if (!loaded) return;
-    const { desired, digest } = loaded;
+    const { desired, digest, text } = loaded;
     if (desired.root !== this.root) {
       log.error({ root: desired.root }, `the file now names another root (${desired.root}); glr watch keeps one root: restart it to follow`);
       return;
@@ -108,6 +119,11 @@ export class Watcher {
         { version: blocked.version, retryAt: new Date(blocked.retryAt).toISOString(), attempts: blocked.attempts },
         `${blocked.version} failed before (${blocked.reason}); not retrying it until the file changes or ${new Date(blocked.retryAt).toISOString()}`,
       );
+      // still a pass for the metrics: the host is not where the file says, for the reason remembered
+      if (desired.metrics.textfile) {
+        const observed = await observe(desired).catch(() => null);
+        await writePassMetrics(desired, { exitCode: blocked.exitCode, converged: false, observed, fileReadable: this.fileReadable }, log);
+      }
       return;
     }
     const started = Date.now();
@@ -118,6 +134,7 @@ export class Watcher {
         log,
         signals: this.signals,
         lock,
+        fileReadable: this.fileReadable,
         onPlan: (p) => {
           const steps = stepsOf(p).map((s) => s.step.kind);
           if (steps.length || p.refusals.length) {
@@ -140,17 +157,19 @@ export class Watcher {
       case 'converged':
         log.debug({ ms }, o.message);
         this.failures.clear();
+        await this.ahead.afterConverged(desired, text, lock);
         break;
       case 'applied':
         log.info({ ms, windowMs: o.windowMs, downtimeMs: o.downtimeMs }, o.message);
         this.failures.clear();
+        await this.ahead.afterConverged(desired, text, lock);
         break;
       case 'refused':
         log.warn({ ms }, o.message);
         break;
       case 'rolled-back':
       case 'must-act': {
-        const f = this.failures.remember(desired.version, desired.release.sha256, digest, o.message, Date.now());
+        const f = this.failures.remember(desired.version, desired.release.sha256, digest, o.message, Date.now(), exitCodeOf(o));
         const at = new Date(f.retryAt).toISOString();
         log.error({ ms, exitCode: exitCodeOf(o), retryAt: at }, `${o.message}; ${desired.version} will be tried again when the file changes or at ${at}`);
         break;
@@ -159,7 +178,7 @@ export class Watcher {
   }
 
   /** The file, validated; an invalid one is logged once and the last valid one is kept. */
-  private async load(): Promise<{ desired: Desired; digest: string } | null> {
+  private async load(): Promise<{ desired: Desired; digest: string; text: string } | null> {
     const { log, file } = this.o;
     let text = '';
     let problem: string;
@@ -167,8 +186,9 @@ export class Watcher {
       const read = await readDesired(file);
       text = read.text;
       if (read.parsed.ok) {
-        this.lastValid = { desired: read.parsed.desired, digest: digestOf(text) };
+        this.lastValid = { desired: read.parsed.desired, digest: digestOf(text), text };
         this.lastInvalid = null;
+        this.fileReadable = true;
         return this.lastValid;
       }
       problem = formatProblems(file, read.parsed.problems);
@@ -177,6 +197,7 @@ export class Watcher {
       problem = e.message;
     }
     const digest = digestOf(text);
+    this.fileReadable = false;
     if (this.lastInvalid !== digest) {
       log.error({ file }, `${problem.split('\n').join('; ')}${this.lastValid ? ` — keeping the last valid state (${this.lastValid.desired.version})` : ''}`);
       this.lastInvalid = digest;
@@ -200,6 +221,7 @@ export class Watcher {
       debounce = setTimeout(() => {
         this.pending = 'file';
         this.wake?.();
+        void this.ahead.fileChanged(file);
       }, this.o.debounceMs ?? 300);
     });
     w.on('error', (e) => this.o.log.warn({ err: String(e) }, 'file watcher error; the interval still applies'));

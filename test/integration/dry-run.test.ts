@@ -67,6 +67,7 @@ describe('glr reconcile --dry-run on a runbook host running v0.4.3', () => {
       'start',
       'verify',
       'close-journal',
+      'mark-release',
     ]);
     expect(leakedSecrets(r.stdout)).toEqual([]);
   });
@@ -82,8 +83,8 @@ describe('glr reconcile --dry-run on a runbook host running v0.4.3', () => {
     const file = sb.host.writeDesired({ version: 'v0.4.5' });
     const r = await runGlr(['status', '-f', file]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/links\s+all in v0\.4\.3/);
-    expect(r.stdout).toMatch(/health\s+HTTP 200, version v0\.4\.3, validating up/);
+    expect(r.stdout).toMatch(/links\s+no current link \(as the runbook laid it out\); all 6 agree on v0\.4\.3/);
+    expect(r.stdout).toMatch(/running\s+v0\.4\.3: service running, healthy\n\s+HTTP 200, node v0\.4\.3\n\s+checks: validating up/);
     expect(r.stdout).toContain('HEURISTKEY');
     expect(leakedSecrets(r.stdout, r.stderr)).toEqual([]);
     const json = await runGlr(['status', '--json', '-f', file]);

@@ -36,7 +36,8 @@ describe('rollback by itself (exit 3)', () => {
     expect(dry.code).toBe(2);
     expect(dry.stdout).toMatch(/the last attempt to switch to v0\.4\.6 .* was rolled back: v0\.4\.6 died/);
     const status = await runGlr(['status', '-f', sb.host.file]);
-    expect(status.stdout).toMatch(/last .* rolled-back v0\.4\.3 → v0\.4\.6 \(exit 3\)/);
+    expect(status.stdout).toMatch(/history\s+\S+ \S+\s+rolled-back\s+v0\.4\.3 → v0\.4\.6\s+exit 3, down \d+ ms: v0\.4\.6 died/);
+    expect(status.stdout).toMatch(/bad\s+v0\.4\.6 rolled back \S+ \S+: v0\.4\.6 died/);
   });
 
   it('a release that stays unhealthy: rolled back when health.timeoutSeconds ends', async () => {
@@ -85,7 +86,7 @@ describe('the node down or kept down', () => {
     expect(sb.host.svc('stop')).toBe(0);
     const file = sb.host.writeDesired({ version: 'v0.4.5' });
     const dry = await runGlr(['reconcile', '--dry-run', '--json', '-f', file]);
-    expect(planKinds(dry.stdout).slice(-4)).toEqual(['swap', 'start', 'verify', 'close-journal']);
+    expect(planKinds(dry.stdout).slice(-5)).toEqual(['swap', 'start', 'verify', 'close-journal', 'mark-release']);
     const r = await runGlr(['reconcile', '-f', file]);
     expect(r.code, r.stderr).toBe(0);
     expect(await sb.host.healthyOn('v0.4.5')).toBe(true);
@@ -112,7 +113,7 @@ describe('the node down or kept down', () => {
     expect((await runGlr(['reconcile', '-f', sb.host.writeDesired({ version: 'v0.4.5' })])).code).toBe(0);
     const back = sb.host.writeDesired({ version: 'v0.4.3', providers: null });
     const dry = await runGlr(['reconcile', '--dry-run', '--json', '-f', back]);
-    expect(planKinds(dry.stdout)).toEqual(['backup', 'warm-cache', 'open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal']);
+    expect(planKinds(dry.stdout)).toEqual(['backup', 'warm-cache', 'open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal', 'mark-release']);
     const r = await runGlr(['reconcile', '-f', back]);
     expect(r.code, r.stderr).toBe(0);
     expect(await sb.host.healthyOn('v0.4.3')).toBe(true);

@@ -87,6 +87,7 @@ describe('v0.5.10 → v0.5.11 on a greybox host', () => {
       'verify',
       'post-switch',
       'close-journal',
+      'mark-release',
     ]);
     const p = JSON.parse(dry.stdout) as Plan;
     expect(p.prepare.find((s) => s.kind === 'llm-release')).toMatchObject({ strategy: 'greybox' });

@@ -33,7 +33,34 @@ describe('desired-state.yaml: defaults and placeholders', () => {
       configFile: null,
       preflight: { doctor: false },
       hooks: { preSwitch: [], postSwitch: [] },
+      retain: 3,
+      metrics: { textfile: null },
+      prepareAhead: 'off',
     });
+  });
+
+  it('retain, metrics.textfile and prepareAhead are read and checked', () => {
+    const d = ok('version: v0.4.5\nretain: 0\nmetrics:\n  textfile: /var/lib/node-exporter/glr.prom\nprepareAhead: patch\n');
+    expect([d.retain, d.metrics.textfile, d.prepareAhead]).toEqual([0, '/var/lib/node-exporter/glr.prom', 'patch']);
+    expect(problems('version: v0.4.5\nretain: -1\nmetrics:\n  textfile: glr.prom\nprepareAhead: minor\n')).toEqual([
+      'desired-state.yaml:2: retain: must be 0 or more (got -1)',
+      'desired-state.yaml:4: metrics.textfile: must be an absolute path (got "glr.prom")',
+      'desired-state.yaml:5: prepareAhead: expected off or patch (got "minor")',
+    ]);
+    expect(problems('version: v0.4.5\nretain: 2.5\n')).toEqual(['desired-state.yaml:2: retain: expected a whole number of prepared versions (got 2.5)']);
+    expect(problems('version: v0.4.5\nmetrics:\n  texfile: /x.prom\n')).toEqual([
+      'desired-state.yaml:3: unknown key `metrics.texfile`; did you mean `metrics.textfile`?',
+    ]);
+  });
+
+  it('the same file for another version (prepare-ahead): every placeholder for that version, no sha256 pin', () => {
+    const text = `version: v0.5.10\nrelease:\n  url: https://b.example/{version}/n-{version}.tar.gz\n  sha256: ${'a'.repeat(64)}\n`;
+    const r = parseDesired(text, '/f.yaml', { forVersion: 'v0.5.11' });
+    if (!r.ok) throw new Error('expected a desired state');
+    expect(r.desired.version).toBe('v0.5.11');
+    expect(r.desired.release).toEqual({ url: 'https://b.example/v0.5.11/n-v0.5.11.tar.gz', sha256: null });
+    expect(r.desired.genvm.setup).toEqual(['python3', '/opt/genlayer-node/v0.5.11/third_party/genvm/bin/setup.py']);
+    expect(r.desired.sharedDb).toBe('/opt/genlayer-node/v0.5/data/node/genlayer.db');
   });
 
   it('the shared DB follows MAJOR.MINOR and the root', () => {
@@ -175,7 +202,22 @@ describe('desired-state.yaml: every problem, one line each, with file and line',
 describe('desired-state.yaml: the known keys come from the schema', () => {
   it('lists every object of the schema, with its keys in the schema’s order', () => {
     expect(KNOWN_KEYS).toEqual({
-      '': ['version', 'root', 'sharedDb', 'release', 'llm', 'genvm', 'service', 'health', 'configFile', 'preflight', 'hooks'],
+      '': [
+        'version',
+        'root',
+        'sharedDb',
+        'release',
+        'llm',
+        'genvm',
+        'service',
+        'health',
+        'configFile',
+        'preflight',
+        'hooks',
+        'retain',
+        'metrics',
+        'prepareAhead',
+      ],
       release: ['url', 'sha256'],
       llm: ['providers', 'strategy'],
       genvm: ['setup'],
@@ -183,6 +225,7 @@ describe('desired-state.yaml: the known keys come from the schema', () => {
       health: ['url', 'timeoutSeconds'],
       preflight: ['doctor'],
       hooks: ['preSwitch', 'postSwitch'],
+      metrics: ['textfile'],
     });
   });
 

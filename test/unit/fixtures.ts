@@ -20,6 +20,9 @@ export function desired(over: Partial<Desired> = {}): Desired {
     configFile: null,
     preflight: { doctor: false },
     hooks: { preSwitch: [], postSwitch: [] },
+    retain: 3,
+    metrics: { textfile: null },
+    prepareAhead: 'off',
     ...over,
   };
 }
@@ -96,6 +99,9 @@ export function runbookHost(over: Partial<Observed> = {}): Observed {
     staging: [],
     target: null,
     configFile: null,
+    trash: [],
+    bad: [],
+    lastSwitch: null,
     ...over,
   };
 }

@@ -103,6 +103,7 @@ describe('plan: before the stop (doctor, hooks.preSwitch) and after it (hooks.po
       'verify:verify',
       'finish:post-switch',
       'finish:close-journal',
+      'finish:mark-release',
     ]);
     expect(step(p, 'pre-switch')).toMatchObject({ version: 'v0.4.5', from: 'v0.4.3', hooks: hooks.preSwitch });
     expect(p.finish[0]).toMatchObject({ kind: 'post-switch', hooks: hooks.postSwitch, leaving: 'v0.4.3', entering: 'v0.4.5' });
@@ -130,7 +131,7 @@ describe('plan: before the stop (doctor, hooks.preSwitch) and after it (hooks.po
       health: noAnswer,
       journal: { ...j, phase: 'swapped' },
     });
-    expect(plan(d, swapped).finish.map((s) => s.kind)).toEqual(['post-switch', 'close-journal']);
+    expect(plan(d, swapped).finish.map((s) => s.kind)).toEqual(['post-switch', 'close-journal', 'mark-release']);
     // an interrupted rollback, finished: back on v0.4.3 (GLR_OUTCOME rolled-back)
     const rolling = plan(d, managedHost('v0.4.5', { journal: { ...j, phase: 'rolling-back' } }));
     expect(rolling.finish[0]).toMatchObject({ kind: 'post-switch', leaving: 'v0.4.3', entering: 'v0.4.5' });
@@ -155,7 +156,7 @@ describe('plan: every entry a release ships, linked through current', () => {
   it('before the download: one step for every entry the release ships, after the links are routed', () => {
     const p = plan(desired(), runbookHost());
     expect(step(p, 'link-release')).toMatchObject({ version: 'v0.4.5', names: null });
-    expect(kinds(p).slice(-9, -6)).toEqual(['route-links', 'link-release', 'warm-cache']);
+    expect(kinds(p).slice(-10, -7)).toEqual(['route-links', 'link-release', 'warm-cache']);
   });
 
   it('a prepared folder: only the names the root lacks; .env.example, glr’s markers and the switch links are not linked again', () => {

@@ -21,7 +21,7 @@ import {
 
 const kinds = (d: Desired, o: Observed) => stepsOf(plan(d, o)).map((s) => s.step.kind);
 const FULL_PREPARE = ['download', 'genvm-setup', 'carry', 'link-db', 'set-llm', 'check-ready', 'mark-prepared'];
-const WINDOW = ['open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal'];
+const WINDOW = ['open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal', 'mark-release'];
 /** the last prepare step of a switch that starts the node */
 const WARM = 'warm-cache';
 
@@ -40,7 +40,7 @@ describe('plan: the cases of a switch', () => {
     {
       name: 'prepared but not running (node down): no stop, start and verify',
       o: managedHost('v0.4.3', { service: { state: 'stopped', problem: null, enabled: null }, health: noAnswer }),
-      expect: ['backup', WARM, 'open-journal', 'swap', 'start', 'verify', 'close-journal'],
+      expect: ['backup', WARM, 'open-journal', 'swap', 'start', 'verify', 'close-journal', 'mark-release'],
     },
     {
       name: 'a crash-looping node (systemd auto-restart) is stopped first',
@@ -72,7 +72,7 @@ describe('plan: the cases of a switch', () => {
       name: 'service.running false: switch the links, never start',
       d: { service: { running: false, manager: 'systemd', unit: 'genlayer-node' } },
       o: managedHost('v0.4.3'),
-      expect: ['backup', 'open-journal', 'stop', 'swap', 'close-journal'],
+      expect: ['backup', 'open-journal', 'stop', 'swap', 'close-journal', 'mark-release'],
     },
   ];
   for (const c of cases) {
@@ -111,13 +111,14 @@ describe('plan: the cases of a switch', () => {
       start: 'start systemd unit genlayer-node',
       verify: 'healthy on v0.4.5 (up to 300 s), its synced block (/metrics) at or past the one noted before the stop; otherwise roll back to v0.4.3',
       'close-journal': 'journal',
+      'mark-release': 'if v0.4.5 is rolled back, mark it bad',
     };
     for (const { step } of stepsOf(p)) expect(step.description, step.kind).toContain(names[step.kind]);
   });
 
   it('phases come prepare → window → verify → finish, in that order', () => {
     const phases = stepsOf(plan(desired(), runbookHost())).map((s) => s.phase);
-    expect(phases.join(' ')).toMatch(/^(prepare )+(window )+verify finish$/);
+    expect(phases.join(' ')).toMatch(/^(prepare )+(window )+verify (finish ?)+$/);
   });
 
   it('is pure: it does not change its inputs, and the same inputs give the same plan', () => {
@@ -298,19 +299,19 @@ describe('plan: after a crash (the journal is a witness)', () => {
   it('killed after the swap: start the new version, verify, and keep the old one as the rollback target', () => {
     const o = managedHost('v0.4.5', { service: { state: 'stopped', problem: null, enabled: null }, health: noAnswer, journal: journal('swapped') });
     const p = plan(desired(), o);
-    expect(stepsOf(p).map((s) => s.step.kind)).toEqual(['open-journal', 'start', 'verify', 'close-journal']);
+    expect(stepsOf(p).map((s) => s.step.kind)).toEqual(['open-journal', 'start', 'verify', 'close-journal', 'mark-release']);
     expect(p.onFailure?.to).toBe('v0.4.3');
     expect(p.notes.join()).toMatch(/interrupted/);
   });
 
   it('killed after the start: verify (healthy already or not) before calling it done', () => {
-    expect(kinds(desired(), managedHost('v0.4.5', { journal: journal('started') }))).toEqual(['verify', 'close-journal']);
+    expect(kinds(desired(), managedHost('v0.4.5', { journal: journal('started') }))).toEqual(['verify', 'close-journal', 'mark-release']);
   });
 
   it('killed after the stop, before the swap: the switch goes on from the stopped node', () => {
     expect(
       kinds(desired(), managedHost('v0.4.3', { service: { state: 'stopped', problem: null, enabled: null }, health: noAnswer, journal: journal('stopped') })),
-    ).toEqual(['backup', WARM, 'open-journal', 'swap', 'start', 'verify', 'close-journal']);
+    ).toEqual(['backup', WARM, 'open-journal', 'swap', 'start', 'verify', 'close-journal', 'mark-release']);
   });
 
   it('killed during a rollback: finish the rollback first', () => {
@@ -319,7 +320,9 @@ describe('plan: after a crash (the journal is a witness)', () => {
     expect(p.intent).toBe('finish-rollback');
     expect(p.target).toBe('v0.4.3');
     expect(p.switch).toEqual({ leaving: 'v0.4.3', entering: 'v0.4.5' });
-    expect(stepsOf(p).map((s) => s.step.kind)).toEqual(['open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal']);
+    // finishing it ends rolled back: the release entered is marked bad; no retention (not applied)
+    expect(stepsOf(p).map((s) => s.step.kind)).toEqual(['open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal', 'mark-release']);
+    expect(p.finish.find((s) => s.kind === 'mark-release')).toMatchObject({ version: 'v0.4.5' });
     expect(p.onFailure).toBeNull();
   });
 

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { loadDesired } from '../../desired/load.js';
 import { ExitCode, refuse } from '../../errors.js';
-import { fetchReleaseVersions, listingUrlFor, sortReleases } from '../../releases/listing.js';
+import { lstat } from 'node:fs/promises';
+import { isNotFound } from '../../runtime/fsx.js';
+import { fetchReleaseVersions, GENLAYER_LISTING_URL, listingUrlFor, sortReleases } from '../../releases/listing.js';
 import { parse } from '../args.js';
 
 export const help = `glr releases [-f FILE] [--json] [--pre] [--listing-url URL]
@@ -11,11 +13,12 @@ from the bucket's JSON listing API with every page followed. Release candidates 
 e.g. v0.5.0-rc1) are shown only with --pre.
 
   -f, --file FILE        the desired state whose release.url names the bucket
-                         (default ./desired-state.yaml; not needed with --listing-url)
-      --listing-url URL  the listing to read, e.g.
-                         https://storage.googleapis.com/storage/v1/b/gh-af/o?prefix=genlayer-node/bin/amd64/
-                         (default: derived from release.url: origin + /storage/v1/b/BUCKET/o
-                         ?prefix=the path up to the {version} folder)
+                         (default ./desired-state.yaml when it exists; not needed with
+                         --listing-url; with neither, GenLayer's bucket is read)
+      --listing-url URL  the listing to read (default: derived from release.url: origin +
+                         /storage/v1/b/BUCKET/o?prefix=the path up to the {version} folder;
+                         without a file, GenLayer's bucket:
+                         ${GENLAYER_LISTING_URL})
       --pre              include release candidates
       --json             print a JSON array of version strings
   -h, --help             this text
@@ -37,9 +40,11 @@ export async function releasesCommand(argv: string[], cwd: string): Promise<numb
     return ExitCode.ok;
   }
   let listing = values['listing-url'];
-  // the file is read when it is needed (no --listing-url) or named (-f): a bad one is an error
+  // the file is read when it is named (-f), or when there is no --listing-url and the default
+  // file exists (it may name another bucket): a bad one is an error. No file: GenLayer's bucket.
+  const label = values.file ?? 'desired-state.yaml';
+  if (listing === undefined && values.file === undefined && !(await exists(path.resolve(cwd, label)))) listing = GENLAYER_LISTING_URL;
   if (listing === undefined || values.file !== undefined) {
-    const label = values.file ?? 'desired-state.yaml';
     const desired = await loadDesired(path.resolve(cwd, label));
     if (listing === undefined) {
       const derived = listingUrlFor(desired.release.url, desired.version);
@@ -52,4 +57,12 @@ export async function releasesCommand(argv: string[], cwd: string): Promise<numb
   const versions = sortReleases(all, { pre: Boolean(values.pre) });
   process.stdout.write(values.json ? `${JSON.stringify(versions)}\n` : versions.map((v) => `${v}\n`).join(''));
   return ExitCode.ok;
+}
+
+/** false only when there is no such file (anything else is for loadDesired to report) */
+async function exists(file: string): Promise<boolean> {
+  return lstat(file).then(
+    () => true,
+    (e: unknown) => !isNotFound(e),
+  );
 }

@@ -14,7 +14,10 @@ the whole file with the whole host; events only wake it up. Runs until SIGTERM/S
 
 An invalid FILE is logged and ignored: the last valid state is kept. A release that
 failed and was rolled back is retried only when FILE changes, or after a backoff that
-grows from 5 minutes to 1 hour.
+grows from 5 minutes to 1 hour. With metrics.textfile set, every pass (and every wake-up
+such a failure holds back) writes glr's metrics. With prepareAhead: patch, after a pass
+that left the host converged, the newest release of the running MAJOR.MINOR series is
+prepared beside the running node (never switched to), at most once per interval.
 
   -f, --file FILE        the desired state (default ./desired-state.yaml)
       --interval SECONDS how often to check for drift (default 60)

@@ -1,0 +1,109 @@
+import { clip, size } from '../runtime/text.js';
+import type { StatusReport } from './status-report.js';
+
+/** `glr status` as an operator reads it: one section per question, the answer first. */
+export function formatStatus(s: StatusReport): string {
+  const out: string[] = [];
+  const add = (label: string, lines: string[]) => lines.forEach((l, i) => out.push(`${i === 0 ? label.padEnd(10) : ' '.repeat(10)}${l}`));
+  const r = s.running;
+  out.push(`glr status: ${s.root.path}${s.root.exists ? '' : ' (missing)'}, ${s.file} asks for ${s.desired.version}`, '');
+
+  const h = r.health;
+  add('running', [
+    `${r.version ?? 'no version (the links do not agree on one)'}: service ${r.service ?? `unknown (${r.serviceProblem})`}, ${r.healthy ? 'healthy' : 'NOT healthy'}`,
+    h.answered
+      ? `HTTP ${h.httpStatus}, ${[h.nodeVersion && `node ${h.nodeVersion}`, h.genvmVersion && `genvm ${h.genvmVersion}`, h.network && `network ${h.network}`, h.problem].filter(Boolean).join(', ') || 'no details'}`
+      : `no answer (${h.problem ?? 'unknown'})`,
+    ...(Object.keys(h.checks).length
+      ? [
+          `checks: ${Object.entries(h.checks)
+            .map(([n, c]) => `${n} ${c.status ?? '?'}${c.error ? ` (${c.error})` : ''}`)
+            .join(', ')}`,
+        ]
+      : []),
+    ...(r.syncedBlock !== null ? [`synced block ${r.syncedBlock}`] : []),
+  ]);
+  add('desired', [
+    `${s.desired.version}: ${s.plan.state === 'converged' ? 'converged (nothing to do)' : s.plan.state === 'pending' ? `pending: ${s.plan.steps.length} step(s) (glr reconcile --dry-run shows them)` : 'REFUSED'}`,
+    ...s.plan.refusals.map((x) => `- ${x}`),
+  ]);
+  const l = s.links;
+  add('links', [
+    `${l.current !== null ? `current → ${l.current}; ` : 'no current link (as the runbook laid it out); '}${l.agree ? `all ${l.entries.length} agree on ${l.version}` : 'they DISAGREE'}${l.missing.length ? `; missing: ${l.missing.join(', ')}` : ''}${l.notLinks.length ? `; not links: ${l.notLinks.join(', ')}` : ''}`,
+    ...(l.agree ? [] : l.entries.map((e) => `${e.name} → ${e.target}${e.version ? ` (${e.version})` : ' (not in a version folder)'}`)),
+  ]);
+  add(
+    'versions',
+    s.versions.length
+      ? s.versions.map((v) => {
+          const what = v.state === 'foreign' ? "not glr's" : v.state === 'unfinished' ? 'unfinished' : `${v.state} ${when(v.preparedAt)}`;
+          const roles = v.roles.map((x) => (x === 'bad' ? 'BAD' : x)).join(', ');
+          const fate =
+            v.retention === 'remove'
+              ? `prune removes it (${v.why === 'bad' ? 'rolled back' : `beyond retain ${s.retention.retain}`})`
+              : v.retention === 'keep'
+                ? `kept: ${v.why}`
+                : 'never touched';
+          return `${v.version.padEnd(9)} ${(roles || '-').padEnd(28)} ${what.padEnd(30)} ${(v.bytes === null ? '?' : size(v.bytes)).padStart(9)}  ${fate}`;
+        })
+      : ['none'],
+  );
+  add('retention', [
+    s.retention.remove.length
+      ? `retain ${s.retention.retain}: glr prune would remove ${s.retention.remove.map((x) => x.version).join(', ')}${s.retention.reclaimableBytes !== null ? `, freeing ${size(s.retention.reclaimableBytes)}` : ''}`
+      : `retain ${s.retention.retain}: nothing to remove`,
+    `last known-good: ${s.lastKnownGood ?? 'none known'}`,
+    ...(s.trash.length ? [`an interrupted removal left ${s.trash.join(', ')} in .glr/trash (the next prune or reconcile deletes it)`] : []),
+  ]);
+  add('bad', s.bad.length ? s.bad.map((b) => `${b.version} rolled back ${when(b.at)}: ${clip(b.reason, 100)}`) : ['none']);
+  add(
+    'history',
+    s.history.length
+      ? s.history.map(
+          (x) =>
+            `${when(x.at)}  ${x.outcome.padEnd(11)} ${`${x.from ?? '-'} → ${x.version}`.padEnd(20)} exit ${x.exitCode}${x.downtimeMs !== null ? `, down ${x.downtimeMs} ms` : ''}${x.reason ? `: ${clip(x.reason, 80)}` : ''}`,
+        )
+      : ['no apply recorded yet'],
+  );
+  if (s.rollbacksTotal) out.push(`${' '.repeat(10)}${s.rollbacksTotal} rollback(s) in all`);
+  add('lock', [
+    s.lock
+      ? `held by ${s.lock.pid === null ? 'a glr that does not answer' : `pid ${s.lock.pid} (glr ${s.lock.command}, since ${when(s.lock.since)})`}`
+      : 'free (no glr works on this root)',
+  ]);
+  add('warnings', s.plan.warnings.length ? s.plan.warnings.map((w) => `- ${w}`) : ['none']);
+  if (s.plan.notes.length)
+    add(
+      'notes',
+      s.plan.notes.map((n) => `- ${n}`),
+    );
+  if (s.hooks) {
+    const k = s.hooks;
+    add('hooks', [
+      `postSwitch after ${k.outcome === 'switched' ? `the switch to ${k.running}` : `the rollback to ${k.running}`} (${when(k.at)}): ${k.failed.length ? `${k.failed.length} of ${k.runs} FAILED` : `all ${k.runs} ok`}`,
+      ...k.failed.map((f) => `- ${f.argv.join(' ')}: ${f.failure ?? `exit ${f.exitCode}`}${f.output ? ` (${clip(f.output.split('\n').at(-1)!, 100)})` : ''}`),
+    ]);
+  }
+  add('shared DB', [`${s.sharedDb.path}${s.sharedDb.exists ? '' : ' (MISSING)'}`]);
+  if (s.carry) {
+    const c = s.carry;
+    add('carry', [
+      `config.yaml ${c.configYaml ? 'ok' : 'MISSING'}, .env ${c.env ? `ok (sets ${c.envNames.join(', ') || 'nothing'})` : 'MISSING'}, keystore ${c.keystoreFiles ? `${c.keystoreFiles} file(s)` : 'MISSING'}`,
+    ]);
+  }
+  if (s.diskFreeBytes !== null) add('disk', [`${size(s.diskFreeBytes)} free`]);
+  if (s.journal) {
+    const j = s.journal;
+    add('journal', [
+      `${j.leaving ?? '-'} → ${j.entering}: ${j.phase} ${when(j.at)}${j.open ? ' (OPEN: a switch was interrupted; the next reconcile finishes it)' : ''}${j.reason ? `: ${clip(j.reason, 80)}` : ''}`,
+    ]);
+  }
+  return out.join('\n');
+}
+
+/** `2026-11-24 21:25:03Z`: an ISO time, to the second. */
+function when(iso: string | null): string {
+  if (!iso) return '?';
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)/.exec(iso);
+  return m ? `${m[1]} ${m[2]}Z` : iso;
+}

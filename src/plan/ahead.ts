@@ -1,0 +1,75 @@
+import type { Desired } from '../desired/types.js';
+import { compareVersions, parseVersion, seriesOf } from '../desired/version.js';
+import { isGlrError } from '../errors.js';
+import type { Observed } from '../observe/types.js';
+import { isHealthyOn } from '../runtime/health-reading.js';
+import { isOpen } from '../runtime/journal-entry.js';
+import { withAftercare } from './aftercare.js';
+import { PlanBuilder } from './builder.js';
+import { activeVersion, checkHost, missingSources, reusable } from './checks.js';
+import { prepareSteps } from './converge.js';
+import type { Plan } from './types.js';
+
+/**
+ * `prepareAhead: patch` (glr watch), pure: which release to prepare ahead, and the plan that
+ * prepares it beside the running version without switching to it. A later bump to that version
+ * then finds it prepared and needs only the switch.
+ */
+
+/**
+ * The newest published release of the running version's MAJOR.MINOR series (never a release
+ * candidate) when it is newer than the running one and was not rolled back here; else null.
+ */
+export function aheadCandidate(published: readonly string[], running: string, bad: readonly string[]): string | null {
+  const series = seriesOf(running);
+  const newest = published.filter((v) => parseVersion(v)?.pre === null && seriesOf(v) === series && !bad.includes(v)).sort((a, b) => compareVersions(b, a))[0];
+  return newest !== undefined && compareVersions(newest, running) > 0 ? newest : null;
+}
+
+/**
+ * The prepare-ahead plan for `ahead`: `d` is the desired state as the file would say it for
+ * `ahead` (`parseDesired(text, file, { forVersion })`). Only while the host is settled: the node
+ * runs healthy on the version the links name, no switch is under way. Empty when `ahead` is
+ * already prepared; refused (reasons, no steps) when it cannot be prepared now.
+ */
+export function planAhead(d: Desired, o: Observed): Plan {
+  const p = new PlanBuilder(d, o);
+  p.intent = 'prepare-ahead';
+  const host = checkHost(d, o);
+  if (host.length) return p.refuse(host);
+  if (isOpen(o.journal))
+    return p.refuse([`a switch (${o.journal.leaving ?? 'nothing'} → ${o.journal.entering}) is under way; nothing is prepared ahead until it is over`]);
+  let running: string;
+  try {
+    running = activeVersion(o);
+  } catch (e) {
+    if (isGlrError(e)) return p.refuse([e.message]);
+    throw e;
+  }
+  if (o.service.state !== 'running' || !isHealthyOn(o.health, running)) {
+    return p.refuse([`${running} is not running healthy; a release is prepared ahead only beside a healthy node`]);
+  }
+  if (!o.sharedDb.exists || !o.sharedDb.isDir) return p.refuse([`the shared DB ${d.sharedDb} is not there`]);
+  const folder = o.versions.find((f) => f.version === d.version);
+  const reuse = reusable(folder, d);
+  if (reuse === 'ready') return p.done();
+  if (reuse === 'foreign') return p.refuse([`${p.layout.versionDir(d.version)} exists but glr did not prepare it; not preparing ${d.version} ahead`]);
+  const missing = missingSources(o, running);
+  if (missing.length) return p.refuse(missing);
+  if (o.staging.length) {
+    p.add({
+      kind: 'clean-staging',
+      names: o.staging,
+      description: `remove ${o.staging.length} staging folder(s) an interrupted run left under ${p.layout.stagingDir}`,
+    });
+  }
+  if (reuse === 'unfinished' || reuse === 'stale') {
+    p.add({
+      kind: 'remove-version',
+      version: d.version,
+      description: `remove ${p.layout.versionDir(d.version)}: ${reuse === 'unfinished' ? 'glr began preparing it and did not finish' : 'it was prepared for another shared DB'}`,
+    });
+  }
+  prepareSteps(p, running);
+  return withAftercare(p.done(), d, o);
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { formatStatus } from '../../src/cli/status-format.js';
+import type { StatusReport } from '../../src/cli/status-report.js';
+
+/** A report as status builds it, for the parts a sandbox cannot produce yet (plan warnings). */
+function report(over: Partial<StatusReport> = {}): StatusReport {
+  return {
+    version: 1,
+    at: '2026-11-24T21:25:03.120Z',
+    file: '/etc/glr/desired-state.yaml',
+    root: { path: '/opt/genlayer-node', exists: true },
+    desired: { version: 'v0.5.11', retain: 3, prepareAhead: 'patch', metricsTextfile: null },
+    running: {
+      version: 'v0.5.10',
+      service: 'running',
+      serviceProblem: null,
+      healthy: false,
+      health: {
+        answered: true,
+        httpStatus: 503,
+        status: 'down',
+        nodeVersion: 'v0.5.10',
+        genvmVersion: 'v0.2.11',
+        network: 'asimov-phase5',
+        checks: { validating: { status: 'down', error: 'node is not synced' }, 'zksync-connectivity': { status: 'up', error: null } },
+        problem: null,
+      },
+      syncedBlock: null,
+    },
+    links: {
+      current: null,
+      version: null,
+      agree: false,
+      entries: [{ name: 'bin', target: '/opt/genlayer-node/v0.5.9/bin', viaCurrent: false, version: 'v0.5.9' }],
+      missing: ['data'],
+      notLinks: [],
+    },
+    versions: [],
+    lastKnownGood: null,
+    bad: [],
+    retention: { retain: 3, remove: [], reclaimableBytes: 0 },
+    history: [],
+    rollbacksTotal: 0,
+    lock: null,
+    plan: {
+      state: 'refused',
+      steps: [],
+      refusals: ['the links disagree'],
+      warnings: ['v0.5.9/data/node/genlayer.db is a folder of its own'],
+      notes: ['an interrupted switch'],
+    },
+    hooks: null,
+    journal: { leaving: 'v0.5.9', entering: 'v0.5.10', phase: 'swapped', at: '2026-11-24T21:20:00.000Z', open: true, reason: null },
+    sharedDb: { path: '/opt/genlayer-node/v0.5/data/node/genlayer.db', exists: true },
+    carry: null,
+    diskFreeBytes: null,
+    trash: [],
+    ...over,
+  };
+}
+
+describe('glr status, as text', () => {
+  it('says what is wrong where an operator looks first: health checks, refusals, warnings, split links, an open journal', () => {
+    const t = formatStatus(report());
+    expect(t).toContain(
+      'running   v0.5.10: service running, NOT healthy\n          HTTP 503, node v0.5.10, genvm v0.2.11, network asimov-phase5\n          checks: validating down (node is not synced), zksync-connectivity up',
+    );
+    expect(t).toContain('desired   v0.5.11: REFUSED\n          - the links disagree');
+    expect(t).toContain(
+      'links     no current link (as the runbook laid it out); they DISAGREE; missing: data\n          bin → /opt/genlayer-node/v0.5.9/bin (v0.5.9)',
+    );
+    expect(t).toContain('warnings  - v0.5.9/data/node/genlayer.db is a folder of its own');
+    expect(t).toContain('notes     - an interrupted switch');
+    expect(t).toContain('journal   v0.5.9 → v0.5.10: swapped 2026-11-24 21:20:00Z (OPEN: a switch was interrupted; the next reconcile finishes it)');
+    expect(t).toContain('history   no apply recorded yet');
+    expect(t).toContain('lock      free');
+  });
+
+  it('a lock holder that does not answer, and hooks that all passed', () => {
+    const t = formatStatus(
+      report({
+        lock: { pid: null, command: null, since: null, host: null },
+        hooks: { at: '2026-11-24T21:25:03.120Z', outcome: 'switched', running: 'v0.5.10', from: 'v0.5.9', runs: 1, failed: [] },
+      }),
+    );
+    expect(t).toContain('lock      held by a glr that does not answer');
+    expect(t).toContain('hooks     postSwitch after the switch to v0.5.10 (2026-11-24 21:25:03Z): all 1 ok');
+  });
+});
