@@ -3,6 +3,7 @@ import { seriesOf } from '../desired/version.js';
 import { RUNBOOK_LINKS } from '../layout.js';
 import { describeHealth, isHealthyOn } from '../runtime/health-reading.js';
 import type { PlanBuilder } from './builder.js';
+import { reclaimable } from '../observe/retention.js';
 import { list } from './describe.js';
 import { allLinkNames, driftedLinks, llmChanges, missingSources, reusable } from './checks.js';
 import { hostWarnings, isSeriesChange, seriesNote, switchRefusals } from './checklist.js';
@@ -94,6 +95,7 @@ export function prepareSteps(p: PlanBuilder, from: string): void {
     version: v,
     url: d.release.url,
     sha256: d.release.sha256,
+    reclaimable: reclaimable(d, o).versions,
     description: `download ${d.release.url}, verify it (${d.release.sha256 ? 'pinned sha256, ' : ''}the bucket's x-goog-hash when sent), extract into ${dir}`,
   });
   p.add({ kind: 'genvm-setup', version: v, argv: d.genvm.setup, description: `run GenVM setup in ${dir}: ${d.genvm.setup.join(' ')}` });

@@ -27,7 +27,10 @@ export type PrepareStep =
    */
   | (Base & { kind: 'remove-version'; version: string })
   /** stream the tarball: verify (sha256, x-goog-hash), extract into staging, move to {root}/V */
-  | (Base & { kind: 'download'; version: string; url: string; sha256: string | null })
+  /**
+   * `reclaimable`: what `glr prune` would remove now; a disk refusal says how much that frees
+   */
+  | (Base & { kind: 'download'; version: string; url: string; sha256: string | null; reclaimable: string[] })
   | (Base & { kind: 'genvm-setup'; version: string; argv: string[] })
   /**
    * config.yaml and .env byte for byte, the keystore with modes 600/700; with `configFile`, that

@@ -10,7 +10,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statfsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,6 +98,25 @@ describe('a node root on a 300 MiB filesystem', () => {
       /^glr: not enough disk for v0\.4\.5: \d+ MiB free under \S+, about \d+ MiB needed \(the \d+ MiB download unpacked, plus 256 MiB kept free for the running node\); free some space and run again$/,
       20_000,
     );
+  });
+
+  it('the refusal says what `glr prune` would free (a prepared version beyond `retain`), and removes nothing itself', async (ctx) => {
+    if (!sb) return ctx.skip();
+    const old = path.join(sb.host.root, 'v0.4.4');
+    mkdirSync(path.join(old, 'bin'), { recursive: true });
+    writeFileSync(path.join(old, 'bin/genlayernode'), Buffer.alloc(3 * MiB, 1));
+    const marker = { version: 'v0.4.4', origin: 'prepared', at: '2026-01-01T00:00:00.000Z', inputs: { url: 'u', sha256: null, sharedDb: sb.host.db } };
+    writeFileSync(path.join(old, '.glr-prepared'), JSON.stringify(marker));
+    try {
+      const file = sb.host.writeDesired({ version: 'v0.4.5', extra: 'retain: 0' });
+      await expectRefusal(sb.host, file, {
+        line: /^glr: not enough disk for v0\.4\.5: .*; `glr prune` would free 3\.0 MiB \(v0\.4\.4\); free some space and run again$/,
+        dryRun: 'pending',
+      });
+      expect(existsSync(old), 'the refusal removed a version itself').toBe(true);
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+    }
   });
 
   it('a small gzip of 400 MiB of zeros: stopped before it eats into the reserve, exit 1, the space given back', async (ctx) => {

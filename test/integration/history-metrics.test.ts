@@ -94,6 +94,8 @@ describe('reconcile: the history line of each apply, and the metrics textfile af
       'backup',
       'adopt',
       'route-links',
+      'link-release',
+      'warm-cache',
       'open-journal',
       'stop',
       'swap',

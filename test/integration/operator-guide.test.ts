@@ -133,11 +133,11 @@ describe('docs/operator-guide.md', () => {
   it('the glr-watch unit’s ExecStart runs: it converges and stops cleanly on SIGTERM', async () => {
     const unit = readFileSync(path.join(REPO, 'docs/examples/glr-watch.service'), 'utf8');
     const exec = /^ExecStart=(.*)$/m.exec(unit)![1]!.split(/\s+/);
-    expect(exec.slice(0, 2)).toEqual(['/usr/bin/node', '/opt/glr/dist/src/cli/main.js']);
+    expect(exec.slice(0, 2)).toEqual(['/usr/bin/node', '/opt/glr/dist/bin/glr.js']);
     expect(exec).toContain('/etc/glr/desired-state.yaml');
     const args = substitute(exec.slice(2));
     expect(args[0]).toBe('watch');
-    expect(GLR_BIN).toMatch(/dist\/src\/cli\/main\.js$/);
+    expect(GLR_BIN).toMatch(/dist\/bin\/glr\.js$/);
     const { child, done } = startGlr(args, { env: { GLR_LOG_LEVEL: 'debug' } });
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));

@@ -87,9 +87,21 @@ describe('prepareAhead: patch', () => {
     await waitFor(() => w.has(/^v0\.4\.5 is healthy/), { timeoutMs: 30_000, what: 'the switch to v0.4.5' });
     const switchPlan = w
       .logs()
-      .filter((l) => l.msg === 'plan: 10 step(s)')
+      .filter((l) => l.msg === 'plan: 11 step(s)')
       .at(-1)?.steps as string[];
-    expect(switchPlan).toEqual(['backup', 'adopt', 'route-links', 'open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal', 'mark-release']);
+    expect(switchPlan).toEqual([
+      'backup',
+      'adopt',
+      'route-links',
+      'warm-cache',
+      'open-journal',
+      'stop',
+      'swap',
+      'start',
+      'verify',
+      'close-journal',
+      'mark-release',
+    ]);
     expect(w.count(/^pass started$/)).toBeGreaterThan(passes);
     expect(tarballGets(s, 'v0.4.5')).toBe(1);
     expect(await s.host.healthyOn('v0.4.5')).toBe(true);

@@ -10,6 +10,7 @@ import { atomicWriteFile, errnoCode, fsyncDir, nonce, removeTree } from '../../r
 import type { PreparingMarker } from '../../runtime/marker.js';
 import type { ApplyContext } from '../context.js';
 import { Checksums, parseGoogHash } from './checksums.js';
+import { diskUsage } from '../../runtime/du.js';
 import { downloadError, isDataError, size, unpackProblem, type Release } from './messages.js';
 import { Progress } from './progress.js';
 import { Unpack } from './unpack.js';
@@ -34,7 +35,7 @@ export interface Downloaded {
  * moved to {root}/V (one rename), carrying the .glr-preparing marker from its first instant. On
  * any failure nothing is left behind.
  */
-export async function download(ctx: ApplyContext, a: { version: string; url: string; sha256: string | null }): Promise<Downloaded> {
+export async function download(ctx: ApplyContext, a: { version: string; url: string; sha256: string | null; reclaimable?: string[] }): Promise<Downloaded> {
   const { layout, log } = ctx;
   const dest = layout.versionDir(a.version);
   const staging = layout.staging(a.version, nonce());
@@ -80,7 +81,7 @@ function newDispatcher(ctx: ApplyContext): Dispatcher {
  * interruption), the body is destroyed and the connections with it before this returns: no
  * await here waits on a body nobody reads.
  */
-async function fetchInto(ctx: ApplyContext, a: Release & { sha256: string | null }, staging: string): Promise<Downloaded> {
+async function fetchInto(ctx: ApplyContext, a: Release & { sha256: string | null; reclaimable?: string[] }, staging: string): Promise<Downloaded> {
   const { tuning, signals, layout, log } = ctx;
   const dispatcher = newDispatcher(ctx);
   const where = `${a.version} from ${a.url}`;
@@ -109,7 +110,7 @@ async function fetchInto(ctx: ApplyContext, a: Release & { sha256: string | null
     const header = Number(res.headers['content-length'] ?? NaN);
     const length = Number.isFinite(header) ? header : null;
     // checked before a byte of the body is read: a release that cannot fit is never started
-    const budget = await checkDisk(layout.root, length, a.version, tuning.diskReserveBytes);
+    const budget = await checkDisk(layout.root, length, a.version, tuning.diskReserveBytes, () => pruneWouldFree(ctx, a.reclaimable ?? []));
     await failpoint('download', log);
 
     const sums = new Checksums(a.sha256, parseGoogHash(res.headers['x-goog-hash']));
@@ -182,16 +183,24 @@ function discard(body: Readable): void {
  * (about EXPANSION times) plus the reserve left for the running node. Returns how many unpacked
  * bytes the extraction may write (free space less the reserve).
  */
-async function checkDisk(root: string, length: number | null, version: string, reserve: number): Promise<number> {
+async function checkDisk(root: string, length: number | null, version: string, reserve: number, prunable: () => Promise<string>): Promise<number> {
   const s = await statfs(root);
   const free = s.bavail * s.bsize;
   if (length !== null) {
     const need = length * EXPANSION + reserve;
     if (free < need) {
       throw refuse(
-        `not enough disk for ${version}: ${size(free)} free under ${root}, about ${size(need)} needed (the ${size(length)} download unpacked, plus ${size(reserve)} kept free for the running node); free some space and run again`,
+        `not enough disk for ${version}: ${size(free)} free under ${root}, about ${size(need)} needed (the ${size(length)} download unpacked, plus ${size(reserve)} kept free for the running node); ${await prunable()}free some space and run again`,
       );
     }
   }
   return Math.max(0, free - reserve);
+}
+
+/** What `glr prune` would free now, measured only when the disk refuses: a clause, or nothing. */
+async function pruneWouldFree(ctx: ApplyContext, versions: string[]): Promise<string> {
+  if (!versions.length) return '';
+  const sizes = await Promise.all(versions.map((v) => diskUsage(ctx.layout.versionDir(v))));
+  const bytes = sizes.reduce<number>((n, b) => n + (b ?? 0), 0);
+  return `\`glr prune\` would free ${size(bytes)} (${versions.join(', ')}); `;
 }
