@@ -3,7 +3,11 @@
 // per chunk instead of hundreds of node_modules files is most of what makes a converged
 // `glr reconcile` cheap (see docs/benchmarks.md). tsc still type-checks and builds dist/src,
 // dist/sandbox and dist/bench for the tests.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+// a clean folder: chunks of earlier builds are never left to be loaded by mistake
+rmSync('dist/bin', { recursive: true, force: true });
 
 await build({
   entryPoints: { glr: 'src/cli/main.ts' },
