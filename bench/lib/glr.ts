@@ -18,7 +18,8 @@ export interface LogLine {
   at: number;
   msg: string;
   action?: string;
-  group?: string;
+  /** the plan phase of an action's line: prepare, window, verify, finish */
+  phase?: string;
   ms?: number;
   [k: string]: unknown;
 }

@@ -146,8 +146,7 @@ export async function glrRound(f: Fixtures, rate: Rate): Promise<GlrRound> {
     const { run } = r;
     const stopAt = actionStart(run.log, 'stop');
     const floor = outage(answers, r.f0 - 100, r.floorHealthyAt + 1);
-    const window = logLine(run.log, (l) => typeof l.windowMs === 'number' && typeof l.steps === 'object');
-    const steps = (window?.steps ?? {}) as Record<string, number | undefined>;
+    const window = logLine(run.log, (l) => typeof l.windowMs === 'number' && l.msg.startsWith('switch window'));
     const seenHealthy = logLine(run.log, (l) => typeof l.downtimeMs === 'number', stopAt);
     return {
       ...common(rate.name, answers, probeFrom, run.startedAt, stopAt, r.healthyAt, run.endedAt),
@@ -159,7 +158,7 @@ export async function glrRound(f: Fixtures, rate: Rate): Promise<GlrRound> {
       floorOutageMs: floor?.ms ?? NaN,
       floorMs: r.floorHealthyAt - r.f0,
       windowMs: Number(window?.windowMs ?? NaN),
-      steps: { stop: steps.stop ?? NaN, swap: steps.swap ?? NaN, start: steps.start ?? NaN },
+      steps: { stop: actionMs(run.log, 'stop'), swap: actionMs(run.log, 'swap'), start: actionMs(run.log, 'start') },
       floorStopMs: r.floorStopMs,
       floorStartMs: r.floorStartMs,
       verifyLagMs: (seenHealthy?.at ?? NaN) - r.healthyAt,

@@ -1,17 +1,71 @@
 /**
- * Issue 14, not measured yet: from `glr bump` to healthy on the new version, with and without
- * `prepareAhead: patch` (the watcher preparing the newest patch release ahead of time, so that a
- * bump only switches). glr has no prepareAhead yet; this stub is skipped with a note and keeps the
- * figure's place in docs/benchmarks.md. When it lands: two fresh hosts under `glr watch`, one with
- * `prepareAhead: patch`, publish the real-size release, wait until it is prepared ahead on the
- * second, then `glr bump` both and measure bump → healthy (the outside prober) on each.
+ * Issue 14: from `glr bump` to healthy on the new version, with and without `prepareAhead: patch`
+ * (the watcher preparing the newest patch release of the running series ahead of time, so that a
+ * bump only switches). Each sample: a fresh host under `glr watch`, the real-size release served
+ * at the throttled rate; with prepareAhead the bump waits until the watcher says the release is
+ * prepared ahead. Then the real `glr bump VERSION -f FILE`, and the outside prober's first healthy
+ * answer on the new version. The watcher polls every 5 s (`--interval`, a flag an operator sets;
+ * it only decides how soon the release is prepared ahead, not the figure).
  */
-import type { Fixtures } from '../lib/fixtures.js';
+import { spawn } from 'node:child_process';
+import { waitFor } from '../../sandbox/host.js';
+import { say } from '../lib/clock.js';
+import { NEW, OLD, throttle, withHost, type Fixtures } from '../lib/fixtures.js';
+import { GLR, REPO, parseLog } from '../lib/glr.js';
+import { Prober } from '../lib/prober.js';
+import { defaultEnv, runOk } from '../lib/proc.js';
+import { now } from '../lib/clock.js';
 
 export interface PrepareAhead {
-  skipped: string;
+  /** bump → healthy (ms), without prepareAhead */
+  without: number[];
+  /** bump → healthy (ms), with prepareAhead: patch, once the release was prepared ahead */
+  with: number[];
 }
 
-export function prepareAhead(_f: Fixtures): Promise<PrepareAhead> {
-  return Promise.resolve({ skipped: 'Not measured: glr has no prepareAhead yet' });
+async function sample(f: Fixtures, ahead: boolean): Promise<number> {
+  return withHost(f.big, async (host) => {
+    const extra = ahead ? 'prepareAhead: patch' : '';
+    const file = host.writeDesired({ version: OLD, providers: null, extra });
+    const child = spawn(process.execPath, [GLR, 'watch', '--interval', '5', '-f', file], {
+      env: defaultEnv({ GLR_LOG_LEVEL: 'debug' }),
+      cwd: REPO,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const closed = new Promise((r) => child.on('close', r));
+    const logged = (re: RegExp) => parseLog(stderr).some((l) => re.test(l.msg));
+    let prober: Prober | null = null;
+    try {
+      await waitFor(() => logged(ahead ? new RegExp(`^${NEW.replaceAll('.', '\\.')} is prepared ahead`) : /^converged/), {
+        timeoutMs: 180_000,
+        what: ahead ? 'the release to be prepared ahead' : 'the first pass',
+      });
+      prober = await Prober.start(host.healthUrl);
+      const t0 = now();
+      await runOk([process.execPath, GLR, 'bump', NEW, '-f', file], { env: defaultEnv(), cwd: REPO });
+      const healthy = await prober.healthyOn(NEW, t0, 180_000);
+      return healthy.at - t0;
+    } finally {
+      await prober?.stop();
+      child.kill('SIGTERM');
+      await closed;
+    }
+  });
+}
+
+export async function prepareAhead(f: Fixtures): Promise<PrepareAhead> {
+  throttle(f, f.o.rateBps);
+  const out: PrepareAhead = { without: [], with: [] };
+  try {
+    for (let i = 0; i < f.o.fewRounds; i++) {
+      out.without.push(await sample(f, false));
+      out.with.push(await sample(f, true));
+      say(`prepareAhead round ${i + 1}: bump → healthy ${Math.round(out.without.at(-1)!)} ms without, ${Math.round(out.with.at(-1)!)} ms with`);
+    }
+  } finally {
+    throttle(f, null);
+  }
+  return out;
 }

@@ -72,7 +72,7 @@ export async function watchLatency(f: Fixtures): Promise<Watch> {
     toAction.push(
       await withHost(f.small, async (host) => {
         const watch = await startWatch(host);
-        const firstAction = () => watch.log().find((l) => l.group === 'prepare' && l.action !== undefined);
+        const firstAction = () => watch.log().find((l) => l.phase === 'prepare' && l.action !== undefined);
         try {
           const saved = save(host, host.desiredYaml({ version: NEW }));
           await waitFor(() => firstAction() !== undefined, { timeoutMs: 20_000, what: 'the apply to start', everyMs: 5 });

@@ -42,7 +42,9 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
     try {
       return await fn();
     } finally {
-      phases.push({ name: step.kind, ms: Date.now() - t });
+      const ms = Date.now() - t;
+      phases.push({ name: step.kind, ms });
+      ctx.log.info({ action: step.kind, phase, ms }, `done: ${step.kind}`);
     }
   };
 
