@@ -7,7 +7,7 @@ import { isOpen } from '../runtime/journal-entry.js';
 import { withAftercare } from './aftercare.js';
 import { PlanBuilder } from './builder.js';
 import { activeVersion, checkHost, missingSources, reusable } from './checks.js';
-import { prepareSteps } from './converge.js';
+import { clearTheWay, prepareSteps } from './converge.js';
 import type { Plan } from './types.js';
 
 /**
@@ -56,20 +56,7 @@ export function planAhead(d: Desired, o: Observed): Plan {
   if (reuse === 'foreign') return p.refuse([`${p.layout.versionDir(d.version)} exists but glr did not prepare it; not preparing ${d.version} ahead`]);
   const missing = missingSources(o, running);
   if (missing.length) return p.refuse(missing);
-  if (o.staging.length) {
-    p.add({
-      kind: 'clean-staging',
-      names: o.staging,
-      description: `remove ${o.staging.length} staging folder(s) an interrupted run left under ${p.layout.stagingDir}`,
-    });
-  }
-  if (reuse === 'unfinished' || reuse === 'stale') {
-    p.add({
-      kind: 'remove-version',
-      version: d.version,
-      description: `remove ${p.layout.versionDir(d.version)}: ${reuse === 'unfinished' ? 'glr began preparing it and did not finish' : 'it was prepared for another shared DB'}`,
-    });
-  }
+  clearTheWay(p, reuse);
   prepareSteps(p, running);
   return withAftercare(p.done(), d, o);
 }

@@ -5,7 +5,7 @@ import { describeHealth, isHealthyOn } from '../runtime/health-reading.js';
 import type { PlanBuilder } from './builder.js';
 import { reclaimable } from '../observe/retention.js';
 import { list } from './describe.js';
-import { allLinkNames, driftedLinks, llmChanges, missingSources, reusable } from './checks.js';
+import { allLinkNames, driftedLinks, llmChanges, missingSources, reusable, type Reuse } from './checks.js';
 import { hostWarnings, isSeriesChange, seriesNote, switchRefusals } from './checklist.js';
 import { beforeStopSteps, linkReleaseStep, llmReleaseStep, readyFolderSteps } from './v05-steps.js';
 import type { Plan } from './types.js';
@@ -55,17 +55,7 @@ export function switchTo(p: PlanBuilder, from: string): Plan {
   p.warnings.push(...hostWarnings(d, o, reuse === 'ready' ? v : null));
   if (isSeriesChange(from, v)) p.note(seriesNote(d, from, reuse !== 'ready'));
 
-  if (o.staging.length) {
-    p.add({
-      kind: 'clean-staging',
-      names: o.staging,
-      description: `remove ${o.staging.length} staging folder(s) an interrupted run left under ${p.layout.stagingDir}`,
-    });
-  }
-  if (reuse === 'unfinished' || reuse === 'stale') {
-    const why = reuse === 'unfinished' ? 'glr began preparing it and did not finish' : 'it was prepared for another shared DB or checksum';
-    p.add({ kind: 'remove-version', version: v, description: `remove ${p.layout.versionDir(v)}: ${why}` });
-  }
+  clearTheWay(p, reuse);
   if (reuse !== 'ready') prepareSteps(p, from);
   else readyFolderSteps(p, from, llm.changes.length > 0);
   beforeStopSteps(p, from);
@@ -83,6 +73,26 @@ export function switchTo(p: PlanBuilder, from: string): Plan {
   }
   switchWindow(p, { leaving: from, entering: v, stop: state !== 'stopped', start: d.service.running, synced: !isSeriesChange(from, v) });
   return p.done();
+}
+
+/**
+ * What an interrupted run left in the way of a preparation of the desired version: staging
+ * folders, and a folder of its own that may not be used (unfinished, or prepared for other inputs).
+ */
+export function clearTheWay(p: PlanBuilder, reuse: Reuse): void {
+  const { o } = p;
+  const v = p.d.version;
+  if (o.staging.length) {
+    p.add({
+      kind: 'clean-staging',
+      names: o.staging,
+      description: `remove ${o.staging.length} staging folder(s) an interrupted run left under ${p.layout.stagingDir}`,
+    });
+  }
+  if (reuse === 'unfinished' || reuse === 'stale') {
+    const why = reuse === 'unfinished' ? 'glr began preparing it and did not finish' : 'it was prepared for another shared DB or checksum';
+    p.add({ kind: 'remove-version', version: v, description: `remove ${p.layout.versionDir(v)}: ${why}` });
+  }
 }
 
 /** Download, set up, carry, link, configure, check, mark: the new version's folder, complete. */
