@@ -68,7 +68,9 @@ export function switchTo(p: PlanBuilder, from: string): Plan {
   if (drift.length) p.routeLinks(from, drift, o.links.current ? 'repair' : 'route');
   linkReleaseStep(p, reuse === 'ready');
 
-  if (d.service.running) {
+  // a release extracted by this plan is in the page cache already; one prepared earlier (ahead,
+  // or by a run that stopped short of the switch) may have been evicted since
+  if (d.service.running && reuse === 'ready') {
     p.add({ kind: 'warm-cache', version: v, description: `read ${v}'s binaries and GenVM files once, so that it starts from the page cache` });
   }
   switchWindow(p, { leaving: from, entering: v, stop: state !== 'stopped', start: d.service.running, synced: !isSeriesChange(from, v) });

@@ -60,7 +60,6 @@ describe('glr reconcile --dry-run on a runbook host running v0.4.3', () => {
       'adopt',
       'route-links',
       'link-release',
-      'warm-cache',
       'open-journal',
       'stop',
       'swap',

@@ -95,7 +95,6 @@ describe('reconcile: the history line of each apply, and the metrics textfile af
       'adopt',
       'route-links',
       'link-release',
-      'warm-cache',
       'open-journal',
       'stop',
       'swap',

@@ -79,7 +79,6 @@ describe('v0.5.10 → v0.5.11 on a greybox host', () => {
       'adopt',
       'route-links',
       'link-release',
-      'warm-cache',
       'open-journal',
       'stop',
       'swap',

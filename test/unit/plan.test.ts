@@ -22,7 +22,7 @@ import {
 const kinds = (d: Desired, o: Observed) => stepsOf(plan(d, o)).map((s) => s.step.kind);
 const FULL_PREPARE = ['download', 'genvm-setup', 'carry', 'link-db', 'set-llm', 'check-ready', 'mark-prepared'];
 const WINDOW = ['open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal', 'mark-release'];
-/** the last prepare step of a switch that starts the node */
+/** the last prepare step of a switch to a folder prepared by an earlier run */
 const WARM = 'warm-cache';
 
 describe('plan: the cases of a switch', () => {
@@ -30,7 +30,7 @@ describe('plan: the cases of a switch', () => {
     {
       name: 'nothing prepared, runbook host: adopt, route links, prepare everything, switch, verify',
       o: runbookHost(),
-      expect: [...FULL_PREPARE, 'backup', 'adopt', 'route-links', 'link-release', WARM, ...WINDOW],
+      expect: [...FULL_PREPARE, 'backup', 'adopt', 'route-links', 'link-release', ...WINDOW],
     },
     {
       name: 'the version folder already prepared: skip to the switch',
@@ -51,22 +51,22 @@ describe('plan: the cases of a switch', () => {
       name: 'no providers asked: no LLM edit',
       d: { llm: { strategy: null, providers: {} } },
       o: runbookHost(),
-      expect: [...FULL_PREPARE.filter((k) => k !== 'set-llm'), 'backup', 'adopt', 'route-links', 'link-release', WARM, ...WINDOW],
+      expect: [...FULL_PREPARE.filter((k) => k !== 'set-llm'), 'backup', 'adopt', 'route-links', 'link-release', ...WINDOW],
     },
     {
       name: 'an unfinished folder from a killed run is removed and redone',
       o: managedHost('v0.4.3', {}, [adopted('v0.4.3'), unfinished('v0.4.5')]),
-      expect: ['remove-version', ...FULL_PREPARE, 'backup', 'link-release', WARM, ...WINDOW],
+      expect: ['remove-version', ...FULL_PREPARE, 'backup', 'link-release', ...WINDOW],
     },
     {
       name: 'staging left by a killed download is cleaned',
       o: managedHost('v0.4.3', { staging: ['v0.4.5.123.ab'] }, [adopted('v0.4.3')]),
-      expect: ['clean-staging', ...FULL_PREPARE, 'backup', 'link-release', WARM, ...WINDOW],
+      expect: ['clean-staging', ...FULL_PREPARE, 'backup', 'link-release', ...WINDOW],
     },
     {
       name: 'a folder prepared for another shared DB is redone',
       o: managedHost('v0.4.3', {}, [adopted('v0.4.3'), prepared('v0.4.5', '/elsewhere/genlayer.db')]),
-      expect: ['remove-version', ...FULL_PREPARE, 'backup', 'link-release', WARM, ...WINDOW],
+      expect: ['remove-version', ...FULL_PREPARE, 'backup', 'link-release', ...WINDOW],
     },
     {
       name: 'service.running false: switch the links, never start',
