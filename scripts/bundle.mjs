@@ -3,13 +3,13 @@
 // per chunk instead of hundreds of node_modules files is most of what makes a converged
 // `glr reconcile` cheap (see docs/benchmarks.md). tsc still type-checks and builds dist/src,
 // dist/sandbox and dist/bench for the tests.
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 // a clean folder: chunks of earlier builds are never left to be loaded by mistake
 rmSync('dist/bin', { recursive: true, force: true });
 
-await build({
+const result = await build({
   entryPoints: { glr: 'src/cli/main.ts' },
   outdir: 'dist/bin',
   bundle: true,
@@ -22,4 +22,7 @@ await build({
   // CommonJS dependencies (pino, tar's deps) call require(); give the ESM bundle one
   banner: { js: "import { createRequire as __glrCreateRequire } from 'node:module'; const require = __glrCreateRequire(import.meta.url);" },
   logLevel: 'warning',
+  metafile: true,
 });
+// what each chunk holds, by source file (the bench attributes a no-op's load to packages with it)
+writeFileSync('dist/bin/meta.json', JSON.stringify(result.metafile));

@@ -14,6 +14,7 @@
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
+import { SourceMap } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NEW, withHost, type Fixtures } from '../lib/fixtures.js';
@@ -49,7 +50,9 @@ export function place(url: string): string {
     const rest = file.slice(nm + '/node_modules/'.length).split('/');
     return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
   }
-  const src = path.relative(path.join(REPO, 'dist/src'), file);
+  const inDist = path.relative(path.join(REPO, 'dist/src'), file);
+  // the bundle's source maps name the TypeScript sources
+  const src = inDist.startsWith('..') ? path.relative(path.join(REPO, 'src'), file) : inDist;
   if (!src.startsWith('..')) {
     const dir = path.dirname(src);
     return `glr src/${dir === '.' ? path.basename(src) : dir.split('/')[0]}`;
@@ -73,7 +76,18 @@ async function loadedModules(file: string): Promise<Noop['loaded']> {
         .filter((f) => !f.startsWith(path.dirname(TRACE_PRELOAD))),
     );
     const out: Noop['loaded'] = {};
+    const meta = bundleMeta();
     for (const f of files) {
+      // a chunk of the bundled CLI counts for the sources esbuild put into it
+      const inputs = meta?.outputs[path.relative(REPO, f)]?.inputs;
+      if (inputs) {
+        for (const [src, i] of Object.entries(inputs)) {
+          const e = (out[place(path.resolve(REPO, src))] ??= { files: 0, bytes: 0 });
+          e.files += 1;
+          e.bytes += i.bytesInOutput;
+        }
+        continue;
+      }
       const k = place(f);
       const e = (out[k] ??= { files: 0, bytes: 0 });
       e.files += 1;
@@ -87,6 +101,35 @@ async function loadedModules(file: string): Promise<Noop['loaded']> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** esbuild's metafile of the bundled CLI (scripts/bundle.mjs), or null without one. */
+function bundleMeta(): { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> } | null {
+  try {
+    return JSON.parse(readFileSync(path.join(REPO, 'dist/bin/meta.json'), 'utf8')) as ReturnType<typeof bundleMeta>;
+  } catch {
+    return null;
+  }
+}
+
+/** The original source of a position in a bundled chunk, through the chunk's source map. */
+function originalSource(): (url: string, line: number, column: number) => string {
+  const maps = new Map<string, SourceMap | null>();
+  return (url, line, column) => {
+    if (!url.startsWith('file:') || !url.includes('/dist/bin/')) return url;
+    let map = maps.get(url);
+    if (map === undefined) {
+      try {
+        const file = fileURLToPath(url);
+        map = new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')) as ConstructorParameters<typeof SourceMap>[0]);
+      } catch {
+        map = null;
+      }
+      maps.set(url, map);
+    }
+    const hit = map?.findEntry(line, column) as { originalSource?: string } | undefined;
+    return hit?.originalSource ? path.resolve(path.dirname(fileURLToPath(url)), hit.originalSource.replace(/^file:\/\//, '')) : url;
+  };
 }
 
 /** A fresh node that imports `what` and says how long the import took inside it. */
@@ -122,6 +165,7 @@ export const LOADING = 'Node: loading modules (resolve, read, compile)';
 function profileByPlace(p: CpuProfile): Record<string, number> {
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const source = originalSource();
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const owner = new Map<number, string>();
   const ownerOf = (id: number): string => {
@@ -130,9 +174,10 @@ function profileByPlace(p: CpuProfile): Record<string, number> {
     const leaf = byId.get(id)!.callFrame;
     let k: string | null = null;
     for (let cur: number | undefined = id; cur !== undefined && k === null; cur = parent.get(cur)) {
-      const url = byId.get(cur)!.callFrame.url;
+      const frame = byId.get(cur)!.callFrame as { url: string; lineNumber?: number; columnNumber?: number };
+      const url = frame.url;
       if (/^node:internal\/(modules|vm|bootstrap\/realm)/.test(url)) k = LOADING;
-      else if (url && !url.startsWith('node:')) k = place(url);
+      else if (url && !url.startsWith('node:')) k = place(source(url, frame.lineNumber ?? 0, frame.columnNumber ?? 0));
     }
     k ??= /^\(.*\)$/.test(leaf.functionName) ? leaf.functionName : 'Node: other';
     owner.set(id, k);
