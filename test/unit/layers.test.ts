@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -94,5 +94,21 @@ describe('docs that say what the code does', () => {
     const rows = [...doc.matchAll(/^\| `(GLR_[A-Z_]+)` \| `?([^`|]+?)`? \|/gm)].map((m) => [m[1]!, m[2]!.trim()]);
     const expected = [['GLR_LOG_LEVEL', 'info'], ...TUNING_VARIABLES.map((v) => [v.name, String(v.default)])];
     expect(rows.sort()).toEqual(expected.sort());
+  });
+});
+
+describe('docs that a clone can follow', () => {
+  it('no doc sends the reader outside the repository (../shared) or to a src/ or test/ file that does not exist', () => {
+    const root = path.resolve(SRC, '..');
+    const docs = ['README.md', ...readdirSync(path.join(root, 'docs')).filter((n) => n.endsWith('.md')).map((n) => `docs/${n}`)];
+    const problems: string[] = [];
+    for (const d of docs) {
+      const text = readFileSync(path.join(root, d), 'utf8');
+      if (text.includes('../shared')) problems.push(`${d}: ../shared`);
+      for (const m of text.matchAll(/`((?:src|test|bench|sandbox|scripts)\/[\w./-]+\.(?:ts|mjs))`/g)) {
+        if (!existsSync(path.join(root, m[1]!))) problems.push(`${d}: ${m[1]} does not exist`);
+      }
+    }
+    expect(problems).toEqual([]);
   });
 });
