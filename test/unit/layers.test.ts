@@ -100,7 +100,12 @@ describe('docs that say what the code does', () => {
 describe('docs that a clone can follow', () => {
   it('no doc sends the reader outside the repository (../shared) or to a src/ or test/ file that does not exist', () => {
     const root = path.resolve(SRC, '..');
-    const docs = ['README.md', ...readdirSync(path.join(root, 'docs')).filter((n) => n.endsWith('.md')).map((n) => `docs/${n}`)];
+    const docs = [
+      'README.md',
+      ...readdirSync(path.join(root, 'docs'))
+        .filter((n) => n.endsWith('.md'))
+        .map((n) => `docs/${n}`),
+    ];
     const problems: string[] = [];
     for (const d of docs) {
       const text = readFileSync(path.join(root, d), 'utf8');
