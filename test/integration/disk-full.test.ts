@@ -247,7 +247,7 @@ describe('the download alone, on a disk of 24 MiB (in this process: its open fil
     while (noise.length < 4096) noise = Buffer.concat([noise, createHash('sha256').update(noise).digest()]);
     const broken = Buffer.concat([tarball.subarray(0, Math.floor(tarball.length / 2)), noise]);
     const { err, root, before } = await downloadInto('v0.4.11', broken, () => 0);
-    expect((err as GlrError).message).toMatch(/^the v0\.4\.11 download is damaged \(gzip: invalid block type\); nothing was installed/);
+    expect((err as GlrError).message).toMatch(/^the v0\.4\.11 download is damaged \(gzip: [^)]+\); nothing was installed/);
     expect(readdirSync(path.join(root, '.glr/staging'))).toEqual([]);
     expect(openDeleted()).toEqual([]);
     expect(Math.abs(free(root) - before)).toBeLessThan(64 * 1024);
