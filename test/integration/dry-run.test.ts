@@ -149,7 +149,9 @@ describe('bad input: exit 1, one clear line, no stack trace, nothing written', (
       const before = sb.host.tree();
       const r = await runGlr(['reconcile', '--dry-run', '-f', file]);
       expect(r.code).toBe(1);
-      expect(errorLines(r)[0]).toMatch(/the running version v0\.4\.3 has no a keystore|has no .*keystore/);
+      expect(errorLines(r)).toEqual([
+        'glr: the running version v0.4.3 has no keystore (data/node/keystore/UTC--...) to carry over; restore it from your backup first',
+      ]);
       expect(sb.host.tree()).toEqual(before);
     } finally {
       renameSync(`${keystore}.away`, keystore);
