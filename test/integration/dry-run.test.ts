@@ -2,7 +2,7 @@ import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
-import { errorLines, hasStackTrace, leakedSecrets, planKinds, runGlr } from '../helpers/glr.js';
+import { errorLines, hasStackTrace, leakedSecrets, planKinds, runGlr, RUNBOOK_UPGRADE_STEPS } from '../helpers/glr.js';
 
 let sb: Sandbox;
 beforeAll(async () => {
@@ -48,26 +48,7 @@ describe('glr reconcile --dry-run on a runbook host running v0.4.3', () => {
     expect(r.code).toBe(2);
     const plan = JSON.parse(r.stdout) as { target: string; switch: unknown; refusals: string[] };
     expect(plan).toMatchObject({ target: 'v0.4.5', switch: { leaving: 'v0.4.3', entering: 'v0.4.5' }, refusals: [] });
-    expect(planKinds(r.stdout)).toEqual([
-      'download',
-      'genvm-setup',
-      'carry',
-      'link-db',
-      'set-llm',
-      'check-ready',
-      'mark-prepared',
-      'backup',
-      'adopt',
-      'route-links',
-      'link-release',
-      'open-journal',
-      'stop',
-      'swap',
-      'start',
-      'verify',
-      'close-journal',
-      'mark-release',
-    ]);
+    expect(planKinds(r.stdout)).toEqual(RUNBOOK_UPGRADE_STEPS);
     expect(leakedSecrets(r.stdout)).toEqual([]);
   });
 

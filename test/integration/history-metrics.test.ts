@@ -5,7 +5,7 @@ import { waitFor } from '../../sandbox/host.js';
 import { METRIC_NAMES } from '../../src/runtime/metrics.js';
 import type { HistoryRecord } from '../../src/runtime/history.js';
 import { parseExposition } from '../helpers/exposition.js';
-import { killGroup, runGlr, startGlr } from '../helpers/glr.js';
+import { killGroup, runGlr, startGlr, RUNBOOK_UPGRADE_STEPS } from '../helpers/glr.js';
 import { PROMTOOL_REQUIRED, promtool, promtoolFound, promtoolRequired } from '../helpers/promtool.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 
@@ -83,26 +83,7 @@ describe('reconcile: the history line of each apply, and the metrics textfile af
     expect(h!.windowMs).toBeGreaterThan(0);
     expect(h!.downtimeMs).toBeGreaterThanOrEqual(h!.windowMs!);
     expect(h!.reason).toBeUndefined();
-    expect(h!.phases.map((p) => p.name)).toEqual([
-      'download',
-      'genvm-setup',
-      'carry',
-      'link-db',
-      'set-llm',
-      'check-ready',
-      'mark-prepared',
-      'backup',
-      'adopt',
-      'route-links',
-      'link-release',
-      'open-journal',
-      'stop',
-      'swap',
-      'start',
-      'verify',
-      'close-journal',
-      'mark-release',
-    ]);
+    expect(h!.phases.map((p) => p.name)).toEqual(RUNBOOK_UPGRADE_STEPS);
     for (const p of h!.phases) expect(p.ms).toBeGreaterThanOrEqual(0);
     expect(h!.phases.find((p) => p.name === 'genvm-setup')!.ms).toBeGreaterThanOrEqual(300);
 
