@@ -45,7 +45,7 @@ export async function doctor(ctx: ApplyContext, version: string): Promise<void> 
 /** hooks.preSwitch: the first failure refuses the switch. */
 export async function preSwitch(ctx: ApplyContext, version: string, from: string, hooks: string[][]): Promise<void> {
   const env = await dotenvOf(ctx, version);
-  const failures = await runHooks(ctx, hooks, {
+  const { failures } = await runHooks(ctx, hooks, {
     name: 'hooks.preSwitch',
     cwd: ctx.layout.versionDir(version),
     env: { ...env.vars, ...hookEnv(ctx, version, from) },

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { InterruptedError } from '../errors.js';
 import { envSecretValues, envVariables, redact } from '../genlayer/env-file.js';
 import { run } from '../runtime/exec.js';
+import type { HookRun } from '../runtime/hook-report.js';
 import { clip, tail } from '../runtime/text.js';
 import type { ApplyContext } from './context.js';
 
@@ -11,7 +12,7 @@ export async function dotenvOf(ctx: ApplyContext, version: string): Promise<{ va
   return { vars: envVariables(text), secrets: [...ctx.secrets, ...envSecretValues(text)] };
 }
 
-export interface HookRun {
+export interface HookOptions {
   /** hooks.preSwitch or hooks.postSwitch */
   name: string;
   cwd: string;
@@ -26,15 +27,24 @@ export interface HookRun {
 
 /**
  * Runs each argv (no shell) in order; logs its output (scrubbed). Returns one line per failure
- * (a non-zero exit, not found, timed out), scrubbed.
+ * (a non-zero exit, not found, timed out) and a record of each run, all scrubbed.
  */
-export async function runHooks(ctx: ApplyContext, hooks: string[][], h: HookRun): Promise<string[]> {
+export async function runHooks(ctx: ApplyContext, hooks: string[][], h: HookOptions): Promise<{ failures: string[]; runs: HookRun[] }> {
   const failures: string[] = [];
+  const runs: HookRun[] = [];
   for (const argv of hooks) {
     const shown = redact(argv.join(' '), h.secrets);
+    const t = Date.now();
     const r = await run(argv, { timeoutMs: ctx.tuning.hookTimeoutMs, cwd: h.cwd, env: h.env, ...(h.signal ? { signal: h.signal } : {}) });
     const output = redact(r.output, h.secrets);
     const ok = r.exitCode === 0;
+    runs.push({
+      argv: argv.map((a) => redact(a, h.secrets)),
+      exitCode: r.exitCode,
+      failure: r.failure,
+      ms: Date.now() - t,
+      ...(output ? { output: tail(output, 20) } : {}),
+    });
     ctx.log[ok ? 'info' : 'error'](
       { hook: h.name, argv: shown, exitCode: r.exitCode, ...(output ? { output: tail(output, 20) } : {}) },
       `${h.name}: ${shown} ${ok ? 'done' : 'failed'}`,
@@ -45,7 +55,7 @@ export async function runHooks(ctx: ApplyContext, hooks: string[][], h: HookRun)
     failures.push(`${h.name} ${clip(shown, 120)} ${r.failure ?? `exited ${r.exitCode}`}${last ? `: ${clip(last, 160)}` : ''}`);
     if (h.stopAtFailure) break;
   }
-  return failures;
+  return { failures, runs };
 }
 
 /** GLR_ROOT, GLR_VERSION, GLR_FROM, GLR_VERSION_DIR (and GLR_OUTCOME) for a hook. */

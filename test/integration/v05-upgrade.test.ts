@@ -252,5 +252,14 @@ describe('v0.5.10 → v0.5.11 on a greybox host', () => {
       exitCode: 0,
       hookFailures: [expect.stringMatching(/^hooks\.postSwitch .* exited 5: recorded post-fail$/)],
     });
+    // the run is written to .glr/hooks.json, where `glr status` finds it afterwards
+    const status = await runGlr(['status', '--json', '-f', file13]);
+    expect((JSON.parse(status.stdout) as { hooks: unknown }).hooks).toMatchObject({
+      outcome: 'switched',
+      running: 'v0.5.13',
+      from: 'v0.5.11',
+      runs: 2,
+      failed: [{ exitCode: 5, failure: null, output: expect.stringContaining('recorded post-fail') }],
+    });
   });
 });
