@@ -76,7 +76,7 @@ async function main(): Promise<number> {
       indent(
         after.stdout
           .split('\n')
-          .filter((l) => l.includes('rolled back'))
+          .filter((l) => l.startsWith('  - ') && l.includes('rolled back'))
           .join('\n'),
       ),
     );

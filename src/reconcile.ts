@@ -95,9 +95,7 @@ export async function reconcilePass(desired: Desired, opts: PassOptions): Promis
     }
 
     log.info({ target: p.target, switch: p.switch }, `plan: ${p.target}`);
-    secrets.push(...(await secretsOf(layout, observed.source?.version ?? p.switch?.leaving ?? null)));
-    const ctx: ApplyContext = { layout, log, service, healthUrl: desired.health.url, signals, secrets, tuning, noted: { syncedBlock: null } };
-    const applied = await apply(p, ctx);
+    const applied = await applyOnHost(desired, observed, p, { log, signals, service, secrets, tuning });
     await record(layout, p, observed, desired.version, applied).catch((e: unknown) => log.warn({ err: e }, 'could not record the result in the history'));
     // the host as the apply left it, for the metrics (only when they are written)
     if (desired.metrics.textfile) await report(applied.outcome, await observe(desired, { service }).catch(() => null));
@@ -140,12 +138,27 @@ async function secretsOf(layout: Layout, version: string | null): Promise<string
 }
 
 /**
+ * Applies `p` on the host: the running version's .env values are read first (kept in memory
+ * only, to scrub them from text glr did not write, see `secrets`).
+ */
+async function applyOnHost(
+  desired: Desired,
+  observed: Observed,
+  p: Plan,
+  o: { log: Logger; signals: SignalGuard; service: ServiceManager; secrets: string[]; tuning: Tuning },
+): Promise<Applied> {
+  const layout = new Layout(desired.root);
+  o.secrets.push(...(await secretsOf(layout, observed.source?.version ?? p.switch?.leaving ?? null)));
+  const ctx: ApplyContext = { layout, healthUrl: desired.health.url, noted: { syncedBlock: null }, ...o };
+  return apply(p, ctx);
+}
+
+/**
  * `prepareAhead: patch`: prepare `ahead.version` beside the running node without switching to it
  * (`ahead` is the file's desired state as it would be for that version). Under the caller's lock.
  * Writes no history line and no metrics: nothing ran on another version (the next pass reports).
  */
 export async function prepareAheadPass(ahead: Desired, opts: PassOptions & { lock: HeldLock }): Promise<PassResult> {
-  const layout = new Layout(ahead.root);
   const secrets: string[] = [];
   const service = opts.service ?? serviceManager(ahead.service, (text) => redact(text, secrets));
   const observed = await observe(ahead, { service });
@@ -154,18 +167,12 @@ export async function prepareAheadPass(ahead: Desired, opts: PassOptions & { loc
   if (p.refusals.length) return result({ kind: 'refused', message: p.refusals.join('\n') });
   if (isConverged(p)) return result({ kind: 'converged', message: `${ahead.version} is prepared already` });
   opts.onPlan?.(p);
-  secrets.push(...(await secretsOf(layout, observed.source?.version ?? null)));
-  const tuning = opts.tuning ?? tuningFromEnv();
-  const ctx: ApplyContext = {
-    layout,
+  const applied = await applyOnHost(ahead, observed, p, {
     log: opts.log,
-    service,
-    healthUrl: ahead.health.url,
     signals: opts.signals,
+    service,
     secrets,
-    tuning,
-    noted: { syncedBlock: null },
-  };
-  const applied = await apply(p, ctx);
+    tuning: opts.tuning ?? tuningFromEnv(),
+  });
   return result(applied.outcome, applied.phases);
 }

@@ -4,6 +4,7 @@
  * of {root}/.glr/history.jsonl. The log is read by structure (the `action` and `ms` fields) where
  * possible; a line that is not found makes a figure "—", never a crash.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,4 +85,23 @@ export function lastHistory(root: string): Record<string, unknown> | null {
   } catch {
     return null;
   }
+}
+
+/** `glr watch --interval SECONDS -f FILE` as an operator runs it (debug log, so converged passes show), its log as it comes. */
+export function startWatch(file: string, intervalSeconds: number): { log(): LogLine[]; stop(): Promise<void> } {
+  const child = spawn(process.execPath, [GLR, 'watch', '--interval', String(intervalSeconds), '-f', file], {
+    env: defaultEnv({ GLR_LOG_LEVEL: 'debug' }),
+    cwd: REPO,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const closed = new Promise((r) => child.on('close', r));
+  return {
+    log: () => parseLog(stderr),
+    async stop() {
+      child.kill('SIGTERM');
+      await closed;
+    },
+  };
 }

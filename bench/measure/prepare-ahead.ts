@@ -7,14 +7,12 @@
  * answer on the new version. The watcher polls every 5 s (`--interval`, a flag an operator sets;
  * it only decides how soon the release is prepared ahead, not the figure).
  */
-import { spawn } from 'node:child_process';
 import { waitFor } from '../../sandbox/host.js';
-import { say } from '../lib/clock.js';
+import { now, say } from '../lib/clock.js';
 import { NEW, OLD, throttle, withHost, type Fixtures } from '../lib/fixtures.js';
-import { GLR, REPO, parseLog } from '../lib/glr.js';
+import { GLR, REPO, startWatch } from '../lib/glr.js';
 import { Prober } from '../lib/prober.js';
 import { defaultEnv, runOk } from '../lib/proc.js';
-import { now } from '../lib/clock.js';
 
 export interface PrepareAhead {
   /** bump → healthy (ms), without prepareAhead */
@@ -27,15 +25,8 @@ async function sample(f: Fixtures, ahead: boolean): Promise<number> {
   return withHost(f.big, async (host) => {
     const extra = ahead ? 'prepareAhead: patch' : '';
     const file = host.writeDesired({ version: OLD, providers: null, extra });
-    const child = spawn(process.execPath, [GLR, 'watch', '--interval', '5', '-f', file], {
-      env: defaultEnv({ GLR_LOG_LEVEL: 'debug' }),
-      cwd: REPO,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const closed = new Promise((r) => child.on('close', r));
-    const logged = (re: RegExp) => parseLog(stderr).some((l) => re.test(l.msg));
+    const watch = startWatch(file, 5);
+    const logged = (re: RegExp) => watch.log().some((l) => re.test(l.msg));
     let prober: Prober | null = null;
     try {
       await waitFor(() => logged(ahead ? new RegExp(`^${NEW.replaceAll('.', '\\.')} is prepared ahead`) : /^converged/), {
@@ -49,8 +40,7 @@ async function sample(f: Fixtures, ahead: boolean): Promise<number> {
       return healthy.at - t0;
     } finally {
       await prober?.stop();
-      child.kill('SIGTERM');
-      await closed;
+      await watch.stop();
     }
   });
 }

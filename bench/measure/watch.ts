@@ -5,13 +5,11 @@
  * observed the host and computed its plan), one sample per fresh host. The watcher runs with
  * GLR_LOG_LEVEL=debug (a log level, no tuning) so that its converged passes are logged too.
  */
-import { spawn } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import type { SandboxHost } from '../../sandbox/host.js';
 import { waitFor } from '../../sandbox/host.js';
 import { NEW, OLD, withHost, type Fixtures } from '../lib/fixtures.js';
-import { GLR, REPO, parseLog, type LogLine } from '../lib/glr.js';
-import { defaultEnv } from '../lib/proc.js';
+import { startWatch, type LogLine } from '../lib/glr.js';
 
 export interface Watch {
   /** save → "pass started" (ms) */
@@ -20,25 +18,11 @@ export interface Watch {
   toAction: number[];
 }
 
-/** `glr watch` on the host's file (converged at v0.4.3), with its log as it comes. */
-async function startWatch(host: SandboxHost): Promise<{ log(): LogLine[]; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [GLR, 'watch', '--interval', '600', '-f', host.writeDesired({ version: OLD, providers: null })], {
-    env: defaultEnv({ GLR_LOG_LEVEL: 'debug' }),
-    cwd: REPO,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const closed = new Promise((r) => child.on('close', r));
-  const log = () => parseLog(stderr);
-  await waitFor(() => log().some((l) => l.msg.startsWith('converged')), { timeoutMs: 20_000, what: 'the first pass' });
-  return {
-    log,
-    async stop() {
-      child.kill('SIGTERM');
-      await closed;
-    },
-  };
+/** `glr watch` on the host's file (converged at v0.4.3), once its first pass is done. */
+async function startConverged(host: SandboxHost): Promise<{ log(): LogLine[]; stop(): Promise<void> }> {
+  const watch = startWatch(host.writeDesired({ version: OLD, providers: null }), 600);
+  await waitFor(() => watch.log().some((l) => l.msg.startsWith('converged')), { timeoutMs: 20_000, what: 'the first pass' });
+  return watch;
 }
 
 function save(host: SandboxHost, yaml: string): number {
@@ -50,7 +34,7 @@ function save(host: SandboxHost, yaml: string): number {
 
 export async function watchLatency(f: Fixtures): Promise<Watch> {
   const toPass = await withHost(f.small, async (host) => {
-    const watch = await startWatch(host);
+    const watch = await startConverged(host);
     const passes = () => watch.log().filter((l) => l.msg === 'pass started');
     const converged = () => watch.log().filter((l) => l.msg.startsWith('converged')).length;
     try {
@@ -71,7 +55,7 @@ export async function watchLatency(f: Fixtures): Promise<Watch> {
   for (let i = 0; i < f.o.watchApplies; i++) {
     toAction.push(
       await withHost(f.small, async (host) => {
-        const watch = await startWatch(host);
+        const watch = await startConverged(host);
         const firstAction = () => watch.log().find((l) => l.phase === 'prepare' && l.action !== undefined);
         try {
           const saved = save(host, host.desiredYaml({ version: NEW }));

@@ -1,9 +1,10 @@
-import { mkdir, readdir, readlink, realpath, rename } from 'node:fs/promises';
+import { mkdir, readdir, realpath, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { isVersion } from '../desired/version.js';
 import type { Layout } from '../layout.js';
 import { failpoint } from '../runtime/failpoint.js';
-import { errnoCode, fsyncDir, isNotFound, nonce, removeTree } from '../runtime/fsx.js';
+import { fsyncDir, isNotFound, nonce, removeTree } from '../runtime/fsx.js';
+import { topFolderUnder, whereLinkLeads } from '../runtime/links.js';
 import { isOpen } from '../runtime/journal-entry.js';
 import { readJournal } from '../runtime/journal.js';
 import type { Logger } from '../runtime/logger.js';
@@ -72,23 +73,8 @@ async function linkedVersions(layout: Layout): Promise<Set<string>> {
   const out = new Set<string>();
   for (const e of await readdir(layout.root, { withFileTypes: true })) {
     if (!e.isSymbolicLink()) continue;
-    const real = await resolved(layout.link(e.name));
-    if (real?.startsWith(realRoot + path.sep)) out.add(real.slice(realRoot.length + 1).split(path.sep)[0]!);
+    const top = topFolderUnder(realRoot, await whereLinkLeads(layout.link(e.name), { dangling: true }));
+    if (top !== null) out.add(top);
   }
   return out;
-}
-
-/** Where a link leads on disk; a dangling one by its parent folder (it still names its version). */
-async function resolved(link: string): Promise<string | null> {
-  try {
-    return await realpath(link);
-  } catch (e) {
-    if (!isNotFound(e) && errnoCode(e) !== 'ELOOP') throw e;
-  }
-  try {
-    const target = path.resolve(path.dirname(link), await readlink(link));
-    return path.join(await realpath(path.dirname(target)), path.basename(target));
-  } catch {
-    return null;
-  }
 }

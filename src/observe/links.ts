@@ -2,8 +2,8 @@ import type { Dirent } from 'node:fs';
 import { readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { CURRENT, GLR_DIR, type Layout, RUNBOOK_LINKS } from '../layout.js';
-import { isNotFound, lstatOrNull } from '../runtime/fsx.js';
-import { TEMP_LINK_SUFFIX } from '../runtime/links.js';
+import { lstatOrNull } from '../runtime/fsx.js';
+import { TEMP_LINK_SUFFIX, topFolderUnder, whereLinkLeads } from '../runtime/links.js';
 import type { LinkObservation, LinksObservation } from './types.js';
 
 /** version folders (v0.4.3) and the series' shared DB folders (v0.4) */
@@ -15,18 +15,9 @@ const SERIES_OR_VERSION = /^v\d+\.\d+(\.\d+.*)?$/;
  */
 export async function observeLinks(layout: Layout, entries: readonly Dirent[], versionNames: ReadonlySet<string>): Promise<LinksObservation> {
   const realRoot = await realpath(layout.root);
-  const versionOf = async (p: string, parentOnly = false): Promise<string | null> => {
-    let real: string;
-    try {
-      real = parentOnly ? path.join(await realpath(path.dirname(p)), path.basename(p)) : await realpath(p);
-    } catch (e) {
-      // a dangling link, or one through a link loop, resolves nowhere; anything else is a real problem
-      if (isNotFound(e) || (e as NodeJS.ErrnoException).code === 'ELOOP') return null;
-      throw e;
-    }
-    if (!real.startsWith(realRoot + path.sep)) return null;
-    const first = real.slice(realRoot.length + 1).split(path.sep)[0]!;
-    return versionNames.has(first) ? first : null;
+  const versionOf = async (p: string, dangling = false): Promise<string | null> => {
+    const top = topFolderUnder(realRoot, await whereLinkLeads(p, { dangling }));
+    return top !== null && versionNames.has(top) ? top : null;
   };
 
   let current: LinksObservation['current'] = null;
@@ -53,7 +44,7 @@ export async function observeLinks(layout: Layout, entries: readonly Dirent[], v
     const p = layout.link(e.name);
     const target = await readlink(p);
     // a runbook link left dangling (its file gone from the version) still names that version
-    const version = (await versionOf(p)) ?? (runbook ? await versionOf(path.resolve(path.dirname(p), target), true) : null);
+    const version = await versionOf(p, runbook);
     if (version === null && !runbook) {
       others.push({ name: e.name, target });
       continue;

@@ -9,7 +9,7 @@ import { Layout, RUNBOOK_LINKS } from '../layout.js';
 import { isNotFound, statOrNull } from '../runtime/fsx.js';
 import { readHealth } from '../runtime/health.js';
 import { noAnswer } from '../runtime/health-reading.js';
-import { lastHistory, lastSwitchInto } from '../runtime/history.js';
+import { historyFacts } from '../runtime/history.js';
 import { readBadReleases } from '../runtime/bad-releases.js';
 import { diskUsage } from '../runtime/du.js';
 import { readJournal } from '../runtime/journal.js';
@@ -93,18 +93,31 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Obse
   for (const v of new Set([desired.version, ...(active ? [active] : [])])) {
     if (versionNames.includes(v)) llm[v] = await observeLlm(layout, v);
   }
-  const [source, diskFreeBytes, journal, lastResult, staging, target, trash, bad, lastSwitch] = await Promise.all([
+  const [source, diskFreeBytes, journal, history, staging, target, trash, bad] = await Promise.all([
     active ? observeSource(layout, active) : null,
     statfs(layout.root).then((s) => s.bavail * s.bsize),
     readJournal(layout),
-    lastHistory(layout.history),
+    historyFacts(layout.history, active),
     listOrNone(layout.stagingDir),
     versionNames.includes(desired.version) ? observeTarget(layout, desired.version) : null,
     listOrNone(layout.trashDir),
     readBadReleases(layout),
-    active ? lastSwitchInto(layout.history, active) : null,
   ]);
-  return { ...base, versions, links, source, llm, diskFreeBytes, journal, lastResult, staging, target, trash, bad, lastSwitch };
+  return {
+    ...base,
+    versions,
+    links,
+    source,
+    llm,
+    diskFreeBytes,
+    journal,
+    lastResult: history.last,
+    staging,
+    target,
+    trash,
+    bad,
+    lastSwitch: history.lastSwitch,
+  };
 }
 
 async function observeVersion(layout: Layout, version: string, sizes: boolean): Promise<VersionFolder> {

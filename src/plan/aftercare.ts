@@ -1,6 +1,8 @@
 import type { Desired } from '../desired/types.js';
+import { Layout } from '../layout.js';
 import type { Observed } from '../observe/types.js';
 import { list } from './describe.js';
+import { runningVersion } from '../observe/retention.js';
 import { retentionAfter } from './retention.js';
 import { stepsOf } from './steps.js';
 import type { FinishStep, Plan } from './types.js';
@@ -19,13 +21,13 @@ export function withAftercare(p: Plan, d: Desired, o: Observed): Plan {
     finish.push({
       kind: 'mark-release',
       version: sw.entering,
-      description: `if ${sw.entering} is rolled back, mark it bad (${o.root.path}/.glr/bad-releases.json: status shows it, retention removes it first); healthy clears an earlier mark`,
+      description: `if ${sw.entering} is rolled back, mark it bad (${new Layout(d.root).badReleases}: status shows it, retention removes it first); healthy clears an earlier mark`,
     });
   }
   if (p.intent !== 'finish-rollback') {
     const prepared = p.prepare.some((s) => s.kind === 'mark-prepared' && s.version === p.target) ? p.target : null;
     const r = retentionAfter(d, o, {
-      running: p.intent === 'prepare-ahead' ? (o.links.current?.version ?? o.links.version ?? p.target) : p.target,
+      running: p.intent === 'prepare-ahead' ? (runningVersion(o) ?? p.target) : p.target,
       leaving: sw?.leaving ?? null,
       prepared,
       aheadOnly: p.intent === 'prepare-ahead',
@@ -36,7 +38,7 @@ export function withAftercare(p: Plan, d: Desired, o: Observed): Plan {
         kind: 'prune',
         remove: r.remove.map((x) => ({ version: x.version, why: x.why })),
         retain: d.retain,
-        description: `if it succeeded: remove ${list(names)}; each renamed aside under ${o.root.path}/.glr/trash, then deleted`,
+        description: `if it succeeded: remove ${list(names)}; each renamed aside under ${new Layout(d.root).trashDir}, then deleted`,
       });
     }
   }

@@ -1,6 +1,7 @@
 import type { Desired } from '../desired/types.js';
 import { Layout } from '../layout.js';
 import type { Observed } from '../observe/types.js';
+import { runningVersion } from '../observe/retention.js';
 import { describeHealth } from '../runtime/health-reading.js';
 import { list, providerList } from './describe.js';
 import type { FinishStep, Plan, PrepareStep, Rollback, VerifyStep, WindowStep } from './types.js';
@@ -89,7 +90,7 @@ export class PlanBuilder {
       finish: refused ? [] : [...this.finish],
       basis: {
         observedAt: o.at,
-        links: o.links.current?.version ?? o.links.version,
+        links: runningVersion(o),
         service: o.service.state,
         health: describeHealth(o.health),
       },

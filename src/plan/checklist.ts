@@ -3,7 +3,7 @@ import type { Desired, LlmStrategy } from '../desired/types.js';
 import { parseVersion, seriesOf } from '../desired/version.js';
 import { withProviders } from '../genlayer/llm-config.js';
 import { greyboxProblems, idleKeyWarnings, strategyOf } from '../genlayer/llm-strategy.js';
-import { CURRENT, isLinkedEntry, RUNBOOK_LINKS } from '../layout.js';
+import { CURRENT, isLinkedEntry, Layout, RUNBOOK_LINKS } from '../layout.js';
 import type { Observed } from '../observe/types.js';
 
 /**
@@ -129,16 +129,23 @@ export function seriesNote(d: Desired, from: string, preparing: boolean): string
 }
 
 function ownDbRefusal(d: Desired, ver: string): string {
-  const shared = seriesOf(ver) === seriesOf(d.version) ? d.sharedDb : path.join(d.root, seriesOf(ver)!, 'data/node/genlayer.db');
-  const link = path.join(d.root, ver, 'data/node/genlayer.db');
+  const layout = new Layout(d.root);
+  const shared = seriesOf(ver) === seriesOf(d.version) ? d.sharedDb : layout.seriesDb(seriesOf(ver)!);
+  const link = layout.dbLink(layout.versionDir(ver));
   return `${link} is a database folder of its own, not a link to the shared DB ${shared}: its sync state has diverged. GenLayer's fix: stop the node, move the fresher of the two DBs to ${shared} (the other aside), link it (ln -sfn ${shared} ${link}), start the node; then run glr again`;
 }
 
 function keystoreOpenLine(d: Desired, v: string, open: string[]): string {
-  const ks = path.join(d.root, v, 'data/node/keystore');
+  const layout = new Layout(d.root);
+  const ks = layout.keystore(layout.versionDir(v));
   return `the keystore of ${v} is open to others (${open.map((e) => (e.startsWith('. ') ? `folder ${e.slice(2)}` : e)).join(', ')}): chmod 700 ${ks} && chmod 600 ${ks}/*, then run glr again`;
 }
 
 function noPasswordLine(d: Desired, v: string): string {
-  return `${v}'s .env sets no NODE_PASSWORD: the node unlocks its keystore with it (genlayernode run --password \${NODE_PASSWORD}) and would not start. Set it in ${path.join(d.root, v, '.env')}, then run glr again`;
+  return `${v}'s .env sets no NODE_PASSWORD: the node unlocks its keystore with it (genlayernode run --password \${NODE_PASSWORD}) and would not start. Set it in ${envOf(d, v)}, then run glr again`;
+}
+
+function envOf(d: Desired, v: string): string {
+  const layout = new Layout(d.root);
+  return layout.env(layout.versionDir(v));
 }

@@ -21,12 +21,7 @@ export interface ReadHistoryOptions {
 export async function readHistory(file: string, opts: ReadHistoryOptions = {}): Promise<HistoryRecord[]> {
   const last = opts.last ?? Infinity;
   if (last <= 0) return [];
-  const records = await loadNewestFirst(file, (recs) => {
-    // enough once the window is full and its totals can be resolved from what was read
-    if (recs.length < last) return false;
-    const start = recs.length - last;
-    return recs.findIndex((r) => r.rollbacksTotal !== undefined) <= start && recs.some((r) => r.rollbacksTotal !== undefined);
-  });
+  const records = await loadNewestFirst(file, (recs) => newestResolvable(recs, last));
   const all = fillTotals(records);
   return Number.isFinite(last) ? all.slice(-last) : all;
 }
@@ -66,16 +61,27 @@ export async function summarizeHistory(file: string): Promise<HistorySummary> {
 }
 
 /**
- * The switch that brought `version` in: the newest `applied` record that entered `version` from
- * another one (`from` is then the version it replaced, and a known-good one: glr switches away
- * only from a version that runs healthy, or from a stopped node). Null when the history has none
- * (a host adopted as it was, or a history rotated past it). Reads only as many files as needed.
+ * In one read of the history, what a pass observes: the newest record, and the switch that
+ * brought `active` in — the newest `applied` record that entered it from another version (`from`
+ * is then the version it replaced, and a known-good one: glr switches away only from a version
+ * that runs healthy, or from a stopped node). `lastSwitch` is null when the history has none (a
+ * host adopted as it was, or a history rotated past it). Reads only as many files as needed.
  */
-export async function lastSwitchInto(file: string, version: string): Promise<{ from: string; at: string } | null> {
-  const into = (r: ReadRecord) => r.outcome === 'applied' && r.version === version && r.from !== null && r.from !== version;
-  const records = await loadNewestFirst(file, (recs) => recs.some(into));
-  const r = [...records].reverse().find(into);
-  return r ? { from: r.from!, at: r.at } : null;
+export async function historyFacts(
+  file: string,
+  active: string | null,
+): Promise<{ last: HistoryRecord | null; lastSwitch: { from: string; at: string } | null }> {
+  const into = (r: ReadRecord) => r.outcome === 'applied' && r.version === active && r.from !== null && r.from !== active;
+  const records = fillTotals(await loadNewestFirst(file, (recs) => newestResolvable(recs, 1) && (active === null || recs.some(into))));
+  const sw = active === null ? undefined : [...records].reverse().find(into);
+  return { last: records.at(-1) ?? null, lastSwitch: sw ? { from: sw.from!, at: sw.at } : null };
+}
+
+/** The newest `n` records are read and their rollback totals can be resolved from what was read. */
+function newestResolvable(recs: readonly ReadRecord[], n: number): boolean {
+  if (recs.length < n) return false;
+  const first = recs.findIndex((r) => r.rollbacksTotal !== undefined);
+  return first >= 0 && first <= recs.length - n;
 }
 
 /** How many records of each outcome (e.g. for `status` over `readHistory`'s result). */

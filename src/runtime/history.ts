@@ -8,7 +8,7 @@ import { HISTORY_OUTCOMES, type HistoryRecord, type NewHistoryRecord } from './h
 
 export * from './history-record.js';
 
-export { countOutcomes, lastHistory, lastSwitchInto, readHistory, summarizeHistory, type HistorySummary, type ReadHistoryOptions } from './history-read.js';
+export { countOutcomes, historyFacts, lastHistory, readHistory, summarizeHistory, type HistorySummary, type ReadHistoryOptions } from './history-read.js';
 export { historyFiles, rotatedPath } from './history-files.js';
 
 /**

@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { ApplyContext } from '../actions/context.js';
 import { redact } from '../genlayer/env-file.js';
 import { isGlrError } from '../errors.js';
 import { readHealth, readSyncedBlock } from '../runtime/health.js';
 import { describeHealth, isHealthyOn, type HealthReading } from '../runtime/health-reading.js';
-import { tail } from '../runtime/text.js';
+import { clip, tail } from '../runtime/text.js';
 
 export type VerifyResult =
   /** `at`: when the first healthy answer arrived (Date.now()) */
@@ -12,6 +12,32 @@ export type VerifyResult =
 
 /** /health requests in flight at once while a node boots (each bounded by healthRequestMs). */
 const MAX_IN_FLIGHT = 4;
+
+/**
+ * Asks /health every `healthPollMs`, whether or not the requests before answered (at most
+ * MAX_IN_FLIGHT at once, each bounded by `timeoutMs()`), and hands each answer to `onReading`
+ * with the moment it arrived. `stop()` ends it and cancels what is in flight.
+ */
+function pollHealth(ctx: ApplyContext, timeoutMs: () => number, onReading: (r: HealthReading, at: number) => void): { stop(): void } {
+  const abort = new AbortController();
+  let inFlight = 0;
+  const probe = () => {
+    if (abort.signal.aborted || inFlight >= MAX_IN_FLIGHT) return;
+    inFlight++;
+    void readHealth(ctx.healthUrl, timeoutMs(), abort.signal).then((r) => {
+      inFlight--;
+      if (!abort.signal.aborted) onReading(r, Date.now());
+    });
+  };
+  const timer = setInterval(probe, ctx.tuning.healthPollMs);
+  probe();
+  return {
+    stop() {
+      clearInterval(timer);
+      abort.abort();
+    },
+  };
+}
 
 /**
  * Waits until the node is healthy on `version`, at the node's own speed:
@@ -27,7 +53,6 @@ export async function waitHealthy(ctx: ApplyContext, version: string, timeoutMs:
   const { tuning } = ctx;
   const started = Date.now();
   const deadline = started + timeoutMs;
-  const stop = new AbortController();
   let last: HealthReading | null = null;
   let settled = false;
 
@@ -35,26 +60,20 @@ export async function waitHealthy(ctx: ApplyContext, version: string, timeoutMs:
     const finish = (r: VerifyResult) => {
       if (settled) return;
       settled = true;
-      clearInterval(poll);
+      health.stop();
       clearTimeout(status);
       clearTimeout(timer);
-      stop.abort();
       resolve(r);
     };
 
-    let inFlight = 0;
-    const probe = () => {
-      if (settled || inFlight >= MAX_IN_FLIGHT) return;
-      inFlight++;
-      void readHealth(ctx.healthUrl, Math.min(tuning.healthRequestMs, Math.max(50, deadline - Date.now())), stop.signal).then((r) => {
-        inFlight--;
-        if (settled) return;
+    const health = pollHealth(
+      ctx,
+      () => Math.min(tuning.healthRequestMs, Math.max(50, deadline - Date.now())),
+      (r, at) => {
         last = r;
-        if (isHealthyOn(r, version)) finish({ ok: true, at: Date.now() });
-      });
-    };
-    const poll = setInterval(probe, tuning.healthPollMs);
-    probe();
+        if (isHealthyOn(r, version)) finish({ ok: true, at });
+      },
+    );
 
     let status: NodeJS.Timeout | undefined;
     const askService = async () => {
@@ -125,39 +144,45 @@ export async function waitSyncedPast(ctx: ApplyContext, version: string, noted: 
  * null when no healthy answer came.
  */
 export function watchLastHealthy(ctx: ApplyContext, version: string | null): { stop(): number | null } {
-  const abort = new AbortController();
   let lastHealthyAt: number | null = null;
-  let done = false;
-  let inFlight = 0;
-  const probe = () => {
-    if (done || version === null || inFlight >= MAX_IN_FLIGHT) return;
-    inFlight++;
-    void readHealth(ctx.healthUrl, ctx.tuning.healthRequestMs, abort.signal).then((r) => {
-      inFlight--;
-      if (!done && isHealthyOn(r, version)) lastHealthyAt = Date.now();
-    });
-  };
-  const poll = setInterval(probe, ctx.tuning.healthPollMs);
-  probe();
+  const health =
+    version === null
+      ? null
+      : pollHealth(
+          ctx,
+          () => ctx.tuning.healthRequestMs,
+          (r, at) => {
+            if (isHealthyOn(r, version)) lastHealthyAt = at;
+          },
+        );
   return {
     stop() {
-      done = true;
-      clearInterval(poll);
-      abort.abort();
+      health?.stop();
       return lastHealthyAt;
     },
   };
 }
 
+/** How much of the end of the node's log is read for its last lines (the log may be huge). */
+const LOG_TAIL_BYTES = 64 * 1024;
+
 /** The last line of the node's own log, secrets scrubbed: usually the reason it failed. */
 async function nodeLogTail(ctx: ApplyContext, version: string): Promise<string> {
   try {
-    const text = redact(await readFile(ctx.layout.nodeLog(ctx.layout.versionDir(version)), 'utf8'), ctx.secrets);
-    const lines = tail(text.slice(-64 * 1024), 10);
+    const fh = await open(ctx.layout.nodeLog(ctx.layout.versionDir(version)), 'r');
+    let end: Buffer;
+    try {
+      const { size } = await fh.stat();
+      const n = Math.min(size, LOG_TAIL_BYTES);
+      end = Buffer.alloc(n);
+      await fh.read(end, 0, n, size - n);
+    } finally {
+      await fh.close();
+    }
+    const lines = tail(redact(end.toString('utf8'), ctx.secrets), 10);
     if (!lines) return '';
     ctx.log.error({ version, nodeLog: lines }, 'the last lines of the node log');
-    const lastLine = lines.split('\n').at(-1)!.trim();
-    return `; node log: ${lastLine.length > 200 ? `${lastLine.slice(0, 197)}...` : lastLine}`;
+    return `; node log: ${clip(lines.split('\n').at(-1)!, 200)}`;
   } catch {
     return '';
   }

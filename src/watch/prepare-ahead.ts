@@ -12,6 +12,9 @@ import type { Logger } from '../runtime/logger.js';
 import { SignalGuard } from '../runtime/signals.js';
 import { FailureMemory } from './failures.js';
 
+/** the key under which a failed listing is remembered */
+const LISTING = 'the bucket listing';
+
 export interface AheadOptions {
   log: Logger;
   /** the watcher's interval: the bucket is listed at most this often */
@@ -36,8 +39,8 @@ export interface AheadOptions {
  */
 export class AheadPreparer {
   private listedAt = 0;
-  private listingFailures = 0;
-  private listingRetryAt = 0;
+  /** the bucket's listing that failed, backed off as a failed preparation is */
+  private readonly listing: FailureMemory;
   private readonly failures: FailureMemory;
   private preparing: { version: string; guard: SignalGuard; cancelledFor: string | null } | null = null;
   /** the last reason a preparation could not begin (said once, not at every interval) */
@@ -45,6 +48,7 @@ export class AheadPreparer {
 
   constructor(private readonly o: AheadOptions) {
     this.failures = new FailureMemory(o.backoffMs, o.backoffMs * 12);
+    this.listing = new FailureMemory(o.backoffMs, o.backoffMs * 12);
   }
 
   /** After a pass that left `desired` converged: prepare the next patch release, if it is time and there is one. */
@@ -52,7 +56,7 @@ export class AheadPreparer {
     if (desired.prepareAhead !== 'patch') return;
     const { log } = this.o;
     const now = Date.now();
-    if (now < this.listedAt + this.o.intervalMs || now < this.listingRetryAt) return;
+    if (now < this.listedAt + this.o.intervalMs || this.listing.blocking(LISTING, null, '', now)) return;
     this.listedAt = now;
     const listing = listingUrlFor(desired.release.url, desired.version);
     if (!listing) {
@@ -62,11 +66,11 @@ export class AheadPreparer {
     let published: string[];
     try {
       published = await fetchReleaseVersions(listing, { log });
-      this.listingFailures = 0;
+      this.listing.clear();
     } catch (e) {
-      this.listingFailures++;
-      this.listingRetryAt = now + Math.min(this.o.backoffMs * 12, this.o.backoffMs * 2 ** (this.listingFailures - 1));
-      log.warn({ retryAt: new Date(this.listingRetryAt).toISOString() }, `prepareAhead: ${isGlrError(e) ? e.message : String(e)}`);
+      const reason = isGlrError(e) ? e.message : String(e);
+      const f = this.listing.remember(LISTING, null, '', reason, now, 1);
+      log.warn({ retryAt: new Date(f.retryAt).toISOString() }, `prepareAhead: ${reason}`);
       return;
     }
     const bad = (await readBadReleases(new Layout(desired.root)).catch(() => [])).map((b) => b.version);

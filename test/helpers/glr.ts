@@ -89,3 +89,41 @@ export const RUNBOOK_UPGRADE_STEPS = [
   ...['backup', 'adopt', 'route-links', 'link-release'],
   ...SWITCH_STEPS,
 ];
+
+/** A `glr watch` started by a test, with its JSON log as it comes. */
+export interface Watching {
+  logs(): { msg: string; [k: string]: unknown }[];
+  has(re: RegExp): boolean;
+  count(re: RegExp): number;
+  stderr(): string;
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; ms: number; stderr: string }>;
+}
+
+/** Starts `glr watch` on FILE (debug log, so converged passes are logged too). */
+export function startWatch(file: string, intervalSeconds = 30, env: Record<string, string> = {}): Watching {
+  const { child, done } = startGlr(['watch', '--interval', String(intervalSeconds), '-f', file], { env: { GLR_LOG_LEVEL: 'debug', ...env } });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const logs = () =>
+    stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg: string });
+  let stopped: Promise<{ code: number | null; ms: number; stderr: string }> | null = null;
+  return {
+    logs,
+    has: (re) => logs().some((l) => re.test(l.msg)),
+    count: (re) => logs().filter((l) => re.test(l.msg)).length,
+    stderr: () => stderr,
+    stop(signal = 'SIGTERM') {
+      stopped ??= (async () => {
+        const t = Date.now();
+        if (signal === 'SIGKILL') killGroup(child, 'SIGKILL');
+        else child.kill(signal);
+        const r = await done;
+        return { code: r.code, ms: Date.now() - t, stderr };
+      })();
+      return stopped;
+    },
+  };
+}

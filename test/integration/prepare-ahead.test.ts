@@ -2,40 +2,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
-import { killGroup, leakedSecrets, startGlr, SWITCH_STEPS } from '../helpers/glr.js';
+import { leakedSecrets, SWITCH_STEPS, startWatch, type Watching } from '../helpers/glr.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 
-interface Log {
-  msg: string;
-  [k: string]: unknown;
-}
-
-function watch(file: string, intervalSeconds: number, env: Record<string, string> = {}) {
-  const { child, done } = startGlr(['watch', '--interval', String(intervalSeconds), '-f', file], { env: { GLR_LOG_LEVEL: 'debug', ...env } });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const logs = () =>
-    stderr
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Log);
-  return {
-    logs,
-    stderr: () => stderr,
-    count: (re: RegExp) => logs().filter((l) => re.test(l.msg)).length,
-    has: (re: RegExp) => logs().some((l) => re.test(l.msg)),
-    kill: () => killGroup(child, 'SIGKILL'),
-    async stop(): Promise<number | null> {
-      child.kill('SIGTERM');
-      return (await done).code;
-    },
-  };
-}
-
 let sb: Sandbox | undefined;
-let running: ReturnType<typeof watch> | undefined;
+let running: Watching | undefined;
 afterEach(async () => {
-  running?.kill();
+  await running?.stop('SIGKILL');
   running = undefined;
   await sb?.cleanup();
   sb = undefined;
@@ -60,7 +33,7 @@ describe('prepareAhead: patch', () => {
     // listed but not to be picked: a release candidate, another series, an older patch
     s.server.list(['v0.4.6-rc1', 'v0.5.0', 'v0.4.4']);
     s.host.writeDesired({ version: 'v0.4.3', providers: null, extra });
-    const w = (running = watch(s.host.file, 1));
+    const w = (running = startWatch(s.host.file, 1));
     await waitFor(() => w.has(/^v0\.4\.5 is prepared ahead/), { timeoutMs: 30_000, what: 'v0.4.5 prepared ahead' });
 
     expect(existsSync(path.join(s.host.root, 'v0.4.5/.glr-prepared'))).toBe(true);
@@ -93,7 +66,7 @@ describe('prepareAhead: patch', () => {
     expect(w.count(/^pass started$/)).toBeGreaterThan(passes);
     expect(tarballGets(s, 'v0.4.5')).toBe(1);
     expect(await s.host.healthyOn('v0.4.5')).toBe(true);
-    expect(await w.stop()).toBe(0);
+    expect((await w.stop()).code).toBe(0);
     running = undefined;
     expect(leakedSecrets(w.stderr())).toEqual([]);
     expect(s.host.doubleRuns()).toEqual([]);
@@ -104,7 +77,7 @@ describe('prepareAhead: patch', () => {
     const s = sb;
     s.server.list(['v0.4.5']); // listed, but its tarball is not there yet: HTTP 404
     s.host.writeDesired({ version: 'v0.4.3', providers: null, extra });
-    const w = (running = watch(s.host.file, 0.5, { GLR_FAILURE_BACKOFF_SECONDS: '2' }));
+    const w = (running = startWatch(s.host.file, 0.5, { GLR_FAILURE_BACKOFF_SECONDS: '2' }));
     await waitFor(() => w.has(/^prepareAhead: preparing v0\.4\.5 failed: release v0\.4\.5 not found \(HTTP 404/), {
       timeoutMs: 30_000,
       what: 'the failed preparation',
@@ -127,7 +100,7 @@ describe('prepareAhead: patch', () => {
     await s.publish({ version: 'v0.4.5' });
     mkdirSync(path.join(s.host.root, 'v0.4.5/bin'), { recursive: true }); // someone else's folder
     s.host.writeDesired({ version: 'v0.4.3', providers: null, extra });
-    const w = (running = watch(s.host.file, 0.3));
+    const w = (running = startWatch(s.host.file, 0.3));
     await waitFor(() => w.has(/^prepareAhead: not preparing v0\.4\.5 now: .*v0\.4\.5 exists but glr did not prepare it/), {
       timeoutMs: 20_000,
       what: 'the reason',
@@ -145,7 +118,7 @@ describe('prepareAhead: patch', () => {
     await s.publish({ version: 'v0.4.5', padBytes: 2 * 2 ** 20 });
     s.server.fault('v0.4.5', { kind: 'throttle', bytesPerSecond: 512 * 1024 });
     s.host.writeDesired({ version: 'v0.4.3', providers: null, extra });
-    const w = (running = watch(s.host.file, 1));
+    const w = (running = startWatch(s.host.file, 1));
     await waitFor(() => w.has(/^prepareAhead: preparing v0\.4\.5 beside/), { timeoutMs: 30_000, what: 'the preparation to begin' });
 
     // an edit that does not ask for v0.4.5: the preparation stops, the pass runs at once
@@ -178,7 +151,7 @@ describe('prepareAhead: patch', () => {
       try {
         await s.publish({ version: 'v0.4.5', setupMs: 4000 });
         s.host.writeDesired({ version: 'v0.4.3', providers: null, extra: ahead ? extra : '' });
-        const w = (running = watch(s.host.file, 1));
+        const w = (running = startWatch(s.host.file, 1));
         await waitFor(() => w.has(ahead ? /^v0\.4\.5 is prepared ahead/ : /^converged/), { timeoutMs: 30_000, what: 'a settled watcher' });
         const t = Date.now();
         save(s.host.file, s.host.desiredYaml({ version: 'v0.4.5', providers: null, extra: ahead ? extra : '' }));

@@ -4,14 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
-import { errorLines, killGroup, leakedSecrets, runGlr, startGlr } from '../helpers/glr.js';
-
-interface Watching {
-  logs(): { msg: string; [k: string]: unknown }[];
-  has(re: RegExp): boolean;
-  count(re: RegExp): number;
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; ms: number; stderr: string }>;
-}
+import { errorLines, leakedSecrets, runGlr, startWatch, type Watching } from '../helpers/glr.js';
 
 let sb: Sandbox | undefined;
 let watching: Watching | undefined;
@@ -21,33 +14,6 @@ afterEach(async () => {
   await sb?.cleanup();
   sb = undefined;
 });
-
-function startWatch(file: string, intervalSeconds = 30, env: Record<string, string> = {}): Watching {
-  const { child, done } = startGlr(['watch', '--interval', String(intervalSeconds), '-f', file], { env: { GLR_LOG_LEVEL: 'debug', ...env } });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const logs = () =>
-    stderr
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { msg: string });
-  let stopped: Promise<{ code: number | null; ms: number; stderr: string }> | null = null;
-  return {
-    logs,
-    has: (re) => logs().some((l) => re.test(l.msg)),
-    count: (re) => logs().filter((l) => re.test(l.msg)).length,
-    stop(signal = 'SIGTERM') {
-      stopped ??= (async () => {
-        const t = Date.now();
-        if (signal === 'SIGKILL') killGroup(child, 'SIGKILL');
-        else child.kill(signal);
-        const r = await done;
-        return { code: r.code, ms: Date.now() - t, stderr };
-      })();
-      return stopped;
-    },
-  };
-}
 
 const starts = (s: Sandbox) =>
   readFileSync(path.join(s.host.state, 'events.log'), 'utf8')

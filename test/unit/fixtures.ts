@@ -82,15 +82,7 @@ export function runbookHost(over: Partial<Observed> = {}): Observed {
     },
     service: { state: 'running', problem: null, enabled: null },
     health: healthy('v0.4.3'),
-    source: {
-      version: 'v0.4.3',
-      configYaml: true,
-      env: true,
-      keystore: true,
-      keystoreFiles: 1,
-      envNames: ['HEURISTKEY', 'NODE_PASSWORD', 'OPENAIKEY'],
-      keystoreOpen: [],
-    },
+    source: sourceFiles('v0.4.3'),
     llm: { 'v0.4.3': { ok: true, backends, luaScriptPath: DEFAULT_LUA } },
     sharedDb: { path: `${ROOT}/v0.4/data/node/genlayer.db`, exists: true, isDir: true },
     diskFreeBytes: 50 * 2 ** 30,
@@ -103,6 +95,19 @@ export function runbookHost(over: Partial<Observed> = {}): Observed {
     bad: [],
     lastSwitch: null,
     ...over,
+  };
+}
+
+/** The running version's files to carry, all there, .env setting the keys the tests use. */
+export function sourceFiles(version: string): NonNullable<Observed['source']> {
+  return {
+    version,
+    configYaml: true,
+    env: true,
+    keystore: true,
+    keystoreFiles: 1,
+    envNames: ['HEURISTKEY', 'NODE_PASSWORD', 'OPENAIKEY'],
+    keystoreOpen: [],
   };
 }
 
@@ -119,15 +124,7 @@ export function managedHost(version: string, over: Partial<Observed> = {}, folde
       others: [],
     },
     health: healthy(version),
-    source: {
-      version,
-      configYaml: true,
-      env: true,
-      keystore: true,
-      keystoreFiles: 1,
-      envNames: ['HEURISTKEY', 'NODE_PASSWORD', 'OPENAIKEY'],
-      keystoreOpen: [],
-    },
+    source: sourceFiles(version),
     llm: { [version]: { ok: true, backends: withOpenAi(version === 'v0.4.5'), luaScriptPath: DEFAULT_LUA } },
     // the desired version's folder (v0.4.5), when the host has one: what a v0.4 release and glr leave in it
     target: folders.some((f) => f.version === 'v0.4.5') ? targetFolder('v0.4.5') : null,
