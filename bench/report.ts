@@ -322,7 +322,7 @@ function downtimeSection(d: Downtime): string[] {
     .join('; ');
   return [
     '## 5. Downtime, honestly',
-    `The prober's longest stretch without a healthy answer through each glr update (the old version's last healthy answer → the new one's first), beside what glr reports: \`downtimeMs\` in its \`--json\` result and in the last line of \`{root}/.glr/history.jsonl\` (stop → first healthy answer). The floor: on the same host just after, the node's own stop + start of the same version (the service script, as glr runs it), seen by the same prober.`,
+    `The prober's longest stretch without a healthy answer through each glr update (the old version's last healthy answer → the new one's first), beside what glr reports: \`downtimeMs\` in its \`--json\` result and in the last line of \`{root}/.glr/history.jsonl\` (the old node's last healthy answer, seen by glr's own watch on /health while the stop runs, → the new one's first). The floor: on the same host just after, the node's own stop + start of the same version (the service script, as glr runs it), seen by the same prober.`,
     table(['round', 'rate', 'prober (ms)', 'glr --json', 'history.jsonl', 'Δ = glr − prober', 'floor: own restart (prober)', "the gap's ends"], rows),
     `Medians: glr ${num(median(d.rounds.map((x) => x.prober)), 0)} ms, the floor ${num(median(d.rounds.map((x) => x.floor)), 0)} ms (glr / floor ${ratio(
       d.rounds.map((x) => x.prober),
@@ -339,7 +339,7 @@ function windowNote(d: Downtime): string {
   return (
     `Inside glr's switch window (its log; medians and ranges over the rounds): stop with its confirmation and journal write ${m('stop')}, the swap of \`current\` ${m('swap')}, start ${m('start')}; the whole window ${m('glr')}. ` +
     `The floor's own commands: stop ${m('floorStop')}, start ${m('floorStart')}. ` +
-    `Δ has two parts. At its start: glr counts from the stop it issues, and the old node still answered healthy for ${m('stopLead')} ms after that (the service command's own start, then the node's orderly stop). At its end: glr logged the new version healthy ${m('verifyLag')} ms after the prober's first healthy answer.`
+    `Δ has two parts. At its start: glr counts from the old node's last healthy answer its own watch saw (a request every 20 ms, the prober's every 10 ms); the old node still answered healthy for ${m('stopLead')} ms after the stop was issued (the service command's own start, then the node's orderly stop), which neither side counts as downtime. At its end: glr logged the new version healthy ${m('verifyLag')} ms after the prober's first healthy answer.`
   );
 }
 

@@ -16,8 +16,9 @@ export interface Applied {
 
 /**
  * Executes the plan: one walk over `stepsOf(plan)` — the very list `--dry-run` prints — in that
- * order. Nothing is regrouped, added or skipped, except that after a failure only the `finish`
- * steps still run. Signals are held from the first window step to the end.
+ * order. Nothing is regrouped, added or skipped, except after a failure: a failed preparation
+ * ends the walk; after a failed window or verify step the plan's rollback runs, then only the
+ * `finish` steps. Signals are held from the first window step to the end.
  *
  * How it can end, and what each outcome writes (besides what the steps themselves write):
  *   every step ran                → applied (finish-rollback: rolled-back); journal closed `done`

@@ -31,8 +31,9 @@ export interface HistoryRecord {
   /** the exit code `reconcile` gave for this apply (0, 1, 3, 4) */
   exitCode: number;
   /**
-   * The node's downtime: from the stop to the first healthy answer (of `version`, or of `from`
-   * after a rollback), as an outside observer polling /health would measure it. null when the
+   * The node's downtime: from the old node's last healthy answer (watched while the stop runs;
+   * the stop itself when none came) to the first healthy answer (of `version`, or of `from` after a
+   * rollback), as an outside observer polling /health would measure it. null when the
    * node was not stopped (refused before the switch, nothing to restart), or never came back.
    */
   downtimeMs: number | null;

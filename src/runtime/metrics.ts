@@ -64,7 +64,7 @@ const HELP: Record<MetricName, [type: 'gauge' | 'counter', help: string]> = {
   glr_converged: ['gauge', '1 when the host was at its desired state at the end of the last pass, else 0.'],
   glr_last_pass_timestamp_seconds: ['gauge', 'When the last reconcile pass ended, in seconds since the Unix epoch.'],
   glr_last_pass_exit_code: ['gauge', 'Exit code of the last pass: 0 converged or applied, 1 refused, 3 rolled back, 4 the operator must act.'],
-  glr_last_downtime_seconds: ['gauge', 'Node downtime of the last apply that stopped the node: stop to first healthy answer.'],
+  glr_last_downtime_seconds: ['gauge', 'Node downtime of the last apply that stopped the node: the old node last healthy to the new one first healthy.'],
   glr_rollbacks_total: ['counter', "Rollbacks recorded in this host's history (applies whose outcome was rolled-back)."],
   glr_prepared_versions: ['gauge', 'Version folders prepared or adopted by glr under the node root, the running one included.'],
   glr_disk_free_bytes: ['gauge', 'Bytes available on the filesystem of the node root.'],
