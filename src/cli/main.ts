@@ -21,10 +21,12 @@ let activeLog: Logger | null = null;
 /** The only place that exits: commands return an exit code or throw a GlrError. */
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const log = await createLogger();
-  activeLog = log;
   const cwd = process.cwd();
+  let log: Logger | null = null;
   try {
+    // inside the try: a bad GLR_LOG_LEVEL is the operator's refusal, not a bug
+    log = await createLogger();
+    activeLog = log;
     switch (command) {
       case 'reconcile':
         return await (await import('./commands/reconcile.js')).reconcileCommand(rest, log, cwd);
@@ -52,8 +54,8 @@ async function main(argv: string[]): Promise<number> {
         return ExitCode.refused;
     }
   } catch (e) {
-    if (!isGlrError(e)) log.error({ err: e }, 'unexpected error');
-    else if (e.detail) log.debug({ detail: e.detail }, 'error detail');
+    if (!isGlrError(e)) log?.error({ err: e }, 'unexpected error');
+    else if (e.detail) log?.debug({ detail: e.detail }, 'error detail');
     for (const line of errorLine(e).split('\n')) process.stderr.write(`glr: ${line}\n`);
     return isGlrError(e) ? e.code : ExitCode.refused;
   }

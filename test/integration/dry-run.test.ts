@@ -116,6 +116,23 @@ describe('bad input: exit 1, one clear line, no stack trace, nothing written', (
     });
   }
 
+  it('a bad GLR_* value in the environment: its own line, never "internal error"', async () => {
+    const file = sb.host.writeDesired({ version: 'v0.4.5' });
+    const before = sb.host.tree();
+    const cases: [Record<string, string>, string][] = [
+      [{ GLR_LOG_LEVEL: 'chatty' }, 'glr: GLR_LOG_LEVEL="chatty": must be one of trace, debug, info, warn, error, fatal or silent'],
+      [{ GLR_HEALTH_POLL_MS: 'abc' }, 'glr: GLR_HEALTH_POLL_MS="abc": must be a number from 5 to 10000 (default 20); unset it or fix it'],
+    ];
+    for (const [env, line] of cases) {
+      const r = await runGlr(['reconcile', '-f', file], { env });
+      expect(r.code, r.stderr).toBe(1);
+      expect(errorLines(r)).toEqual([line]);
+      expect(hasStackTrace(r)).toBe(false);
+    }
+    expect(sb.host.tree()).toEqual(before);
+    expect(await sb.host.healthyOn('v0.4.3')).toBe(true);
+  });
+
   it('a file that does not exist', async () => {
     const r = await runGlr(['reconcile', '--dry-run', '-f', '/nonexistent/desired-state.yaml']);
     expect(r.code).toBe(1);
