@@ -41,3 +41,13 @@ export function compareVersions(a: string, b: string): number {
   if (x || y) return x ? 1 : -1;
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** Newest first by semantic version; release candidates (any `-pre`) only with `pre`. */
+export function sortReleases(versions: Iterable<string>, opts: { pre?: boolean } = {}): string[] {
+  return [...new Set(versions)].filter((v) => isVersion(v) && (opts.pre || parseVersion(v)!.pre === null)).sort((a, b) => compareVersions(b, a));
+}
+
+/** The newest published release (no release candidate), or null when there is none. */
+export function newestRelease(versions: Iterable<string>): string | null {
+  return sortReleases(versions)[0] ?? null;
+}

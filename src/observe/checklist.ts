@@ -12,8 +12,11 @@ import type { Observed, TargetFolder } from './types.js';
  * version's own DB folder. Only hashes of config files are kept, never their content.
  */
 
-/** The desired version's folder, when it exists. */
-export async function observeTarget(layout: Layout, version: string): Promise<TargetFolder | null> {
+/**
+ * The desired version's folder, when it exists. Its config.yaml is hashed only when `hashConfig`
+ * (a `configFile` to compare it with): the only reader of the hash.
+ */
+export async function observeTarget(layout: Layout, version: string, hashConfig: boolean): Promise<TargetFolder | null> {
   const dir = layout.versionDir(version);
   let entries: string[];
   try {
@@ -22,7 +25,7 @@ export async function observeTarget(layout: Layout, version: string): Promise<Ta
     if (isNotFound(e)) return null;
     throw e;
   }
-  const config = await readFile(layout.configYaml(dir)).catch((e: unknown) => (isNotFound(e) ? null : Promise.reject(e)));
+  const config = hashConfig ? await readFile(layout.configYaml(dir)).catch((e: unknown) => (isNotFound(e) ? null : Promise.reject(e))) : null;
   return { version, entries, configSha256: config ? sha256(config) : null };
 }
 

@@ -99,7 +99,7 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Obse
     readJournal(layout),
     historyFacts(layout.history, active),
     listOrNone(layout.stagingDir),
-    versionNames.includes(desired.version) ? observeTarget(layout, desired.version) : null,
+    versionNames.includes(desired.version) ? observeTarget(layout, desired.version, desired.configFile !== null) : null,
     listOrNone(layout.trashDir),
     readBadReleases(layout),
   ]);

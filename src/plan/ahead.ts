@@ -1,5 +1,5 @@
 import type { Desired } from '../desired/types.js';
-import { compareVersions, parseVersion, seriesOf } from '../desired/version.js';
+import { compareVersions, newestRelease, seriesOf } from '../desired/version.js';
 import { isGlrError } from '../errors.js';
 import type { Observed } from '../observe/types.js';
 import { isHealthyOn } from '../runtime/health-reading.js';
@@ -22,8 +22,8 @@ import type { Plan } from './types.js';
  */
 export function aheadCandidate(published: readonly string[], running: string, bad: readonly string[]): string | null {
   const series = seriesOf(running);
-  const newest = published.filter((v) => parseVersion(v)?.pre === null && seriesOf(v) === series && !bad.includes(v)).sort((a, b) => compareVersions(b, a))[0];
-  return newest !== undefined && compareVersions(newest, running) > 0 ? newest : null;
+  const newest = newestRelease(published.filter((v) => seriesOf(v) === series && !bad.includes(v)));
+  return newest !== null && compareVersions(newest, running) > 0 ? newest : null;
 }
 
 /**

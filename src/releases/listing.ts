@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { isGlrError, refuse } from '../errors.js';
-import { compareVersions, isVersion, parseVersion } from '../desired/version.js';
+import { isVersion } from '../desired/version.js';
 import { errnoCode } from '../runtime/fsx.js';
 import { networkProblem, readCapped } from '../runtime/http.js';
 import type { Logger } from '../runtime/logger.js';
@@ -104,15 +104,8 @@ export function versionOfName(name: string, prefix = ''): string | null {
   return m && m[1] === m[2] && isVersion(m[1]!) ? m[1]! : null;
 }
 
-/** Newest first by semantic version; release candidates (any `-pre`) only with `pre`. */
-export function sortReleases(versions: Iterable<string>, opts: { pre?: boolean } = {}): string[] {
-  return [...new Set(versions)].filter((v) => isVersion(v) && (opts.pre || parseVersion(v)!.pre === null)).sort((a, b) => compareVersions(b, a));
-}
-
-/** The newest published release (no release candidate), or null when there is none. */
-export function newestRelease(versions: Iterable<string>): string | null {
-  return sortReleases(versions)[0] ?? null;
-}
+// pure, beside the version order: the planner (prepare-ahead) uses them without this module's HTTP
+export { newestRelease, sortReleases } from '../desired/version.js';
 
 export interface FetchOptions {
   timeoutMs?: number;
