@@ -28,6 +28,10 @@ export class Layout {
   link(name: string): string {
     return path.join(this.root, name);
   }
+  /** `target` is glr's own link for `{root}/name`: through `current` (relative, as glr writes it, or absolute) */
+  leadsViaCurrent(name: string, target: string | null): boolean {
+    return target === `${CURRENT}/${name}` || target === path.join(this.current, name);
+  }
   versionDir(version: string): string {
     return path.join(this.root, version);
   }

@@ -1,6 +1,5 @@
 import type { Dirent } from 'node:fs';
 import { readlink, realpath } from 'node:fs/promises';
-import path from 'node:path';
 import { CURRENT, GLR_DIR, type Layout, RUNBOOK_LINKS } from '../layout.js';
 import { lstatOrNull } from '../runtime/fsx.js';
 import { TEMP_LINK_SUFFIX, topFolderUnder, whereLinkLeads } from '../runtime/links.js';
@@ -49,7 +48,7 @@ export async function observeLinks(layout: Layout, entries: readonly Dirent[], v
       others.push({ name: e.name, target });
       continue;
     }
-    const viaCurrent = target === `${CURRENT}/${e.name}` || target === path.join(layout.current, e.name);
+    const viaCurrent = layout.leadsViaCurrent(e.name, target);
     switchLinks.push({ name: e.name, target, viaCurrent, version });
   }
 

@@ -3,7 +3,7 @@ import type { Desired, LlmStrategy } from '../desired/types.js';
 import { parseVersion, seriesOf } from '../desired/version.js';
 import { withProviders } from '../genlayer/llm-config.js';
 import { greyboxProblems, idleKeyWarnings, strategyOf } from '../genlayer/llm-strategy.js';
-import { CURRENT, isLinkedEntry, Layout, RUNBOOK_LINKS } from '../layout.js';
+import { isLinkedEntry, Layout, RUNBOOK_LINKS } from '../layout.js';
 import type { Observed } from '../observe/types.js';
 
 /**
@@ -50,9 +50,8 @@ export function switchRefusals(d: Desired, o: Observed, from: string, preparing:
   for (const ver of new Set(preparing ? [from] : [from, v])) {
     if (o.versions.find((f) => f.version === ver)?.ownDb) out.push(ownDbRefusal(d, ver));
   }
+  out.push(...sourceProblems(d, o, from));
   const s = o.source?.version === from ? o.source : null;
-  if (s?.keystoreOpen.length) out.push(keystoreOpenLine(d, from, s.keystoreOpen));
-  if (s?.env && !s.envNames.includes('NODE_PASSWORD')) out.push(noPasswordLine(d, from));
   if (s?.env && wantedStrategy(d, o, from).strategy === 'greybox') out.push(...greyboxProblems(from, s.envNames, d.llm.providers.openrouter === false));
   return out;
 }
@@ -76,9 +75,7 @@ export function hostWarnings(d: Desired, o: Observed, v: string | null): string[
 export function keptWarnings(d: Desired, o: Observed, v: string): string[] {
   const out: string[] = [];
   if (o.versions.find((f) => f.version === v)?.ownDb) out.push(ownDbRefusal(d, v));
-  const s = o.source?.version === v ? o.source : null;
-  if (s?.keystoreOpen.length) out.push(keystoreOpenLine(d, v, s.keystoreOpen));
-  if (s?.env && !s.envNames.includes('NODE_PASSWORD')) out.push(noPasswordLine(d, v));
+  out.push(...sourceProblems(d, o, v));
   const llm = o.llm[v];
   const runs = llm?.ok ? strategyOf(llm.luaScriptPath) : null;
   if (d.llm.strategy && runs && runs !== d.llm.strategy) {
@@ -110,7 +107,7 @@ export function releaseLinks(d: Desired, o: Observed, v: string): { names: strin
     else {
       const target = present.get(e) ?? null;
       // glr's own link, dangling while `current` names a version without the entry
-      if (target === `${CURRENT}/${e}` || target === path.join(d.root, CURRENT, e)) continue;
+      if (new Layout(d.root).leadsViaCurrent(e, target)) continue;
       skipped.push(
         `${path.join(d.root, e)} is ${target === null ? 'not a link' : `a link to ${target}`}: glr never replaces it, so ${v}'s ${e} is not linked (move it aside and run glr again to link it)`,
       );
@@ -133,6 +130,15 @@ function ownDbRefusal(d: Desired, ver: string): string {
   const shared = seriesOf(ver) === seriesOf(d.version) ? d.sharedDb : layout.seriesDb(seriesOf(ver)!);
   const link = layout.dbLink(layout.versionDir(ver));
   return `${link} is a database folder of its own, not a link to the shared DB ${shared}: its sync state has diverged. GenLayer's fix: stop the node, move the fresher of the two DBs to ${shared} (the other aside), link it (ln -sfn ${shared} ${link}), start the node; then run glr again`;
+}
+
+/** The running version `v`'s own files that would stop its node: an open keystore, no NODE_PASSWORD. */
+function sourceProblems(d: Desired, o: Observed, v: string): string[] {
+  const s = o.source?.version === v ? o.source : null;
+  const out: string[] = [];
+  if (s?.keystoreOpen.length) out.push(keystoreOpenLine(d, v, s.keystoreOpen));
+  if (s?.env && !s.envNames.includes('NODE_PASSWORD')) out.push(noPasswordLine(d, v));
+  return out;
 }
 
 function keystoreOpenLine(d: Desired, v: string, open: string[]): string {
