@@ -1,3 +1,4 @@
+import { retentionWhy } from '../observe/retention.js';
 import { clip, size } from '../runtime/text.js';
 import type { StatusReport } from './status-report.js';
 
@@ -40,7 +41,7 @@ export function formatStatus(s: StatusReport): string {
           const roles = v.roles.map((x) => (x === 'bad' ? 'BAD' : x)).join(', ');
           const fate =
             v.retention === 'remove'
-              ? `prune removes it (${v.why === 'bad' ? 'rolled back' : `beyond retain ${s.retention.retain}`})`
+              ? `prune removes it (${retentionWhy(v.why, s.retention.retain)})`
               : v.retention === 'keep'
                 ? `kept: ${v.why}`
                 : 'never touched';

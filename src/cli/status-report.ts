@@ -3,7 +3,7 @@ import { Layout } from '../layout.js';
 import { observe } from '../observe/observe.js';
 import type { Observed } from '../observe/types.js';
 import { plan } from '../plan/plan.js';
-import { retentionNow, runningVersion } from '../observe/retention.js';
+import { retentionNow, runningVersion, totalBytes } from '../observe/retention.js';
 import { isConverged, stepsOf } from '../plan/steps.js';
 import { readSyncedBlock } from '../runtime/health.js';
 import { isHealthyOn } from '../runtime/health-reading.js';
@@ -89,7 +89,7 @@ export interface StatusReport {
 }
 
 /** How many history records status shows, newest first. */
-export const STATUS_HISTORY = 10;
+const STATUS_HISTORY = 10;
 
 export async function statusReport(desired: Desired): Promise<StatusReport> {
   const layout = new Layout(desired.root);
@@ -161,7 +161,7 @@ export async function statusReport(desired: Desired): Promise<StatusReport> {
     retention: {
       retain: desired.retain,
       remove: r.remove.map((x) => ({ version: x.version, why: x.why, bytes: x.bytes })),
-      reclaimableBytes: r.remove.every((x) => x.bytes !== null) ? r.remove.reduce((n, x) => n + x.bytes!, 0) : null,
+      reclaimableBytes: totalBytes(r.remove),
     },
     history: [...history].reverse().map((x) => ({
       at: x.at,

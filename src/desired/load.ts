@@ -4,6 +4,7 @@ import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } fr
 import type { z } from 'zod';
 import { refuse } from '../errors.js';
 import { Layout } from '../layout.js';
+import { errnoText } from '../runtime/text.js';
 import { substitute, type PlaceholderName } from './placeholders.js';
 import { DesiredFileSchema, KNOWN_KEYS, type DesiredFile } from './schema.js';
 import { closest } from './suggest.js';
@@ -39,9 +40,7 @@ export async function readDesiredText(file: string, label: string): Promise<stri
   try {
     return await readFile(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a folder' : String(code ?? e);
-    throw refuse(`${label}: cannot read the desired-state file: ${why}`);
+    throw refuse(`${label}: cannot read the desired-state file: ${errnoText(e)}`);
   }
 }
 

@@ -152,8 +152,17 @@ export function retentionNow(d: Desired, o: Observed): Retention {
  */
 export function reclaimable(d: Desired, o: Observed): { versions: string[]; bytes: number | null } {
   const r = retentionNow(d, o).remove;
-  const bytes = r.every((x) => x.bytes !== null) ? r.reduce((n, x) => n + x.bytes!, 0) : null;
-  return { versions: r.map((x) => x.version), bytes };
+  return { versions: r.map((x) => x.version), bytes: totalBytes(r) };
+}
+
+/** The disk space of these folders together; null when any of them was not measured. */
+export function totalBytes(entries: readonly { bytes: number | null }[]): number | null {
+  return entries.every((x) => x.bytes !== null) ? entries.reduce((n, x) => n + x.bytes!, 0) : null;
+}
+
+/** Why retention removes (or keeps) a folder, as `glr prune` and `glr status` print it. */
+export function retentionWhy(why: string, retain: number): string {
+  return why === 'bad' ? 'rolled back' : why === 'beyond-retain' ? `beyond retain ${retain}` : why;
 }
 
 /** Every version `current` or a switch link resolves into. */

@@ -1,6 +1,5 @@
-import { mkdir, readFile } from 'node:fs/promises';
 import type { Layout } from '../layout.js';
-import { atomicWriteFile, errnoCode, isNotFound } from './fsx.js';
+import { atomicWriteFile, ensureDir, readJsonOrNull } from './fsx.js';
 
 /**
  * Releases that were rolled back on this host: `{root}/.glr/bad-releases.json`,
@@ -27,22 +26,11 @@ interface BadReleasesFile {
 
 /** The bad releases, oldest first; none when the file is missing. An unreadable file reads as none (it is glr's own). */
 export async function readBadReleases(layout: Layout): Promise<BadRelease[]> {
-  let text: string;
-  try {
-    text = await readFile(layout.badReleases, 'utf8');
-  } catch (e) {
-    if (isNotFound(e)) return [];
-    throw e;
-  }
-  try {
-    const raw = JSON.parse(text) as Partial<BadReleasesFile>;
-    if (!Array.isArray(raw.releases)) return [];
-    return raw.releases.filter(
-      (r): r is BadRelease => typeof r === 'object' && r !== null && typeof r.version === 'string' && typeof r.at === 'string' && typeof r.reason === 'string',
-    );
-  } catch {
-    return [];
-  }
+  const raw = (await readJsonOrNull(layout.badReleases)) as Partial<BadReleasesFile> | null;
+  if (raw === null || !Array.isArray(raw.releases)) return [];
+  return raw.releases.filter(
+    (r): r is BadRelease => typeof r === 'object' && r !== null && typeof r.version === 'string' && typeof r.at === 'string' && typeof r.reason === 'string',
+  );
 }
 
 /** Marks `version` bad (a later verdict replaces an earlier one). */
@@ -62,9 +50,7 @@ export async function clearBad(layout: Layout, version: string): Promise<void> {
 }
 
 async function write(layout: Layout, releases: BadRelease[]): Promise<void> {
-  await mkdir(layout.glrDir, { mode: 0o700 }).catch((e: unknown) => {
-    if (errnoCode(e) !== 'EEXIST') throw e;
-  });
+  await ensureDir(layout.glrDir, 0o700);
   const file: BadReleasesFile = { version: 1, releases };
   await atomicWriteFile(layout.badReleases, `${JSON.stringify(file, null, 2)}\n`, 0o644);
 }

@@ -1,5 +1,5 @@
 import { constants, type Stats } from 'node:fs';
-import { lstat, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -28,6 +28,33 @@ export function isNotFound(e: unknown): boolean {
 
 export function errnoCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException)?.code;
+}
+
+/**
+ * A JSON file's value, or null when the file is missing (ENOENT, ENOTDIR) or is not JSON. Any
+ * other error reading it (EACCES, EISDIR, …) is thrown. The caller checks the value's shape.
+ */
+export async function readJsonOrNull(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if (isNotFound(e)) return null;
+    throw e;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    if (e instanceof SyntaxError) return null;
+    throw e;
+  }
+}
+
+/** Create the folder `dir` (not its parents) with `mode`, unless it is already there. */
+export async function ensureDir(dir: string, mode: number): Promise<void> {
+  await mkdir(dir, { mode }).catch((e: unknown) => {
+    if (errnoCode(e) !== 'EEXIST') throw e;
+  });
 }
 
 /** fsync a folder, so that a rename or create inside it survives a power loss. */

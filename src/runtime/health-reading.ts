@@ -1,7 +1,7 @@
 import { clip } from './text.js';
 
 /** One check of the node's health answer, e.g. `checks.validating`. */
-export interface CheckReading {
+interface CheckReading {
   status: string | null;
   error: string | null;
 }

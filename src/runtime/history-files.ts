@@ -6,7 +6,7 @@ import { isNotFound, statOrNull } from './fsx.js';
 
 /**
  * The history's files that exist, oldest first: the rotated ones by decreasing index, then the
- * current one (if it exists). `status` may show their sizes; nothing else needs it.
+ * current one (if it exists). The readers (history-read.ts) read them in the reverse order.
  */
 export async function historyFiles(file: string): Promise<string[]> {
   const rotated = [...(await rotatedIndexes(file))].sort((a, b) => b - a).map((i) => rotatedPath(file, i));

@@ -32,7 +32,7 @@ export async function lastHistory(file: string): Promise<HistoryRecord | null> {
 }
 
 /** What the metrics (and `status`) need from the history in one read. */
-export interface HistorySummary {
+interface HistorySummary {
   /** the newest record (null: no history) */
   last: HistoryRecord | null;
   /** the newest record that has a downtime (`downtimeMs` not null): `glr_last_downtime_seconds` */

@@ -1,14 +1,14 @@
 import { constants } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode, fsyncDir, isNotFound, statOrNull } from './fsx.js';
+import { ensureDir, fsyncDir, isNotFound, statOrNull } from './fsx.js';
 import { lastHistory } from './history-read.js';
 import { rotatedIndexes, rotatedPath } from './history-files.js';
 import { HISTORY_OUTCOMES, type HistoryRecord, type NewHistoryRecord } from './history-record.js';
 
 export * from './history-record.js';
 
-export { countOutcomes, historyFacts, lastHistory, readHistory, summarizeHistory, type HistorySummary, type ReadHistoryOptions } from './history-read.js';
+export { countOutcomes, historyFacts, lastHistory, readHistory, summarizeHistory, type ReadHistoryOptions } from './history-read.js';
 export { historyFiles, rotatedPath } from './history-files.js';
 
 /**
@@ -27,9 +27,9 @@ export { historyFiles, rotatedPath } from './history-files.js';
  */
 
 /** Rotate `history.jsonl` once an append would take it past this size (bytes). */
-export const DEFAULT_HISTORY_MAX_BYTES = 1024 * 1024;
+const DEFAULT_HISTORY_MAX_BYTES = 1024 * 1024;
 /** Rotated files kept besides the current one (`history.1.jsonl` … `history.3.jsonl`). */
-export const DEFAULT_HISTORY_KEEP = 3;
+const DEFAULT_HISTORY_KEEP = 3;
 
 export interface AppendHistoryOptions {
   /** rotate before an append that would take the current file past this; default 1 MiB */
@@ -67,9 +67,7 @@ export async function appendHistory(file: string, record: NewHistoryRecord, opts
   if (!Number.isInteger(keep) || keep < 1) throw new RangeError(`history keep must be an integer ≥ 1, got ${keep}`);
   if (!HISTORY_OUTCOMES.includes(record.outcome)) throw new RangeError(`unknown history outcome: ${String(record.outcome)}`);
 
-  await mkdir(path.dirname(file), { mode: 0o700 }).catch((e: unknown) => {
-    if (errnoCode(e) !== 'EEXIST') throw e;
-  });
+  await ensureDir(path.dirname(file), 0o700);
   const previous = await lastHistory(file);
   const written: HistoryRecord = {
     ...record,

@@ -1,6 +1,5 @@
-import { mkdir, readFile } from 'node:fs/promises';
 import type { Layout } from '../layout.js';
-import { atomicWriteFile, errnoCode, isNotFound } from './fsx.js';
+import { atomicWriteFile, ensureDir, readJsonOrNull } from './fsx.js';
 
 /**
  * The last run of the postSwitch hooks: `{root}/.glr/hooks.json`, replaced (atomically) each
@@ -42,15 +41,10 @@ export function failedRuns(r: HookReport): HookRun[] {
 
 /** The last report, or null when the hooks never ran (or the file is not one glr wrote). */
 export async function readHookReport(layout: Layout): Promise<HookReport | null> {
-  let text: string;
+  const r = (await readJsonOrNull(layout.hookReport)) as Partial<HookReport> | null;
+  if (r === null) return null;
   try {
-    text = await readFile(layout.hookReport, 'utf8');
-  } catch (e) {
-    if (isNotFound(e)) return null;
-    throw e;
-  }
-  try {
-    const r = JSON.parse(text) as Partial<HookReport>;
+    // String() throws on an argv item such as {"toString":1}: still not a report glr wrote
     if (typeof r.at !== 'string' || typeof r.running !== 'string' || !Array.isArray(r.runs)) return null;
     const runs = r.runs.filter((x): x is HookRun => typeof x === 'object' && x !== null && Array.isArray(x.argv));
     return {
@@ -74,8 +68,6 @@ export async function readHookReport(layout: Layout): Promise<HookReport | null>
 }
 
 export async function writeHookReport(layout: Layout, report: HookReport): Promise<void> {
-  await mkdir(layout.glrDir, { mode: 0o700 }).catch((e: unknown) => {
-    if (errnoCode(e) !== 'EEXIST') throw e;
-  });
+  await ensureDir(layout.glrDir, 0o700);
   await atomicWriteFile(layout.hookReport, `${JSON.stringify(report)}\n`, 0o600);
 }

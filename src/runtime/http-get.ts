@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { readCapped } from './http.js';
 
 /**
  * One small GET through Node's own HTTP client, for the node's ops port (/health, /metrics):
@@ -20,21 +21,16 @@ export function httpGet(url: string, o: { timeoutMs: number; cap: number; signal
     }
     const timer = setTimeout(() => req.destroy(Object.assign(new Error('timed out'), { name: 'TimeoutError' })), o.timeoutMs);
     const req = client.get(target, { agent: false, ...(o.signal ? { signal: o.signal } : {}) }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > o.cap) req.destroy(Object.assign(new Error(`the answer is larger than ${o.cap} bytes`), { code: 'GLR_TOO_LARGE' }));
-        else chunks.push(c);
-      });
-      res.on('end', () => {
-        clearTimeout(timer);
-        resolve({ statusCode: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
-      });
-      res.on('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
+      readCapped(res, o.cap).then(
+        (text) => {
+          clearTimeout(timer);
+          resolve({ statusCode: res.statusCode ?? 0, text });
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
     });
     req.on('error', (e) => {
       clearTimeout(timer);

@@ -36,7 +36,7 @@ export interface JournalEntry {
   reason?: string;
 }
 
-export const OPEN_PHASES: readonly JournalPhase[] = ['switching', 'stopped', 'swapped', 'started', 'rolling-back'];
+const OPEN_PHASES: readonly JournalPhase[] = ['switching', 'stopped', 'swapped', 'started', 'rolling-back'];
 
 export function isOpen(j: JournalEntry | null): j is JournalEntry {
   return j !== null && OPEN_PHASES.includes(j.phase);

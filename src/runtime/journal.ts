@@ -1,6 +1,6 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import type { Layout } from '../layout.js';
-import { atomicWriteFile, isNotFound } from './fsx.js';
+import { atomicWriteFile, readJsonOrNull } from './fsx.js';
 import type { JournalEntry } from './journal-entry.js';
 
 /**
@@ -13,17 +13,13 @@ import type { JournalEntry } from './journal-entry.js';
 export type { JournalEntry, JournalPhase } from './journal-entry.js';
 
 export async function readJournal(layout: Layout): Promise<JournalEntry | null> {
-  try {
-    const raw = JSON.parse(await readFile(layout.journal, 'utf8')) as Partial<JournalEntry> & { from?: string | null; to?: string };
-    // journals written before the leaving/entering words said from/to
-    const entering = raw.entering ?? raw.to;
-    if (typeof entering !== 'string' || typeof raw.phase !== 'string') return null;
-    const { from, to: _to, ...rest } = raw;
-    return { ...rest, leaving: raw.leaving ?? from ?? null, entering } as JournalEntry;
-  } catch (e) {
-    if (isNotFound(e) || e instanceof SyntaxError) return null;
-    throw e;
-  }
+  const raw = (await readJsonOrNull(layout.journal)) as (Partial<JournalEntry> & { from?: string | null; to?: string }) | null;
+  if (raw === null) return null;
+  // journals written before the leaving/entering words said from/to
+  const entering = raw.entering ?? raw.to;
+  if (typeof entering !== 'string' || typeof raw.phase !== 'string') return null;
+  const { from, to: _to, ...rest } = raw;
+  return { ...rest, leaving: raw.leaving ?? from ?? null, entering } as JournalEntry;
 }
 
 export async function writeJournal(layout: Layout, entry: JournalEntry): Promise<void> {

@@ -64,7 +64,7 @@ export async function acquireLock(root: string, command: string): Promise<HeldLo
 }
 
 /** What `lockHolder` says of a holder that did not say who it is in time. */
-export interface UnknownHolder {
+interface UnknownHolder {
   pid: null;
   since: null;
   host: null;

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import type { Layout } from '../layout.js';
-import { atomicWriteFile, isNotFound, lstatOrNull } from './fsx.js';
+import { atomicWriteFile, lstatOrNull, readJsonOrNull } from './fsx.js';
 
 /**
  * `{root}/V/.glr-prepared`, written last by a preparation (or by the adoption of a version that
@@ -32,13 +31,8 @@ export interface PreparingMarker {
  * version (written atomically, so an unreadable one was not written by glr: never trusted).
  */
 export async function readPrepared(layout: Layout, version: string): Promise<PreparedMarker | null> {
-  try {
-    const m = JSON.parse(await readFile(layout.preparedMarker(version), 'utf8')) as PreparedMarker;
-    return m?.version === version && (m.origin === 'prepared' || m.origin === 'adopted') ? m : null;
-  } catch (e) {
-    if (isNotFound(e) || e instanceof SyntaxError) return null;
-    throw e;
-  }
+  const m = (await readJsonOrNull(layout.preparedMarker(version))) as PreparedMarker | null;
+  return m?.version === version && (m.origin === 'prepared' || m.origin === 'adopted') ? m : null;
 }
 
 /** glr created this folder and has not finished it (`.glr-preparing` is there). */

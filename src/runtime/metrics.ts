@@ -51,7 +51,7 @@ export const METRIC_NAMES = [
   'glr_disk_free_bytes',
 ] as const;
 
-export type MetricName = (typeof METRIC_NAMES)[number];
+type MetricName = (typeof METRIC_NAMES)[number];
 
 interface Sample {
   labels?: Record<string, string>;

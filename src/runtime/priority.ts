@@ -31,9 +31,9 @@ import path from 'node:path';
 import { execa } from 'execa';
 import type { Logger } from './logger.js';
 
-export const PREPARE_NICE = 10;
+const PREPARE_NICE = 10;
 /** best-effort class (2), lowest level (7) */
-export const PREPARE_IO = { cls: 2, level: 7 } as const;
+const PREPARE_IO = { cls: 2, level: 7 } as const;
 
 export interface Lowered {
   /**

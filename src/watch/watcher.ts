@@ -48,9 +48,8 @@ export class Watcher {
   private wake: (() => void) | null = null;
   private pending: Trigger | null = 'start';
   private lastValid: { desired: Desired; digest: string; text: string } | null = null;
-  /** the file could be read and validated at the last look (else the last valid state is used) */
-  private fileReadable = true;
   private readonly ahead: AheadPreparer;
+  /** the digest of the file's text at the last look, when it could not be read or validated */
   private lastInvalid: string | null = null;
   private stopping = false;
   /** the root this watcher locked; the file may not move it elsewhere while it runs */
@@ -60,6 +59,11 @@ export class Watcher {
     this.signals = new SignalGuard(o.log);
     this.failures = new FailureMemory(o.failureBackoffMs, o.failureBackoffMs * 12);
     this.ahead = new AheadPreparer({ log: o.log, intervalMs: o.intervalMs, backoffMs: o.failureBackoffMs, signals: this.signals });
+  }
+
+  /** the file could be read and validated at the last look (else the last valid state is used) */
+  private get fileReadable(): boolean {
+    return this.lastInvalid === null;
   }
 
   async run(): Promise<number> {
@@ -188,7 +192,6 @@ export class Watcher {
       if (read.parsed.ok) {
         this.lastValid = { desired: read.parsed.desired, digest: digestOf(text), text };
         this.lastInvalid = null;
-        this.fileReadable = true;
         return this.lastValid;
       }
       problem = formatProblems(file, read.parsed.problems);
@@ -197,7 +200,6 @@ export class Watcher {
       problem = e.message;
     }
     const digest = digestOf(text);
-    this.fileReadable = false;
     if (this.lastInvalid !== digest) {
       log.error({ file }, `${problem.split('\n').join('; ')}${this.lastValid ? ` — keeping the last valid state (${this.lastValid.desired.version})` : ''}`);
       this.lastInvalid = digest;

@@ -4,7 +4,7 @@ import { loadDesired } from '../../desired/load.js';
 import { ExitCode, refuse } from '../../errors.js';
 import { Layout } from '../../layout.js';
 import { observe } from '../../observe/observe.js';
-import { retentionNow, type Retention } from '../../observe/retention.js';
+import { retentionNow, retentionWhy, totalBytes, type Retention } from '../../observe/retention.js';
 import { acquireLock } from '../../runtime/lock.js';
 import type { Logger } from '../../runtime/logger.js';
 import { size } from '../../runtime/text.js';
@@ -85,8 +85,7 @@ export async function pruneCommand(argv: string[], log: Logger, cwd: string): Pr
           log.error({ err: e, version: entry.version }, `could not remove ${entry.version}`);
         }
       }
-      const gone = report.remove.filter((x) => x.removed);
-      report.freedBytes = gone.every((x) => x.bytes !== null) ? gone.reduce((n, x) => n + x.bytes!, 0) : null;
+      report.freedBytes = totalBytes(report.remove.filter((x) => x.removed));
     }
   } finally {
     await lock?.release();
@@ -114,7 +113,7 @@ function reportOf(root: string, dryRun: boolean, r: Retention, finishedTrash: st
     remove: r.remove.map((x) => ({ ...entry(x), removed: false, skipped: null })),
     keep: r.keep.map(entry),
     untouched: r.untouched,
-    freedBytes: r.remove.every((x) => x.bytes !== null) ? r.remove.reduce((n, x) => n + x.bytes!, 0) : null,
+    freedBytes: totalBytes(r.remove),
     finishedTrash,
   };
 }
@@ -122,7 +121,7 @@ function reportOf(root: string, dryRun: boolean, r: Retention, finishedTrash: st
 function formatPrune(p: PruneReport): string {
   const out: string[] = [];
   const bytes = (n: number | null) => (n === null ? '?' : size(n));
-  const why = (w: string) => (w === 'bad' ? 'rolled back' : w === 'beyond-retain' ? `beyond retain ${p.retain}` : w);
+  const why = (w: string) => retentionWhy(w, p.retain);
   if (p.finishedTrash.length) out.push(`finished an interrupted removal: ${p.finishedTrash.join(', ')}`);
   if (!p.remove.length) out.push(`nothing to remove under ${p.root} (retain ${p.retain})`);
   for (const x of p.remove) {
