@@ -29,6 +29,8 @@ export interface PassResult {
   version: string;
   plan: Plan | null;
   phases: Applied['phases'];
+  /** the host as the pass found it, before anything was applied; null when it could not be observed */
+  observed: Observed | null;
 }
 
 export interface PassOptions {
@@ -80,7 +82,7 @@ export async function reconcilePass(desired: Desired, opts: PassOptions): Promis
     }
     const p = computePlan(desired, observed);
     opts.onPlan?.(p);
-    const result = (outcome: Outcome, phases: Applied['phases'] = []): PassResult => ({ outcome, version: desired.version, plan: p, phases });
+    const result = (outcome: Outcome, phases: Applied['phases'] = []): PassResult => ({ outcome, version: desired.version, plan: p, phases, observed });
     for (const w of p.warnings) log.warn({ version: desired.version }, w);
     if (p.refusals.length) {
       log.warn({ refusals: p.refusals }, 'refused');
@@ -163,7 +165,7 @@ export async function prepareAheadPass(ahead: Desired, opts: PassOptions & { loc
   const service = opts.service ?? serviceManager(ahead.service, (text) => redact(text, secrets));
   const observed = await observe(ahead, { service });
   const p = planAhead(ahead, observed);
-  const result = (outcome: Outcome, phases: Applied['phases'] = []): PassResult => ({ outcome, version: ahead.version, plan: p, phases });
+  const result = (outcome: Outcome, phases: Applied['phases'] = []): PassResult => ({ outcome, version: ahead.version, plan: p, phases, observed });
   if (p.refusals.length) return result({ kind: 'refused', message: p.refusals.join('\n') });
   if (isConverged(p)) return result({ kind: 'converged', message: `${ahead.version} is prepared already` });
   opts.onPlan?.(p);

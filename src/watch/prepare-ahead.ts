@@ -3,6 +3,8 @@ import type { Desired } from '../desired/types.js';
 import { InterruptedError, isGlrError } from '../errors.js';
 import { Layout } from '../layout.js';
 import { aheadCandidate } from '../plan/ahead.js';
+import { reusable } from '../plan/checks.js';
+import type { Observed } from '../observe/types.js';
 import { stepsOf } from '../plan/steps.js';
 import { prepareAheadPass } from '../reconcile.js';
 import { fetchReleaseVersions, listingUrlFor } from '../releases/listing.js';
@@ -51,8 +53,12 @@ export class AheadPreparer {
     this.listing = new FailureMemory(o.backoffMs, o.backoffMs * 12);
   }
 
-  /** After a pass that left `desired` converged: prepare the next patch release, if it is time and there is one. */
-  async afterConverged(desired: Desired, text: string, lock: HeldLock): Promise<void> {
+  /**
+   * After a pass that left `desired` converged: prepare the next patch release, if it is time and
+   * there is one. `seen`: the host as that pass observed it, when nothing was applied since (a
+   * release it shows prepared already needs no second look at the host).
+   */
+  async afterConverged(desired: Desired, text: string, lock: HeldLock, seen: Observed | null): Promise<void> {
     if (desired.prepareAhead !== 'patch') return;
     const { log } = this.o;
     const now = Date.now();
@@ -73,7 +79,7 @@ export class AheadPreparer {
       log.warn({ retryAt: new Date(f.retryAt).toISOString() }, `prepareAhead: ${reason}`);
       return;
     }
-    const bad = (await readBadReleases(new Layout(desired.root)).catch(() => [])).map((b) => b.version);
+    const bad = seen ? seen.bad.map((b) => b.version) : (await readBadReleases(new Layout(desired.root)).catch(() => [])).map((b) => b.version);
     const version = aheadCandidate(published, desired.version, bad);
     if (!version) {
       log.debug({ running: desired.version }, 'prepareAhead: no newer patch release');
@@ -86,6 +92,16 @@ export class AheadPreparer {
     }
     const parsed = parseDesired(text, desired.file, { forVersion: version });
     if (!parsed.ok) return;
+    if (
+      seen &&
+      reusable(
+        seen.versions.find((f) => f.version === version),
+        parsed.desired,
+      ) === 'ready'
+    ) {
+      log.debug({ version }, `prepareAhead: ${version} is prepared already`);
+      return;
+    }
     await this.prepare(parsed.desired, lock);
   }
 

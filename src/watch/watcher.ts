@@ -161,12 +161,13 @@ export class Watcher {
       case 'converged':
         log.debug({ ms }, o.message);
         this.failures.clear();
-        await this.ahead.afterConverged(desired, text, lock);
+        await this.ahead.afterConverged(desired, text, lock, result.observed);
         break;
       case 'applied':
         log.info({ ms, windowMs: o.windowMs, downtimeMs: o.downtimeMs }, o.message);
         this.failures.clear();
-        await this.ahead.afterConverged(desired, text, lock);
+        // the apply changed the host: what the pass observed before it no longer holds
+        await this.ahead.afterConverged(desired, text, lock, null);
         break;
       case 'refused':
         log.warn({ ms }, o.message);
