@@ -21,7 +21,7 @@ const CLOSING: Record<Exclude<OutcomeKind, 'converged'>, JournalPhase> = {
 };
 
 /** What the window measured, in Date.now() milliseconds. */
-export interface WindowTimes {
+interface WindowTimes {
   /** the first stop began */
   stoppedAt: number | null;
   /** the last healthy answer of the node being stopped (the downtime starts here) */
@@ -39,7 +39,7 @@ export interface WindowTimes {
  * the switch got to. The node is never started unless the manager has just confirmed none runs.
  */
 export class SwitchWindow {
-  readonly times: WindowTimes = { stoppedAt: null, lastHealthyAt: null, startedAt: null, healthyAt: null };
+  private readonly times: WindowTimes = { stoppedAt: null, lastHealthyAt: null, startedAt: null, healthyAt: null };
   private readonly begunAt = new Date().toISOString();
   private phase: JournalPhase | null = null;
   /** set when this window confirmed the node stopped; cleared by a start */
@@ -51,7 +51,7 @@ export class SwitchWindow {
   ) {}
 
   /** The one place a journal record is built. */
-  async record(phase: JournalPhase, reason?: string): Promise<void> {
+  private async record(phase: JournalPhase, reason?: string): Promise<void> {
     const sw = this.plan.switch ?? { leaving: null, entering: this.plan.target };
     const entry: JournalEntry = {
       leaving: sw.leaving,
