@@ -136,14 +136,14 @@ export class SwitchWindow {
 
   /**
    * Healthy on the step's version within its time; with `syncedBlock: 'at-least-noted'`, its
-   * synced block must then reach the one the backup noted, within the same time (else: not healthy).
+   * synced block must then reach `noted`, the one the backup noted, within the same time (else:
+   * not healthy).
    */
-  async verify(step: VerifyStep): Promise<VerifyResult> {
+  async verify(step: VerifyStep, noted: number | null): Promise<VerifyResult> {
     const { version, timeoutSeconds } = step;
     const deadline = Date.now() + timeoutSeconds * 1000;
     const r = await waitHealthy(this.ctx, version, timeoutSeconds * 1000);
     if (r.ok && step.syncedBlock === 'at-least-noted') {
-      const noted = this.ctx.noted.syncedBlock;
       if (noted === null) this.ctx.log.warn({ version }, 'no synced block was noted before the stop (/metrics did not answer); not compared');
       else {
         const synced = await waitSyncedPast(this.ctx, version, noted, deadline);
