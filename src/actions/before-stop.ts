@@ -1,11 +1,9 @@
 import path from 'node:path';
 import { refuse } from '../errors.js';
-import { redact } from '../genlayer/env-file.js';
-import { run } from '../runtime/exec.js';
-import { InterruptedError } from '../errors.js';
 import { clip, tail } from '../runtime/text.js';
 import type { ApplyContext } from './context.js';
 import { dotenvOf, hookEnv, runHooks } from './run-hooks.js';
+import { runScrubbed } from './scrubbed-run.js';
 
 /**
  * What runs last before the stop, in the new version's folder with its .env exported (as
@@ -20,20 +18,14 @@ import { dotenvOf, hookEnv, runHooks } from './run-hooks.js';
 export async function doctor(ctx: ApplyContext, version: string): Promise<void> {
   const dir = ctx.layout.versionDir(version);
   const env = await dotenvOf(ctx, version);
-  const r = await run([path.join(dir, 'bin/genlayernode'), 'doctor'], {
-    timeoutMs: ctx.tuning.hookTimeoutMs,
-    cwd: dir,
-    env: env.vars,
-    signal: ctx.signals.signal,
-  });
-  const output = redact(r.output, env.secrets);
-  ctx.log.info({ version, exitCode: r.exitCode, output: tail(output, 40) }, `genlayernode doctor of ${version}`);
-  if (ctx.signals.signal.aborted) throw new InterruptedError(ctx.signals.pending ?? 'SIGTERM');
-  if (r.exitCode !== 0) {
-    const last = tail(output, 1);
-    throw refuse(`genlayernode doctor of ${version} ${r.failure ?? `exited ${r.exitCode}`}${last ? `: ${clip(last)}` : ''}; nothing was stopped`);
-  }
-  const failed = output
+  const r = await runScrubbed(
+    ctx,
+    [path.join(dir, 'bin/genlayernode'), 'doctor'],
+    { timeoutMs: ctx.tuning.hookTimeoutMs, cwd: dir, env: env.vars, signal: ctx.signals.signal, secrets: env.secrets },
+    ({ exitCode, output }) => ctx.log.info({ version, exitCode, output: tail(output, 40) }, `genlayernode doctor of ${version}`),
+  );
+  if (r.failed !== null) throw refuse(`genlayernode doctor of ${version} ${r.failed}${r.last ? `: ${clip(r.last)}` : ''}; nothing was stopped`);
+  const failed = r.output
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l.startsWith('✗'));

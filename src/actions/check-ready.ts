@@ -8,7 +8,7 @@ import { RUNBOOK_LINKS } from '../layout.js';
 import type { ApplyContext } from './context.js';
 
 /** What GenVM's setup leaves when it finished (GenLayer: their absence means it failed). */
-export const GENVM_BINARIES = ['third_party/genvm/bin/genvm', 'third_party/genvm/bin/genvm-modules'];
+const GENVM_BINARIES = ['third_party/genvm/bin/genvm', 'third_party/genvm/bin/genvm-modules'];
 
 /**
  * The last check before a folder is marked prepared: what the node will need at start is there.

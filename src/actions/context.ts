@@ -17,6 +17,9 @@ export interface ApplyContext {
   /** values to scrub from text glr did not write (node logs, setup output) before logging it */
   secrets: string[];
   tuning: Tuning;
-  /** what a step noted while the plan ran, for a later step (the backup notes the synced block) */
-  noted: { syncedBlock: number | null };
+  /**
+   * Unused: the synced block the backup notes now goes from the runner (src/apply/runner.ts) to
+   * the verify step. Optional until src/reconcile.ts stops setting it; then to be removed.
+   */
+  noted?: { syncedBlock: number | null };
 }

@@ -1,9 +1,8 @@
-import { redact } from '../genlayer/env-file.js';
-import { InterruptedError, refuse } from '../errors.js';
-import { run } from '../runtime/exec.js';
+import { refuse } from '../errors.js';
 import { lowPriorityArgv } from '../runtime/priority.js';
 import { tail } from '../runtime/text.js';
 import type { ApplyContext } from './context.js';
+import { runScrubbed } from './scrubbed-run.js';
 
 /**
  * GenVM's setup, the slow part of a preparation (minutes on a real host), run in the new version
@@ -13,13 +12,14 @@ import type { ApplyContext } from './context.js';
  */
 export async function genvmSetup(ctx: ApplyContext, version: string, argv: string[]): Promise<void> {
   const started = Date.now();
-  const r = await run(lowPriorityArgv(argv), { timeoutMs: ctx.tuning.setupTimeoutMs, cwd: ctx.layout.versionDir(version), signal: ctx.signals.signal });
-  const output = redact(r.output, ctx.secrets);
-  if (output) ctx.log.info({ version, output: tail(output, 40) }, 'GenVM setup output');
-  if (ctx.signals.signal.aborted) throw new InterruptedError(ctx.signals.pending ?? 'SIGTERM');
-  if (r.exitCode !== 0) {
-    const last = tail(output, 1);
-    throw refuse(`GenVM setup for ${version} failed (${r.failure ?? `exit ${r.exitCode}`})${last ? `: ${last}` : ''}; nothing was switched`);
-  }
+  const r = await runScrubbed(
+    ctx,
+    lowPriorityArgv(argv),
+    { timeoutMs: ctx.tuning.setupTimeoutMs, cwd: ctx.layout.versionDir(version), signal: ctx.signals.signal, secrets: ctx.secrets, exitWord: 'exit' },
+    ({ output }) => {
+      if (output) ctx.log.info({ version, output: tail(output, 40) }, 'GenVM setup output');
+    },
+  );
+  if (r.failed !== null) throw refuse(`GenVM setup for ${version} failed (${r.failed})${r.last ? `: ${r.last}` : ''}; nothing was switched`);
   ctx.log.info({ version, ms: Date.now() - started }, 'GenVM setup done');
 }

@@ -1,8 +1,8 @@
-import { readdir, readlink, symlink } from 'node:fs/promises';
+import { readdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { refuse } from '../errors.js';
 import { CURRENT, isLinkedEntry, RUNBOOK_LINKS } from '../layout.js';
-import { errnoCode, fsyncDir, lstatOrNull } from '../runtime/fsx.js';
+import { errnoCode, fsyncDir } from '../runtime/fsx.js';
 import { readlinkOrNull } from '../runtime/links.js';
 import type { ApplyContext } from './context.js';
 
@@ -23,9 +23,10 @@ export async function linkRelease(ctx: ApplyContext, version: string, names: str
   for (const name of wanted) {
     const link = layout.link(name);
     const ours = [`${CURRENT}/${name}`, path.join(layout.current, name)];
-    const st = await lstatOrNull(link);
-    if (st?.isSymbolicLink() && ours.includes(await readlink(link))) continue;
-    if (!st) {
+    // null: nothing there, or an entry that is not a link (symlink(2) then fails with EEXIST)
+    const target = await readlinkOrNull(link);
+    if (target !== null && ours.includes(target)) continue;
+    if (target === null) {
       try {
         await symlink(`${CURRENT}/${name}`, link);
         made.push(name);

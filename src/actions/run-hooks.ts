@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { InterruptedError } from '../errors.js';
 import { envSecretValues, envVariables, redact } from '../genlayer/env-file.js';
-import { run } from '../runtime/exec.js';
 import type { HookRun } from '../runtime/hook-report.js';
 import { clip, tail } from '../runtime/text.js';
 import type { ApplyContext } from './context.js';
+import { runScrubbed } from './scrubbed-run.js';
 
 /** A version's .env, read for a child's environment: its variables, and their values to scrub. */
 export async function dotenvOf(ctx: ApplyContext, version: string): Promise<{ vars: Record<string, string>; secrets: string[] }> {
@@ -34,25 +33,26 @@ export async function runHooks(ctx: ApplyContext, hooks: string[][], h: HookOpti
   const runs: HookRun[] = [];
   for (const argv of hooks) {
     const shown = redact(argv.join(' '), h.secrets);
-    const t = Date.now();
-    const r = await run(argv, { timeoutMs: ctx.tuning.hookTimeoutMs, cwd: h.cwd, env: h.env, ...(h.signal ? { signal: h.signal } : {}) });
-    const output = redact(r.output, h.secrets);
-    const ok = r.exitCode === 0;
-    runs.push({
-      argv: argv.map((a) => redact(a, h.secrets)),
-      exitCode: r.exitCode,
-      failure: r.failure,
-      ms: Date.now() - t,
-      ...(output ? { output: tail(output, 20) } : {}),
-    });
-    ctx.log[ok ? 'info' : 'error'](
-      { hook: h.name, argv: shown, exitCode: r.exitCode, ...(output ? { output: tail(output, 20) } : {}) },
-      `${h.name}: ${shown} ${ok ? 'done' : 'failed'}`,
+    const r = await runScrubbed(
+      ctx,
+      argv,
+      { timeoutMs: ctx.tuning.hookTimeoutMs, cwd: h.cwd, env: h.env, signal: h.signal, secrets: h.secrets },
+      ({ exitCode, failure, ms, output, failed }) => {
+        runs.push({
+          argv: argv.map((a) => redact(a, h.secrets)),
+          exitCode,
+          failure,
+          ms,
+          ...(output ? { output: tail(output, 20) } : {}),
+        });
+        ctx.log[failed === null ? 'info' : 'error'](
+          { hook: h.name, argv: shown, exitCode, ...(output ? { output: tail(output, 20) } : {}) },
+          `${h.name}: ${shown} ${failed === null ? 'done' : 'failed'}`,
+        );
+      },
     );
-    if (h.signal?.aborted) throw new InterruptedError(ctx.signals.pending ?? 'SIGTERM');
-    if (ok) continue;
-    const last = tail(output, 1);
-    failures.push(`${h.name} ${clip(shown, 120)} ${r.failure ?? `exited ${r.exitCode}`}${last ? `: ${clip(last, 160)}` : ''}`);
+    if (r.failed === null) continue;
+    failures.push(`${h.name} ${clip(shown, 120)} ${r.failed}${r.last ? `: ${clip(r.last, 160)}` : ''}`);
     if (h.stopAtFailure) break;
   }
   return { failures, runs };

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ApplyContext } from './context.js';
 
 /** What a starting node reads: its binary and GenVM's binaries, modules and config. */
-export const WARMED = ['bin', 'third_party/genvm'];
+const WARMED = ['bin', 'third_party/genvm'];
 
 /**
  * Reads the version's binaries and GenVM files once, before the stop, so that the node starts

@@ -49,6 +49,8 @@ export class HostRunner implements StepRunner {
   private readonly window_: SwitchWindow;
   /** the preparation runs at low priority; put back before the window (see runtime/priority.ts) */
   private lowered: Lowered | null = null;
+  /** the synced block the backup noted before the stop, for the verify step to compare with */
+  private notedBlock: number | null = null;
 
   constructor(
     private readonly ctx: ApplyContext,
@@ -84,7 +86,7 @@ export class HostRunner implements StepRunner {
       case 'mark-prepared':
         return markPrepared(ctx, s.version, s.url, s.sharedDb);
       case 'backup':
-        ctx.noted.syncedBlock = (await backup(ctx, s.version)).syncedBlock;
+        this.notedBlock = (await backup(ctx, s.version)).syncedBlock;
         return;
       case 'adopt':
         return adopt(ctx, s.version, s.sharedDb);
@@ -128,7 +130,7 @@ export class HostRunner implements StepRunner {
 
   async verify(s: VerifyStep): Promise<VerifyResult> {
     await this.release();
-    return this.window_.verify(s);
+    return this.window_.verify(s, this.notedBlock);
   }
 
   async finish(s: FinishStep, outcome: Outcome): Promise<string[]> {

@@ -21,7 +21,7 @@ const CLOSING: Record<Exclude<OutcomeKind, 'converged'>, JournalPhase> = {
 };
 
 /** What the window measured, in Date.now() milliseconds. */
-export interface WindowTimes {
+interface WindowTimes {
   /** the first stop began */
   stoppedAt: number | null;
   /** the last healthy answer of the node being stopped (the downtime starts here) */
@@ -39,7 +39,7 @@ export interface WindowTimes {
  * the switch got to. The node is never started unless the manager has just confirmed none runs.
  */
 export class SwitchWindow {
-  readonly times: WindowTimes = { stoppedAt: null, lastHealthyAt: null, startedAt: null, healthyAt: null };
+  private readonly times: WindowTimes = { stoppedAt: null, lastHealthyAt: null, startedAt: null, healthyAt: null };
   private readonly begunAt = new Date().toISOString();
   private phase: JournalPhase | null = null;
   /** set when this window confirmed the node stopped; cleared by a start */
@@ -51,7 +51,7 @@ export class SwitchWindow {
   ) {}
 
   /** The one place a journal record is built. */
-  async record(phase: JournalPhase, reason?: string): Promise<void> {
+  private async record(phase: JournalPhase, reason?: string): Promise<void> {
     const sw = this.plan.switch ?? { leaving: null, entering: this.plan.target };
     const entry: JournalEntry = {
       leaving: sw.leaving,
@@ -136,14 +136,14 @@ export class SwitchWindow {
 
   /**
    * Healthy on the step's version within its time; with `syncedBlock: 'at-least-noted'`, its
-   * synced block must then reach the one the backup noted, within the same time (else: not healthy).
+   * synced block must then reach `noted`, the one the backup noted, within the same time (else:
+   * not healthy).
    */
-  async verify(step: VerifyStep): Promise<VerifyResult> {
+  async verify(step: VerifyStep, noted: number | null): Promise<VerifyResult> {
     const { version, timeoutSeconds } = step;
     const deadline = Date.now() + timeoutSeconds * 1000;
     const r = await waitHealthy(this.ctx, version, timeoutSeconds * 1000);
     if (r.ok && step.syncedBlock === 'at-least-noted') {
-      const noted = this.ctx.noted.syncedBlock;
       if (noted === null) this.ctx.log.warn({ version }, 'no synced block was noted before the stop (/metrics did not answer); not compared');
       else {
         const synced = await waitSyncedPast(this.ctx, version, noted, deadline);

@@ -103,7 +103,7 @@ export class YamlEditor {
     if (map.type === 'flow-collection') return addFlowEntry(map, key, value);
 
     // nested: after the last entry; top level: after everything, the document's trailing comments too
-    const at = mapPath.length ? findLastIndex(map.items, isEntry) + 1 : map.items.length;
+    const at = mapPath.length ? map.items.findLastIndex(isEntry) + 1 : map.items.length;
     if (at === 0) return false;
     // after an explicit end `...`, YAML tools would read what follows as a second document
     if (!mapPath.length && this.tokens.some((t) => t.type === 'doc-end')) return false;
@@ -203,7 +203,7 @@ export class YamlEditor {
 
 /** Adds `key: value` after the last entry of a flow map; what followed that entry's value (a comment, a line end) follows the new one. */
 function addFlowEntry(map: CST.FlowCollection, key: string, value: EntryValue): boolean {
-  const at = findLastIndex(map.items, isEntry) + 1;
+  const at = map.items.findLastIndex(isEntry) + 1;
   const last = map.items[at - 1];
   let end: CST.SourceToken[] = [];
   if (last?.value && 'end' in last.value && last.value.end) {
@@ -248,11 +248,6 @@ function isEntry(item: Item): boolean {
 
 function keyOf(item: Item): string | undefined {
   return CST.isScalar(item.key) ? CST.resolveAsScalar(item.key).value : undefined;
-}
-
-function findLastIndex<T>(items: readonly T[], test: (t: T) => boolean): number {
-  for (let i = items.length - 1; i >= 0; i--) if (test(items[i]!)) return i;
-  return -1;
 }
 
 function source(type: CST.SourceToken['type'], text: string): CST.SourceToken {

@@ -8,14 +8,13 @@ import { failpoint } from '../../runtime/failpoint.js';
 import { collectYoung } from '../../runtime/gc.js';
 import { atomicWriteFile, errnoCode, fsyncDir, nonce, removeTree } from '../../runtime/fsx.js';
 import type { PreparingMarker } from '../../runtime/marker.js';
+import { size } from '../../runtime/text.js';
 import type { ApplyContext } from '../context.js';
 import { Checksums, parseGoogHash } from './checksums.js';
 import { diskUsage } from '../../runtime/du.js';
-import { downloadError, isDataError, size, unpackProblem, type Release } from './messages.js';
+import { downloadError, isDataError, unpackProblem, type Release } from './messages.js';
 import { Progress } from './progress.js';
 import { Unpack } from './unpack.js';
-
-export { parseGoogHash };
 
 /** A release unpacks to about this many times its compressed size. */
 const EXPANSION = 3;

@@ -1,8 +1,6 @@
 import { GlrError, InterruptedError, refuse } from '../../errors.js';
 import { networkProblem } from '../../runtime/http.js';
 import { clip, size } from '../../runtime/text.js';
-
-export { size };
 import type { ApplyContext } from '../context.js';
 
 export interface Release {

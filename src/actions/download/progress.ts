@@ -1,5 +1,5 @@
 import type { Logger } from '../../runtime/logger.js';
-import { size } from './messages.js';
+import { size } from '../../runtime/text.js';
 
 /** Where the progress line goes: stderr, or a fake in tests. */
 export interface ProgressSink {
@@ -77,7 +77,7 @@ export class Progress {
   }
 
   /** `45 MiB of 113 MiB (40%), 98 MiB/s, 1 s left` */
-  text(t = this.now()): string {
+  private text(t = this.now()): string {
     const { rate, eta } = this.figures(t);
     const total = this.o.total;
     const done = total ? `${size(this.bytes)} of ${size(total)} (${Math.floor((100 * this.bytes) / total)}%)` : size(this.bytes);

@@ -13,7 +13,7 @@ export const GUNZIP_CHUNK = 256 * 1024;
  * 16 KiB, less than one network read): room for a few reads, so that inflating on the thread
  * pool does not wait for the main thread to read and hash the next one, and the other way round.
  */
-export const GUNZIP_QUEUE = 1024 * 1024;
+const GUNZIP_QUEUE = 1024 * 1024;
 
 /**
  * The unpacking side of a download: gzip bytes in → gunzip → (size budget) → tar entry policy →
