@@ -151,7 +151,7 @@ async function applyOnHost(
 ): Promise<Applied> {
   const layout = new Layout(desired.root);
   o.secrets.push(...(await secretsOf(layout, observed.source?.version ?? p.switch?.leaving ?? null)));
-  const ctx: ApplyContext = { layout, healthUrl: desired.health.url, noted: { syncedBlock: null }, ...o };
+  const ctx: ApplyContext = { layout, healthUrl: desired.health.url, ...o };
   return apply(p, ctx);
 }
 

@@ -17,9 +17,4 @@ export interface ApplyContext {
   /** values to scrub from text glr did not write (node logs, setup output) before logging it */
   secrets: string[];
   tuning: Tuning;
-  /**
-   * Unused: the synced block the backup notes now goes from the runner (src/apply/runner.ts) to
-   * the verify step. Optional until src/reconcile.ts stops setting it; then to be removed.
-   */
-  noted?: { syncedBlock: number | null };
 }

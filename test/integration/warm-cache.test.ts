@@ -25,7 +25,6 @@ function ctx(r: string): ApplyContext {
     signals: new SignalGuard(log),
     secrets: [],
     tuning: tuningFromEnv({}),
-    noted: { syncedBlock: null },
   };
 }
 

@@ -62,7 +62,6 @@ function context(): ApplyContext {
     signals: new SignalGuard(log),
     secrets: [],
     tuning: tuningFromEnv({}),
-    noted: { syncedBlock: null },
   };
 }
 
