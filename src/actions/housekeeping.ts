@@ -4,6 +4,7 @@ import { removeTree } from '../runtime/fsx.js';
 import { readlinkOrNull } from '../runtime/links.js';
 import { isPreparing, readPrepared } from '../runtime/marker.js';
 import type { ApplyContext } from './context.js';
+import { trashAndDelete } from './retention.js';
 
 export async function cleanStaging(ctx: ApplyContext, names: string[]): Promise<void> {
   for (const name of names) {
@@ -25,5 +26,6 @@ export async function removeVersion(ctx: ApplyContext, version: string): Promise
   }
   const ours = (await isPreparing(layout, version)) || (await readPrepared(layout, version))?.origin === 'prepared';
   if (!ours) throw refuse(`${layout.versionDir(version)} is not a folder glr prepared; not deleting it`);
-  await removeTree(layout.versionDir(version));
+  // renamed aside first: a kill half-way leaves no half folder without its marker in the root
+  await trashAndDelete(layout, ctx.log, version);
 }

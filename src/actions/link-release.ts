@@ -1,5 +1,4 @@
 import { readdir, symlink } from 'node:fs/promises';
-import path from 'node:path';
 import { refuse } from '../errors.js';
 import { CURRENT, isLinkedEntry, RUNBOOK_LINKS } from '../layout.js';
 import { errnoCode, fsyncDir } from '../runtime/fsx.js';
@@ -22,10 +21,9 @@ export async function linkRelease(ctx: ApplyContext, version: string, names: str
   const made: string[] = [];
   for (const name of wanted) {
     const link = layout.link(name);
-    const ours = [`${CURRENT}/${name}`, path.join(layout.current, name)];
     // null: nothing there, or an entry that is not a link (symlink(2) then fails with EEXIST)
     const target = await readlinkOrNull(link);
-    if (target !== null && ours.includes(target)) continue;
+    if (layout.leadsViaCurrent(name, target)) continue;
     if (target === null) {
       try {
         await symlink(`${CURRENT}/${name}`, link);

@@ -35,20 +35,28 @@ export async function removeVersionFolder(layout: Layout, log: Logger, version: 
   if ((await linkedVersions(layout)).has(version)) return { version, skipped: 'a link of the root resolves into it' };
   const j = await readJournal(layout);
   if (isOpen(j) && (j.leaving === version || j.entering === version)) return { version, skipped: 'an open journal names it' };
+  return { version, skipped: (await trashAndDelete(layout, log, version)) ? null : 'it is gone already' };
+}
 
+/**
+ * The crash-safe deletion itself, with no check of whose the folder is (the callers check): one
+ * rename of `{root}/version` under the trash, an fsync of the root, then the delete. False when
+ * the folder was gone already.
+ */
+export async function trashAndDelete(layout: Layout, log: Logger, version: string): Promise<boolean> {
   await mkdir(layout.trashDir, { recursive: true, mode: 0o700 });
   const aside = path.join(layout.trashDir, `${version}.${nonce()}`);
   try {
     await rename(layout.versionDir(version), aside);
   } catch (e) {
-    if (isNotFound(e)) return { version, skipped: 'it is gone already' };
+    if (isNotFound(e)) return false;
     throw e;
   }
   await fsyncDir(layout.root);
   log.info({ version, aside }, `${version} renamed aside; deleting it`);
   await failpoint('trashed', log);
   await removeTree(aside);
-  return { version, skipped: null };
+  return true;
 }
 
 /** Deletes what an interrupted removal left under the trash; returns the names it deleted. */

@@ -17,7 +17,7 @@ import { setLlm } from '../actions/set-llm.js';
 import { warmCache } from '../actions/warm-cache.js';
 import type { Outcome } from '../plan/outcome.js';
 import type { FinishStep, Plan, PrepareStep, VerifyStep, WindowStep } from '../plan/types.js';
-import { removeTree } from '../runtime/fsx.js';
+import { trashAndDelete } from '../actions/retention.js';
 import { isPreparing, readPrepared } from '../runtime/marker.js';
 import { lowerPriority, type Lowered } from '../runtime/priority.js';
 import { SwitchWindow } from '../switch/window.js';
@@ -168,7 +168,7 @@ export class HostRunner implements StepRunner {
     const { layout, log } = this.ctx;
     const v = this.plan.target;
     if ((await isPreparing(layout, v)) && (await readPrepared(layout, v)) === null) {
-      await removeTree(layout.versionDir(v)).catch((e: unknown) => {
+      await trashAndDelete(layout, log, v).catch((e: unknown) => {
         log.error({ err: e }, `could not remove the unfinished ${layout.versionDir(v)}; the next run will`);
       });
     }
