@@ -19,6 +19,7 @@ import { errnoText } from '../runtime/text.js';
 import { isGlrError } from '../errors.js';
 import { hasOwnDb, keystoreOpen, observeConfigFile, observeTarget } from './checklist.js';
 import { observeLinks } from './links.js';
+import { runningVersion } from './retention.js';
 import type { LlmObservation, Observed, SourceFiles, VersionFolder } from './types.js';
 
 export interface ObserveOptions {
@@ -88,7 +89,7 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Obse
   const links = await observeLinks(layout, entries, new Set(versionNames));
   const versions = await Promise.all(versionNames.map((v) => observeVersion(layout, v, opts.sizes ?? false)));
   // where glr manages the host, `current` names the active version even while a link drifted
-  const active = links.current?.version ?? links.version;
+  const active = runningVersion({ links });
   const llm: Record<string, LlmObservation> = {};
   for (const v of new Set([desired.version, ...(active ? [active] : [])])) {
     if (versionNames.includes(v)) llm[v] = await observeLlm(layout, v);

@@ -103,7 +103,7 @@ function protectedBecause(v: RetentionView, version: string, bad: ReadonlySet<st
 }
 
 /** The version that runs (or would start): `current`, else where the runbook links agree. */
-export function runningVersion(o: Observed): string | null {
+export function runningVersion(o: Pick<Observed, 'links'>): string | null {
   return o.links.current?.version ?? o.links.version;
 }
 

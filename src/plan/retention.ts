@@ -15,9 +15,8 @@ export function retentionAfter(
 ): Retention {
   const before = runningVersion(o);
   const moved = after.leaving !== null && after.leaving !== after.running;
-  const folders = o.versions.some((f) => f.version === after.prepared && f.prepared)
-    ? o.versions
-    : after.prepared === null
+  const folders =
+    after.prepared === null || o.versions.some((f) => f.version === after.prepared && f.prepared)
       ? o.versions
       : [
           ...o.versions.filter((f) => f.version !== after.prepared),
