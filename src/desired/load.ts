@@ -160,7 +160,6 @@ function resolve(f: DesiredFile, file: string, doc: Document, lineAt: (o?: numbe
     service = { running, manager, unit: s.unit ?? DEFAULTS.unit };
   }
   const healthUrl = sub(['health', 'url'], f.health?.url ?? DEFAULTS.healthUrl, {});
-  // issue 13: configFile, hooks
   const configFile = f.configFile ? path.resolve(sub(['configFile'], f.configFile, { root, version })) : null;
   const hooks = (k: 'preSwitch' | 'postSwitch') =>
     (f.hooks?.[k] ?? []).map((argv, i) => argv.map((a, j) => sub(['hooks', k, String(i), String(j)], a, { version, versionDir, root })));
@@ -173,6 +172,7 @@ function resolve(f: DesiredFile, file: string, doc: Document, lineAt: (o?: numbe
       file,
       version,
       root,
+      layout: new Layout(root),
       sharedDb,
       release: { url, sha256: f.release?.sha256?.toLowerCase() ?? null },
       llm: { providers: { ...(f.llm?.providers ?? {}) }, strategy: f.llm?.strategy ?? null },

@@ -36,7 +36,7 @@ describe('a host on the desired version whose node is still syncing', () => {
   it('plans no journal record, and a sync that outlasts the timeout leaves the last switch’s record as it was', async () => {
     const { s, journal, journalText } = await syncingOnV045(600_000);
     const file = s.host.writeDesired({ version: 'v0.4.5', timeoutSeconds: 2 });
-    const dry = await runGlr(['reconcile', '--dry-run', '-f', file]);
+    const dry = await runGlr(['reconcile', '--dry-run', '--json', '-f', file]);
     expect(planKinds(dry.stdout)).not.toContain('close-journal');
     await runGlr(['reconcile', '-f', file]);
     expect(readFileSync(journal, 'utf8')).toBe(journalText);

@@ -4,7 +4,7 @@ import { loadDesired } from '../../desired/load.js';
 import { ExitCode, refuse } from '../../errors.js';
 import { Layout } from '../../layout.js';
 import { observe } from '../../observe/observe.js';
-import { retentionNow, retentionWhy, totalBytes, type Retention } from '../../observe/retention.js';
+import { retentionNow, retentionWhy, totalBytes, type Retention } from '../../plan/retention.js';
 import { acquireLock } from '../../runtime/lock.js';
 import type { Logger } from '../../runtime/logger.js';
 import { size } from '../../runtime/text.js';
