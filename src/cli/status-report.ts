@@ -1,5 +1,4 @@
 import type { Desired } from '../desired/types.js';
-import { Layout } from '../layout.js';
 import { observe } from '../observe/observe.js';
 import type { Observed } from '../observe/types.js';
 import { plan } from '../plan/plan.js';
@@ -93,7 +92,7 @@ export interface StatusReport {
 const STATUS_HISTORY = 10;
 
 export async function statusReport(desired: Desired): Promise<StatusReport> {
-  const layout = new Layout(desired.root);
+  const { layout } = desired;
   const [o, syncedBlock, history, lock, hooks] = await Promise.all([
     observe(desired, { sizes: true }),
     readSyncedBlock(desired.health.url),

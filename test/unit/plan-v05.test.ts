@@ -1,5 +1,5 @@
 /**
- * The planner's branches for GenLayer's v0.5 procedure and checklist (issue 13): each a step with
+ * The planner's branches for GenLayer's v0.5 procedure and checklist: each a step with
  * its data, a refusal (one line with the fix), a warning or a note, as `--dry-run` shows it.
  */
 import { describe, expect, it } from 'vitest';
