@@ -35,40 +35,38 @@ export interface PassResult {
 export interface PassOptions {
   log: Logger;
   signals: SignalGuard;
-  /** the lock, when the caller (the watcher) already holds it */
-  lock?: HeldLock;
   tuning?: Tuning;
   /** called with the plan before it is applied (the watcher logs it) */
   onPlan?: (p: Plan) => void;
-  /** false while the file cannot be read and the watcher goes on with the last valid state (metrics) */
-  fileReadable?: boolean;
 }
 
 /**
- * One level-triggered pass: take the root's lock, finish an interrupted removal (the trash),
- * observe the whole host, plan against the whole file, apply exactly that plan, then record what
- * happened (src/record.ts: the history line of an apply, the metrics after every pass). Every way
- * it ends is an Outcome, a lock that cannot be taken and a host that cannot be observed included;
- * a pass that did not get the lock records nothing (the holder records its own).
+ * `glr reconcile`: take the root's lock, run one pass under it, record the pass (src/record.ts),
+ * let go of the lock. A lock that cannot be taken is an Outcome too, and records nothing (the
+ * holder records its own passes).
  */
-export async function reconcilePass(desired: Desired, opts: PassOptions): Promise<PassResult> {
-  const { log } = opts;
+export async function reconcileOnce(desired: Desired, opts: PassOptions): Promise<PassResult> {
   let lock: HeldLock;
   try {
-    lock = opts.lock ?? (await acquireLock(desired.root, 'reconcile'));
+    lock = await acquireLock(desired.root, 'reconcile');
   } catch (e) {
-    return passResult(desired, failedToLook(e, log));
+    return passResult(desired, failedToLook(e, opts.log));
   }
   try {
-    const r = await passUnderLock(desired, opts);
-    await recordPass(desired, r, { log, fileReadable: opts.fileReadable ?? true });
+    const r = await reconcilePass(desired, { ...opts, lock });
+    await recordPass(desired, r, { log: opts.log, fileReadable: true });
     return r;
   } finally {
-    if (!opts.lock) await lock.release();
+    await lock.release();
   }
 }
 
-async function passUnderLock(desired: Desired, opts: PassOptions): Promise<PassResult> {
+/**
+ * One level-triggered pass, under the caller's lock: finish an interrupted removal (the trash),
+ * observe the whole host, plan against the whole file, apply exactly that plan. Every way it ends
+ * is an Outcome, a host that cannot be observed included. The caller records it (recordPass).
+ */
+export async function reconcilePass(desired: Desired, opts: PassOptions & { lock: HeldLock }): Promise<PassResult> {
   const { log, signals } = opts;
   await emptyTrash(desired.layout, log).catch((e: unknown) => log.warn({ err: e }, 'could not finish an interrupted removal; the next run will'));
   let seen: { observed: Observed; secrets: readonly string[] };

@@ -146,7 +146,7 @@ async function recover(
   if (plan.intent === 'finish-rollback')
     return failed('must-act', stage, [`finishing the rollback failed: ${reason}`, 'the operator must act'], runner.measures());
   if (phase === 'window' && (await runner.untouched())) {
-    return { ...refused('window', [reason, `nothing was switched and ${plan.switch?.leaving} still runs healthy`]), measures: measured(runner.measures()) };
+    return { ...refused('window', [`${reason}; nothing was switched and ${plan.switch?.leaving} still runs healthy`]), measures: measured(runner.measures()) };
   }
   const back = plan.onFailure;
   if (!back) return failed('must-act', stage, [reason, 'there is no version to roll back to: the operator must act'], runner.measures());

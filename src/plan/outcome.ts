@@ -35,7 +35,11 @@ export interface Outcome {
   stage: Stage;
   /** one line: what happened (a refusal's reasons joined by `; `) */
   message: string;
-  /** why the pass did not simply succeed, one line each (refusals, the failure and its aftermath); empty on success */
+  /**
+   * why the pass did not simply succeed, one line each: a refusal's reasons are whole lines of
+   * their own (the CLI prints each); a failed switch's are the failure, then what followed
+   * (the rollback, its end); empty on success
+   */
   reasons: string[];
   /** null when no window step ran */
   measures: Measures | null;

@@ -140,7 +140,6 @@ export class Watcher {
       log,
       signals: this.signals,
       lock,
-      fileReadable: this.fileReadable,
       onPlan: (p) => {
         const steps = stepsOf(p).map((s) => s.step.kind);
         if (steps.length || p.refusals.length) {
@@ -148,6 +147,7 @@ export class Watcher {
         }
       },
     });
+    await recordPass(desired, result, { log, fileReadable: this.fileReadable });
     const ms = Date.now() - started;
     const o = result.outcome;
     switch (o.kind) {

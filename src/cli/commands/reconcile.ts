@@ -8,7 +8,7 @@ import { isConverged } from '../../plan/steps.js';
 import type { Logger } from '../../runtime/logger.js';
 import { parse, fileOption } from '../args.js';
 import { formatPlan } from '../format.js';
-import { reconcilePass } from '../../reconcile.js';
+import { reconcileOnce } from '../../reconcile.js';
 import { SignalGuard } from '../../runtime/signals.js';
 
 export const help = `glr reconcile [-f FILE] [--dry-run] [--json]
@@ -52,7 +52,7 @@ export async function reconcileCommand(argv: string[], log: Logger, cwd: string)
   const desired = await loadDesired(file);
   const signals = new SignalGuard(log).install();
   try {
-    const r = await reconcilePass(desired, { log, signals });
+    const r = await reconcileOnce(desired, { log, signals });
     const o = r.outcome;
     const exitCode = exitCodeOf(o);
     if (values.json) {
