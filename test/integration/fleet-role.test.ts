@@ -76,7 +76,10 @@ describe.skipIf(!ansibleFound)('the role genlayer.glr.glr', () => {
       execFileSync('git', ['-C', cwd, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { env: gitEnv(home), encoding: 'utf8', stdio: 'pipe' });
     git(source, 'init', '-q', '-b', 'main');
     writeFileSync(path.join(source, '.gitignore'), 'dist/\nnode_modules/\n');
-    writeFileSync(path.join(source, 'package.json'), JSON.stringify({ name: 'glr', version: '0.0.0', private: true, type: 'module', scripts: { prepare: 'node build.mjs' } }));
+    writeFileSync(
+      path.join(source, 'package.json'),
+      JSON.stringify({ name: 'glr', version: '0.0.0', private: true, type: 'module', scripts: { prepare: 'node build.mjs' } }),
+    );
     writeFileSync(
       path.join(source, 'package-lock.json'),
       JSON.stringify({ name: 'glr', version: '0.0.0', lockfileVersion: 3, requires: true, packages: { '': { name: 'glr', version: '0.0.0' } } }),
@@ -184,7 +187,8 @@ describe.skipIf(!ansibleFound)('the role genlayer.glr.glr', () => {
       const repo = path.join(ws.dir, `desired-${name}`);
       mkdirSync(path.join(repo, 'hosts'), { recursive: true });
       git(repo, 'init', '-q', '-b', 'main');
-      for (const h of ['validator-1', 'validator-2']) writeFileSync(path.join(repo, 'hosts', `${h}.yaml`), host.desiredYaml({ version: 'v0.4.3', providers: null }));
+      for (const h of ['validator-1', 'validator-2'])
+        writeFileSync(path.join(repo, 'hosts', `${h}.yaml`), host.desiredYaml({ version: 'v0.4.3', providers: null }));
       git(repo, 'add', '-A');
       git(repo, ...(signed ? ['-c', 'gpg.format=ssh', '-c', `user.signingKey=${key}`, '-c', 'commit.gpgSign=true'] : []), 'commit', '-qm', 'desired states');
       repos[name] = repo;
@@ -246,7 +250,9 @@ describe.skipIf(!ansibleFound)('the role genlayer.glr.glr', () => {
 
     // validator-2: refused, the unverified clone taken back, no unit
     const failed = r.results.find((t) => t.host === 'validator-2' && t.status === 'failed' && t.action === 'ansible.builtin.fail');
-    expect(failed?.result.msg).toMatch(/desired: the commit it checked out is not signed by a key of .*allowed_signers \(git verify-commit HEAD refused it\); the clone was taken back$/);
+    expect(failed?.result.msg).toMatch(
+      /desired: the commit it checked out is not signed by a key of .*allowed_signers \(git verify-commit HEAD refused it\); the clone was taken back$/,
+    );
     const v2 = pull('validator-2', repos.unsigned!);
     expect(existsSync(v2.glr_pull_dir)).toBe(false);
     expect(existsSync(path.join(v2.glr_systemd_dir, 'glr-git-pull.timer'))).toBe(false);

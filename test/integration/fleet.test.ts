@@ -90,6 +90,7 @@ describe.skipIf(!ansibleFound)('a fleet on Ansible: genlayer.glr.rolling_upgrade
     server = await startReleaseServer();
     server.add('v0.4.5', await buildRelease({ version: 'v0.4.5' }));
     server.add('v0.4.6', await buildRelease({ version: 'v0.4.6', mode: 'die-on-start' }));
+    server.add('v0.4.7', await buildRelease({ version: 'v0.4.7' }));
     for (const name of HOSTS) {
       const h = await SandboxHost.create({ server });
       hosts[name] = h;
@@ -236,21 +237,52 @@ describe.skipIf(!ansibleFound)('a fleet on Ansible: genlayer.glr.rolling_upgrade
     expect(watcher.count(/^pass started$/)).toBe(passes);
   });
 
+  it('max_fail_percentage 0: a batch with one failed host stops the play, though its other host went through', async () => {
+    // h1 cannot run glr (its glr_command names no bundle): a failure before anything changes
+    const broken = ws.inventory(
+      Object.fromEntries(HOSTS.map((n) => [n, { file: hosts[n].file, vars: n === 'h1' ? { glr_command: [process.execPath, '/nonexistent/glr.js'] } : {} }])),
+      'inventory-broken.yml',
+    );
+    const before = { h1: snapshot(hosts.h1), h3: snapshot(hosts.h3) };
+    const r = await ws.run('ansible-playbook', ['-i', broken, ROLLING_UPGRADE, '-e', 'glr_version=v0.4.7', '-e', '{"glr_serial": [2, 1]}']);
+    seen.push(r);
+    expect(r.code, r.stdout).not.toBe(0);
+    expect(only(r, 'h1')).toMatchObject({ status: 'failed', result: { changed: false } });
+    expect(only(r, 'h1').result.msg).toMatch(/cannot run glr: \/nonexistent\/glr\.js does not exist/);
+    expect(only(r, 'h2')).toMatchObject({ status: 'changed', result: { outcome: 'applied', from: 'v0.4.5', version: 'v0.4.7' } });
+    expect(switches(r).map((t) => t.host).sort()).toEqual(['h1', 'h2']);
+    expect(recapOf(r, 'h3')).toBeNull();
+    expect(snapshot(hosts.h1)).toEqual(before.h1);
+    expect(snapshot(hosts.h3)).toEqual(before.h3);
+  });
+
+  it('a rerun resumes: the host already on the version is ok and untouched, the others go through', async () => {
+    const h2 = snapshot(hosts.h2);
+    const r = await play(['-e', 'glr_version=v0.4.7', '-e', '{"glr_serial": [2, 1]}']);
+    expect(r.code, r.stdout).toBe(0);
+    expect(only(r, 'h2').result).toMatchObject({ changed: false, outcome: 'converged' });
+    expect(snapshot(hosts.h2)).toEqual(h2);
+    for (const n of ['h1', 'h3'] as const) {
+      expect(only(r, n).result).toMatchObject({ changed: true, outcome: 'applied', from: 'v0.4.5', version: 'v0.4.7' });
+      expect(await hosts[n].healthyOn('v0.4.7')).toBe(true);
+    }
+  });
+
   it('a release rolled back on a host without a watcher: failed, changed, rolled_back, the file back', async () => {
     const file = readFileSync(hosts.h2.file);
     const r = await play(['-e', 'glr_version=v0.4.6', '--limit', 'h2']);
     expect(r.code).not.toBe(0);
     expect(only(r, 'h2')).toMatchObject({
       status: 'failed',
-      result: { changed: true, outcome: 'rolled-back', rolled_back: true, restored: true, watcher: null, from: 'v0.4.5', exit_code: 3 },
+      result: { changed: true, outcome: 'rolled-back', rolled_back: true, restored: true, watcher: null, from: 'v0.4.7', exit_code: 3 },
     });
     expect(readFileSync(hosts.h2.file).equals(file)).toBe(true);
-    expect(await hosts.h2.healthyOn('v0.4.5')).toBe(true);
+    expect(await hosts.h2.healthyOn('v0.4.7')).toBe(true);
   });
 
   it('exit 4 on one host surfaces as must_act; its file is left for the operator', async () => {
     // the version h3 runs will not start again (its spec is read at start)
-    const spec = path.join(hosts.h3.root, 'v0.4.5/bin/fake-node.json');
+    const spec = path.join(hosts.h3.root, 'v0.4.7/bin/fake-node.json');
     writeFileSync(spec, JSON.stringify({ ...JSON.parse(readFileSync(spec, 'utf8')), mode: 'die-on-start' }));
     const r = await play(['-e', 'glr_version=v0.4.6', '--limit', 'h3']);
     expect(r.code).not.toBe(0);
@@ -259,7 +291,7 @@ describe.skipIf(!ansibleFound)('a fleet on Ansible: genlayer.glr.rolling_upgrade
       status: 'failed',
       result: { changed: true, outcome: 'must-act', must_act: true, rolled_back: false, restored: false, exit_code: 4 },
     });
-    expect(t.result.msg).toMatch(/the rollback to v0\.4\.5 failed too.*the operator must act/);
+    expect(t.result.msg).toMatch(/the rollback to v0\.4\.7 failed too.*the operator must act/);
     expect(readFileSync(hosts.h3.file, 'utf8')).toMatch(/^version: v0\.4\.6 {3}# the fleet bumps this$/m);
     expect(recapOf(r, 'h3')).toMatchObject({ failed: 1 });
   });
