@@ -67,6 +67,8 @@ export class AnsibleWorkspace {
         `remote_tmp = ${path.join(dir, 'remote')}`,
         `callback_plugins = ${path.join(REPO, 'test/helpers/ansible/callback_plugins')}`,
         'callbacks_enabled = glr_results',
+        // ad-hoc `ansible` loads callbacks only with this
+        'bin_ansible_callbacks = True',
         'retry_files_enabled = False',
         'nocolor = True',
         'interpreter_python = auto_silent',

@@ -110,7 +110,7 @@ describe.skipIf(!ansibleFound)('a fleet on Ansible: genlayer.glr.rolling_upgrade
     ws?.cleanup();
   });
 
-  it('ansible-doc renders both modules; the playbook passes --syntax-check', async () => {
+  it('ansible-doc renders both modules and the role; the playbook passes --syntax-check', async () => {
     for (const m of ['glr_reconcile', 'glr_info']) {
       const doc = await ws.run('ansible-doc', [`genlayer.glr.${m}`]);
       expect(doc.code, doc.stderr).toBe(0);
@@ -121,6 +121,9 @@ describe.skipIf(!ansibleFound)('a fleet on Ansible: genlayer.glr.rolling_upgrade
       expect(doc.stdout).toContain('RETURN VALUES:');
       expect(doc.stdout).toContain('EXAMPLES:');
     }
+    const role = await ws.run('ansible-doc', ['-t', 'role', 'genlayer.glr.glr']);
+    expect(role.code, role.stderr).toBe(0);
+    expect(role.stdout).toMatch(/^= glr_ref$/m);
     const syntax = await ws.run('ansible-playbook', ['-i', inventory, '--syntax-check', ROLLING_UPGRADE]);
     expect(syntax.code, syntax.stdout + syntax.stderr).toBe(0);
     expect(syntax.stdout).toMatch(/playbook: .*genlayer\/glr\/playbooks\/rolling_upgrade\.yml/);
@@ -216,7 +219,9 @@ describe.skipIf(!ansibleFound)('a fleet on Ansible: genlayer.glr.rolling_upgrade
 
   it('--check --diff shows the version line each host would get and changes no byte on any host', async () => {
     const before = Object.fromEntries(HOSTS.map((n) => [n, snapshot(hosts[n])]));
-    const passes = watcher.count(/^pass started$/);
+    // the watcher's interval may wake it meanwhile; a change of its file would wake it too
+    const fileWakeUps = () => watcher.logs().filter((l) => l.msg === 'file event').length;
+    const wokenByFile = fileWakeUps();
     const r = await play(['-e', 'glr_version=v0.4.6', '--check', '--diff']);
     expect(r.code, r.stdout).toBe(0);
     for (const n of HOSTS) {
@@ -234,7 +239,24 @@ describe.skipIf(!ansibleFound)('a fleet on Ansible: genlayer.glr.rolling_upgrade
       expect(await hosts[n].healthyOn('v0.4.5')).toBe(true);
     }
     expect(r.stdout).toMatch(/-version: v0\.4\.5 {3}# the fleet bumps this\n\+version: v0\.4\.6 {3}# the fleet bumps this/);
-    expect(watcher.count(/^pass started$/)).toBe(passes);
+    expect(fileWakeUps()).toBe(wokenByFile);
+  });
+
+  it('a release glr refuses (not in the bucket): failed, not changed, the file as it was; the watcher refused it', async () => {
+    const file = readFileSync(hosts.h1.file);
+    // glr's own records aside (the history gains the refusal), nothing under the root changes
+    const outsideGlr = () => hosts.h1.tree().filter((l) => !l.startsWith('.glr'));
+    const tree = outsideGlr();
+    const r = await play(['-e', 'glr_version=v0.4.9', '--limit', 'h1']);
+    expect(r.code).not.toBe(0);
+    const t = only(r, 'h1');
+    expect(t).toMatchObject({ status: 'failed', result: { changed: false, outcome: 'refused', restored: true, exit_code: 1, watcher: expect.any(Number) } });
+    expect(t.result.msg).toMatch(/v0\.4\.9/);
+    expect(t.result.msg).toMatch(/404/);
+    expect(readFileSync(hosts.h1.file).equals(file)).toBe(true);
+    expect(outsideGlr()).toEqual(tree);
+    expect(records(hosts.h1).at(-1)).toMatchObject({ version: 'v0.4.9', outcome: 'refused' });
+    expect(await hosts.h1.healthyOn('v0.4.5')).toBe(true);
   });
 
   it('max_fail_percentage 0: a batch with one failed host stops the play, though its other host went through', async () => {
@@ -250,7 +272,11 @@ describe.skipIf(!ansibleFound)('a fleet on Ansible: genlayer.glr.rolling_upgrade
     expect(only(r, 'h1')).toMatchObject({ status: 'failed', result: { changed: false } });
     expect(only(r, 'h1').result.msg).toMatch(/cannot run glr: \/nonexistent\/glr\.js does not exist/);
     expect(only(r, 'h2')).toMatchObject({ status: 'changed', result: { outcome: 'applied', from: 'v0.4.5', version: 'v0.4.7' } });
-    expect(switches(r).map((t) => t.host).sort()).toEqual(['h1', 'h2']);
+    expect(
+      switches(r)
+        .map((t) => t.host)
+        .sort(),
+    ).toEqual(['h1', 'h2']);
     expect(recapOf(r, 'h3')).toBeNull();
     expect(snapshot(hosts.h1)).toEqual(before.h1);
     expect(snapshot(hosts.h3)).toEqual(before.h3);
@@ -294,6 +320,18 @@ describe.skipIf(!ansibleFound)('a fleet on Ansible: genlayer.glr.rolling_upgrade
     expect(t.result.msg).toMatch(/the rollback to v0\.4\.7 failed too.*the operator must act/);
     expect(readFileSync(hosts.h3.file, 'utf8')).toMatch(/^version: v0\.4\.6 {3}# the fleet bumps this$/m);
     expect(recapOf(r, 'h3')).toMatchObject({ failed: 1 });
+  });
+
+  it('glr_info watches a node for healthy_for seconds: a healthy one passes every look, a down one fails at once', async () => {
+    const args = { file: '{{ glr_file }}', glr: '{{ glr_command }}', version: 'v0.4.7', healthy_for: 2, every: 1 };
+    const r = await ws.run('ansible', ['-i', inventory, 'h1,h3', '-m', 'genlayer.glr.glr_info', '-a', JSON.stringify(args)]);
+    seen.push(r);
+    expect(r.code).not.toBe(0);
+    const byHost = Object.fromEntries(r.results.map((t) => [t.host, t]));
+    expect(byHost.h1).toMatchObject({ status: 'ok', result: { changed: false, healthy: true, running_version: 'v0.4.7', converged: true } });
+    expect(byHost.h1!.result.looks).toBeGreaterThanOrEqual(3);
+    expect(byHost.h3).toMatchObject({ status: 'failed', result: { changed: false, healthy: false, looks: 1 } });
+    expect(byHost.h3!.result.msg).toMatch(/is not healthy .* after 1 look\(s\) of the 2 s it must stay healthy/);
   });
 
   it('no .env value or key appears in any module result or in what ansible printed', () => {

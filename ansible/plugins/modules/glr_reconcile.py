@@ -156,6 +156,11 @@ restored:
   description: The file was put back (a refusal, or a rollback with I(restore_on_rollback)).
   returned: always
   type: bool
+restore_problem:
+  description: Why the file could not be put back to the version that runs after a rollback
+    (glr bump's refusal, e.g. a file that pins C(release.sha256) another version's).
+  returned: when I(restore_on_rollback) could not put the file back
+  type: str
 watcher:
   description: The process id of the C(glr watch) whose result was awaited; null when the module
     ran glr itself.
@@ -201,6 +206,8 @@ class Reconcile(object):
             module.fail_json(msg='%s: no such desired-state file' % self.file)
         self.glr = Glr(module, p['glr'], self.file)
         self.original = read_bytes(self.file)
+        # the bytes this task means the file to hold (the bump's result)
+        self.wanted = None
         self.result = dict(changed=False, rolled_back=False, must_act=False, restored=False, watcher=None)
 
     def done(self, **kw):
@@ -214,7 +221,7 @@ class Reconcile(object):
     def run(self):
         p = self.module.params
         if p['sha256'] is not None and p['version'] is None:
-            self.failed('sha256 is set with a version: give version as well')
+            self.failed('sha256 is set without a version: give the version it is the checksum of')
         before = self.glr.status()
         self.result['from'] = (before.get('running') or {}).get('version')
         # the version the file named before this task: a rollback may put those bytes back
@@ -228,7 +235,7 @@ class Reconcile(object):
                 r = self.glr.run(bump, file=scratch.file)
                 if r.rc != 0:
                     self.failed(self.in_file(r.said(), scratch), outcome='refused', exit_code=r.rc, version=p['version'])
-            wanted = read_bytes(scratch.file)
+            self.wanted = wanted = read_bytes(scratch.file)
             dry = self.glr.run(['reconcile', '--dry-run', '--json'], file=scratch.file)
         finally:
             scratch.remove()
@@ -320,25 +327,25 @@ class Reconcile(object):
             self.failed('%s changed while glr_reconcile ran; run it again' % self.file, outcome='refused')
 
     def restore_original(self):
-        """After a refusal: the file as it was, when it still holds what this module wrote."""
-        current = read_bytes(self.file)
-        if current == self.original:
+        """The file as it was before this task, when it still holds what this task wrote (an edit made since is kept)."""
+        if self.original == self.wanted or read_bytes(self.file) != self.wanted:
             return False
         write_bytes(self.module, self.file, self.original)
         return True
 
     def restore_running(self):
-        """After a rollback: the file back to the version that runs (`from`)."""
+        """After a rollback: the file back to the version that runs (`from`); its own bytes when it named that one."""
         back = self.result.get('from')
         if not back:
             return False
-        if self.named == back and self.restore_original():
-            return True
+        if self.named == back:
+            return self.restore_original()
+        before = read_bytes(self.file)
         r = self.glr.run(['bump', back])
         if r.rc != 0:
             self.result['restore_problem'] = r.said()
             return False
-        return True
+        return read_bytes(self.file) != before
 
     def in_file(self, text, scratch):
         """glr's words about the temporary copy, said about the file."""
