@@ -269,7 +269,7 @@ class Reconcile(object):
             self.result['watcher'] = lock.get('pid')
             waited = wait_for_watcher(self.glr, (before.get('root') or {}).get('path'), version, started, p['timeout'])
             if waited.record is not None:
-                return self.report(waited.record['exitCode'], waited.record.get('outcome'), self.measures(waited.record), waited.record.get('reason') or waited.record.get('message'))
+                return self.report(waited.record['exitCode'], waited.record.get('outcome'), self.measures(waited.record), waited.record.get('message') or waited.record.get('reason'))
             if waited.refusals:
                 return self.report(EXIT_REFUSED, 'refused', {}, '\n'.join(waited.refusals))
             if waited.converged:
