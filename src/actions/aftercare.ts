@@ -3,7 +3,7 @@ import type { ApplyContext } from './context.js';
 import { emptyTrash, removeVersionFolder } from './retention.js';
 
 /**
- * The finish steps after the outcome (see `withAftercare` in src/plan/aftercare.ts). Neither
+ * The finish steps after the outcome (planned in src/plan/finish.ts). Neither
  * changes the outcome: what they could not do is logged, and the next run does it.
  */
 
@@ -21,17 +21,22 @@ export async function markRelease(ctx: ApplyContext, version: string, verdict: {
   }
 }
 
-/** Retention after a successful apply: each folder checked again, renamed aside, deleted. */
-export async function prune(ctx: ApplyContext, remove: { version: string; why: string }[]): Promise<void> {
+/** Retention after a successful apply: each folder checked again, renamed aside, deleted. Returns the versions removed. */
+export async function prune(ctx: ApplyContext, remove: { version: string; why: string }[]): Promise<string[]> {
   const { layout, log } = ctx;
+  const removed: string[] = [];
   try {
     await emptyTrash(layout, log);
     for (const r of remove) {
       const done = await removeVersionFolder(layout, log, r.version);
       if (done.skipped) log.warn({ version: r.version }, `retention kept ${r.version}: ${done.skipped}`);
-      else log.info({ version: r.version, why: r.why }, `retention removed ${r.version} (${r.why})`);
+      else {
+        removed.push(r.version);
+        log.info({ version: r.version, why: r.why }, `retention removed ${r.version} (${r.why})`);
+      }
     }
   } catch (e) {
     log.warn({ err: e }, 'retention could not finish; the next glr prune or reconcile will');
   }
+  return removed;
 }

@@ -1,8 +1,7 @@
 import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { envNamesSet } from '../genlayer/env-file.js';
-import { checkBackends, parseBackends } from '../genlayer/llm-config.js';
-import { greyboxProblems, idleKeyWarnings, luaScriptPath, strategyOf } from '../genlayer/llm-strategy.js';
+import { checkBackends, readLlmConfig } from '../genlayer/llm-config.js';
+import { greyboxProblems, idleKeyWarnings, strategyOf } from '../genlayer/llm-strategy.js';
 import { refuse } from '../errors.js';
 import { RUNBOOK_LINKS } from '../layout.js';
 import type { ApplyContext } from './context.js';
@@ -42,10 +41,10 @@ export async function checkReady(ctx: ApplyContext, version: string, links: stri
     );
   }
   const text = await readFile(ctx.layout.llmConfig(dir), 'utf8').catch(() => '');
-  const backends = parseBackends(text, `${version}'s GenVM LLM config`);
-  const envNames = envNamesSet(await readFile(ctx.layout.env(dir), 'utf8'));
+  const { backends, luaScriptPath } = readLlmConfig(text, `${version}'s GenVM LLM config`);
+  const envNames = (await ctx.dotenvs.of(version)).names;
   const problems = checkBackends(version, backends, {}, envNames);
-  if (strategyOf(luaScriptPath(text)) === 'greybox') problems.push(...greyboxProblems(version, envNames, backends.openrouter?.enabled === false));
+  if (strategyOf(luaScriptPath) === 'greybox') problems.push(...greyboxProblems(version, envNames, backends.openrouter?.enabled === false));
   if (problems.length) throw refuse(problems[0]!);
   for (const w of idleKeyWarnings(version, backends, envNames)) ctx.log.warn({ version }, w);
 }

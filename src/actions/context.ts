@@ -3,6 +3,7 @@ import type { Logger } from '../runtime/logger.js';
 import type { ServiceManager } from '../runtime/service.js';
 import type { SignalGuard } from '../runtime/signals.js';
 import type { Tuning } from '../runtime/tuning.js';
+import type { DotEnvs } from './dotenv.js';
 
 /**
  * The means an action works with. What to do comes from the step itself (the plan); this only
@@ -14,7 +15,9 @@ export interface ApplyContext {
   service: ServiceManager;
   healthUrl: string;
   signals: SignalGuard;
-  /** values to scrub from text glr did not write (node logs, setup output) before logging it */
-  secrets: string[];
+  /** the running version's .env values (observe read them), to scrub from text glr did not write (node logs, setup output) */
+  secrets: readonly string[];
+  /** the .env files this apply reads, each read once */
+  dotenvs: DotEnvs;
   tuning: Tuning;
 }

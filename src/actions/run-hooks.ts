@@ -1,14 +1,13 @@
-import { readFile } from 'node:fs/promises';
-import { envSecretValues, envVariables, redact } from '../genlayer/env-file.js';
+import { redact } from '../genlayer/env-file.js';
 import type { HookRun } from '../runtime/hook-report.js';
 import { clip, tail } from '../runtime/text.js';
 import type { ApplyContext } from './context.js';
 import { runScrubbed } from './scrubbed-run.js';
 
-/** A version's .env, read for a child's environment: its variables, and their values to scrub. */
-export async function dotenvOf(ctx: ApplyContext, version: string): Promise<{ vars: Record<string, string>; secrets: string[] }> {
-  const text = await readFile(ctx.layout.env(ctx.layout.versionDir(version)), 'utf8');
-  return { vars: envVariables(text), secrets: [...ctx.secrets, ...envSecretValues(text)] };
+/** A version's .env, for a child's environment: its variables, and every value to scrub from what the child prints. */
+export async function dotenvOf(ctx: ApplyContext, version: string): Promise<{ vars: Record<string, string>; secrets: readonly string[] }> {
+  const env = await ctx.dotenvs.of(version);
+  return { vars: env.vars, secrets: [...ctx.secrets, ...env.secrets] };
 }
 
 export interface HookOptions {
@@ -18,7 +17,7 @@ export interface HookOptions {
   /** added to glr's own environment: GLR_*, and the .env for preSwitch */
   env: Record<string, string>;
   /** values scrubbed from the output and the argv before they are logged */
-  secrets: string[];
+  secrets: readonly string[];
   /** stop at the first failure (preSwitch) or run every hook (postSwitch) */
   stopAtFailure: boolean;
   signal?: AbortSignal;

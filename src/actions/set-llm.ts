@@ -1,5 +1,5 @@
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
-import { editProviders, parseBackends } from '../genlayer/llm-config.js';
+import { editProviders } from '../genlayer/llm-config.js';
 import { refuse } from '../errors.js';
 import { atomicWriteFile, isNotFound } from '../runtime/fsx.js';
 import type { ApplyContext } from './context.js';
@@ -20,9 +20,8 @@ export async function setLlm(ctx: ApplyContext, version: string, providers: Reco
   }
   const edit = editProviders(text, providers, `${version}'s GenVM LLM config`);
   if (edit.unknown.length) {
-    const has = Object.keys(parseBackends(text)).join(', ');
     throw refuse(
-      `llm.providers names ${edit.unknown.join(', ')}, which ${version}'s GenVM config does not have (it has ${has}); fix llm.providers in the file`,
+      `llm.providers names ${edit.unknown.join(', ')}, which ${version}'s GenVM config does not have (it has ${edit.has.join(', ')}); fix llm.providers in the file`,
     );
   }
   if (edit.changed.length === 0) return;

@@ -1,6 +1,6 @@
 import type { ApplyContext } from '../actions/context.js';
 import { isGlrError } from '../errors.js';
-import type { Outcome } from '../plan/outcome.js';
+import { refused, type Measures, type Outcome, type OutcomeKind, type Stage } from '../plan/outcome.js';
 import { stepsOf } from '../plan/steps.js';
 import type { Phase, Plan, Step } from '../plan/types.js';
 import { appliedMessage } from './messages.js';
@@ -10,8 +10,10 @@ import { HostRunner, type StepRunner } from './runner.js';
 export interface Applied {
   outcome: Outcome;
   phases: { name: string; ms: number }[];
-  /** what failed after the outcome and is only reported (hooks.postSwitch): one line each */
-  reported: string[];
+  /** the steps that ran to their end, in order (what the apply changed, for the record of the pass) */
+  completed: Step[];
+  /** version folders retention removed */
+  removed: string[];
 }
 
 /**
@@ -37,11 +39,14 @@ export interface Applied {
  */
 export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = new HostRunner(ctx, plan)): Promise<Applied> {
   const phases: Applied['phases'] = [];
+  const completed: Step[] = [];
   const timed = async <T>(phase: Phase, step: Step, fn: () => Promise<T>): Promise<T> => {
     const t = Date.now();
     ctx.log.info({ action: step.kind, phase }, step.description);
     try {
-      return await fn();
+      const r = await fn();
+      completed.push(step);
+      return r;
     } finally {
       const ms = Date.now() - t;
       phases.push({ name: step.kind, ms });
@@ -52,6 +57,7 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
   let outcome: Outcome | null = null;
   let holding = false;
   const reported: string[] = [];
+  const removed: string[] = [];
   try {
     for (const { phase, step } of stepsOf(plan)) {
       if (phase === 'finish') {
@@ -59,11 +65,12 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
         // (an unclosed journal is closed by the next pass, which finds the host as it is)
         outcome ??= success(plan, runner);
         const settled = outcome;
-        const lines = await timed(phase, step, () => runner.finish(step, settled)).catch((e: unknown) => {
+        const done = await timed(phase, step, () => runner.finish(step, settled)).catch((e: unknown) => {
           ctx.log.error({ step: step.kind, err: reasonOf(e) }, `${step.kind} failed after the outcome was settled`);
-          return [] as string[];
+          return null;
         });
-        reported.push(...lines);
+        reported.push(...(done?.reported ?? []));
+        removed.push(...(done?.removed ?? []));
         continue;
       }
       if (outcome) continue;
@@ -73,8 +80,7 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
           await timed(phase, step, () => runner.prepare(step));
         } catch (e) {
           await runner.undoPreparation();
-          outcome = { kind: 'refused', message: preparationFailed(plan, e) };
-          return { outcome, phases, reported };
+          return { outcome: refused('prepare', [preparationFailed(plan, e)]), phases, completed, removed };
         }
         continue;
       }
@@ -92,23 +98,38 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
         outcome = await recover(plan, ctx, runner, reasonOf(e), phase, timed);
       }
     }
-    return { outcome: withReported(outcome ?? success(plan, runner), reported), phases, reported };
+    return { outcome: withReported(outcome ?? success(plan, runner), reported), phases, completed, removed };
   } finally {
     await runner.release();
     if (holding) ctx.signals.release();
   }
 }
 
-/** The outcome's line, with what was only reported after it (it never changes the outcome). */
+/** The outcome, with what was only reported after it (it never changes the outcome). */
 function withReported(o: Outcome, reported: string[]): Outcome {
-  return reported.length ? { ...o, message: `${o.message}; but ${reported.join('; ')}` } : o;
+  return reported.length ? { ...o, message: `${o.message}; but ${reported.join('; ')}`, reported: [...o.reported, ...reported] } : o;
+}
+
+/** Where a plan that ran every step ended. */
+function stageOf(plan: Plan): Stage {
+  return plan.verify ? 'verify' : plan.window.length ? 'window' : 'prepare';
 }
 
 /** Every step ran: the target is reached (or left stopped on purpose). */
 function success(plan: Plan, runner: StepRunner): Outcome {
-  const m = runner.measures();
-  const message = appliedMessage(plan, m);
-  return plan.intent === 'finish-rollback' ? { kind: 'rolled-back', message, ...m } : { kind: 'applied', message, ...m };
+  const measures = runner.measures();
+  const kind = plan.intent === 'finish-rollback' ? 'rolled-back' : 'applied';
+  return { kind, stage: stageOf(plan), message: appliedMessage(plan, measures), reasons: [], measures: measured(measures), reported: [] };
+}
+
+/** A failed switch: its reasons, one line each, make its message. */
+function failed(kind: Exclude<OutcomeKind, 'converged' | 'applied'>, stage: Stage, reasons: string[], m: Measures): Outcome {
+  return { kind, stage, message: reasons.join('; '), reasons, measures: measured(m), reported: [] };
+}
+
+/** null when the window measured nothing (no window step ran). */
+function measured(m: Measures): Measures | null {
+  return m.windowMs === null && m.downtimeMs === null ? null : m;
 }
 
 /** A window step or the verification failed: back to where the node was healthy, if the plan says where. */
@@ -120,25 +141,26 @@ async function recover(
   phase: Phase,
   timed: <T>(phase: Phase, step: Step, fn: () => Promise<T>) => Promise<T>,
 ): Promise<Outcome> {
-  const windowMs = runner.measures().windowMs;
+  const stage: Stage = phase === 'verify' ? 'verify' : 'window';
   ctx.log.error({ phase, reason }, phase === 'verify' ? 'the node is not healthy' : 'the switch failed before the node was verified');
-  if (plan.intent === 'finish-rollback') return { kind: 'must-act', message: `finishing the rollback failed: ${reason}; the operator must act`, windowMs };
+  if (plan.intent === 'finish-rollback')
+    return failed('must-act', stage, [`finishing the rollback failed: ${reason}`, 'the operator must act'], runner.measures());
   if (phase === 'window' && (await runner.untouched())) {
-    return { kind: 'refused', message: `${reason}; nothing was switched and ${plan.switch?.leaving} still runs healthy` };
+    return { ...refused('window', [`${reason}; nothing was switched and ${plan.switch?.leaving} still runs healthy`]), measures: measured(runner.measures()) };
   }
   const back = plan.onFailure;
-  if (!back) return { kind: 'must-act', message: `${reason}; there is no version to roll back to: the operator must act`, windowMs };
+  if (!back) return failed('must-act', stage, [reason, 'there is no version to roll back to: the operator must act'], runner.measures());
   ctx.log.warn({ to: back.to, reason }, `rolling back to ${back.to}`);
   try {
     for (const step of back.window) await timed('window', step, () => runner.window(step, reason));
     const v = back.verify ? await timed('verify', back.verify, () => runner.verify(back.verify!)) : null;
-    if (v && !v.ok) return { kind: 'must-act', message: `${reason}; the rollback to ${back.to} failed too: ${v.reason}; the operator must act`, windowMs };
+    if (v && !v.ok)
+      return failed('must-act', stage, [reason, `the rollback to ${back.to} failed too: ${v.reason}`, 'the operator must act'], runner.measures());
   } catch (again) {
-    return { kind: 'must-act', message: `${reason}; the rollback to ${back.to} failed: ${reasonOf(again)}; the operator must act`, windowMs };
+    return failed('must-act', stage, [reason, `the rollback to ${back.to} failed: ${reasonOf(again)}`, 'the operator must act'], runner.measures());
   }
-  const m = runner.measures();
   const healthy = back.verify ? `${back.to} is healthy again` : `${back.to} is back in place (not started: service.running is false)`;
-  return { kind: 'rolled-back', message: `${reason}; rolled back: ${healthy}`, ...m };
+  return failed('rolled-back', stage, [reason, `rolled back: ${healthy}`], runner.measures());
 }
 
 /** A GlrError's line; anything else is a bug and says so. */

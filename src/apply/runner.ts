@@ -15,13 +15,23 @@ import { markRelease, prune } from '../actions/aftercare.js';
 import { routeLinks } from '../actions/route-links.js';
 import { setLlm } from '../actions/set-llm.js';
 import { warmCache } from '../actions/warm-cache.js';
-import type { Outcome } from '../plan/outcome.js';
+import type { Measures, Outcome } from '../plan/outcome.js';
 import type { FinishStep, Plan, PrepareStep, VerifyStep, WindowStep } from '../plan/types.js';
 import { trashAndDelete } from '../actions/retention.js';
 import { isPreparing, readPrepared } from '../runtime/marker.js';
 import { lowerPriority, type Lowered } from '../runtime/priority.js';
 import { SwitchWindow } from '../switch/window.js';
 import type { VerifyResult } from '../switch/verify.js';
+
+/** What a finish step did that the record of the pass needs. */
+export interface FinishDone {
+  /** what went wrong and is only reported (a postSwitch hook that failed): one line each */
+  reported: string[];
+  /** version folders removed (retention) */
+  removed: string[];
+}
+
+const NOTHING: FinishDone = { reported: [], removed: [] };
 
 /**
  * What executes each kind of step. `apply` decides the order (the plan's) and what a failure
@@ -33,15 +43,14 @@ export interface StepRunner {
   /** `reason`: why a rollback runs (recorded by its open-journal step) */
   window(step: WindowStep, reason?: string): Promise<void>;
   verify(step: VerifyStep): Promise<VerifyResult>;
-  /** returns what went wrong and is only reported (a postSwitch hook that failed): one line each */
-  finish(step: FinishStep, outcome: Outcome): Promise<string[]>;
+  finish(step: FinishStep, outcome: Outcome): Promise<FinishDone>;
   /** after a failed preparation: remove the version folder it began, if it began one */
   undoPreparation(): Promise<void>;
   /** after a failed window step: nothing was switched and the node still runs healthy */
   untouched(): Promise<boolean>;
   /** at the end of the apply, whatever happened: put back what the runner changed about glr itself */
   release(): Promise<void>;
-  measures(): { windowMs: number | null; downtimeMs: number | null };
+  measures(): Measures;
 }
 
 /** The runner of a real host: actions for the preparation, the switch window for the rest. */
@@ -133,32 +142,32 @@ export class HostRunner implements StepRunner {
     return this.window_.verify(s, this.notedBlock);
   }
 
-  async finish(s: FinishStep, outcome: Outcome): Promise<string[]> {
+  async finish(s: FinishStep, outcome: Outcome): Promise<FinishDone> {
     switch (s.kind) {
       case 'close-journal':
         if (outcome.kind !== 'converged') await this.window_.closeJournal(outcome.kind, outcome.message);
-        return [];
+        return NOTHING;
       case 'post-switch': {
         // once the node is up after a change of the running version; refused: nothing changed;
         // must-act: the node is not up
         if (outcome.kind !== 'applied' && outcome.kind !== 'rolled-back') {
           this.ctx.log.info({ outcome: outcome.kind }, `hooks.postSwitch not run: the outcome is ${outcome.kind}`);
-          return [];
+          return NOTHING;
         }
         const switched = outcome.kind === 'applied';
-        return postSwitch(this.ctx, s.hooks, {
+        const reported = await postSwitch(this.ctx, s.hooks, {
           outcome: switched ? 'switched' : 'rolled-back',
           version: switched ? s.entering : s.leaving,
           from: switched ? s.leaving : s.entering,
         });
+        return { reported, removed: [] };
       }
       case 'mark-release':
-        if (outcome.kind === 'rolled-back') await markRelease(this.ctx, s.version, { bad: true, reason: outcome.message.split('\n')[0]! });
+        if (outcome.kind === 'rolled-back') await markRelease(this.ctx, s.version, { bad: true, reason: outcome.message });
         if (outcome.kind === 'applied') await markRelease(this.ctx, s.version, { bad: false });
-        return [];
+        return NOTHING;
       case 'prune':
-        if (outcome.kind === 'applied') await prune(this.ctx, s.remove);
-        return [];
+        return { reported: [], removed: outcome.kind === 'applied' ? await prune(this.ctx, s.remove) : [] };
     }
   }
 
@@ -184,7 +193,7 @@ export class HostRunner implements StepRunner {
     return this.window_.untouched();
   }
 
-  measures(): { windowMs: number | null; downtimeMs: number | null } {
+  measures(): Measures {
     return this.window_.measures();
   }
 }

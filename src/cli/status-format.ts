@@ -1,4 +1,4 @@
-import { retentionWhy } from '../observe/retention.js';
+import { retentionWhy } from '../plan/retention.js';
 import { clip, size } from '../runtime/text.js';
 import type { StatusReport } from './status-report.js';
 

@@ -1,9 +1,9 @@
 import type { Desired } from '../desired/types.js';
-import { Layout } from '../layout.js';
 import { observe } from '../observe/observe.js';
 import type { Observed } from '../observe/types.js';
 import { plan } from '../plan/plan.js';
-import { retentionNow, runningVersion, totalBytes } from '../observe/retention.js';
+import { linkedVersion } from '../observe/linked-version.js';
+import { retentionNow, totalBytes } from '../plan/retention.js';
 import { isConverged, stepsOf } from '../plan/steps.js';
 import { readSyncedBlock } from '../runtime/health.js';
 import { isHealthyOn } from '../runtime/health-reading.js';
@@ -92,7 +92,7 @@ export interface StatusReport {
 const STATUS_HISTORY = 10;
 
 export async function statusReport(desired: Desired): Promise<StatusReport> {
-  const layout = new Layout(desired.root);
+  const { layout } = desired;
   const [o, syncedBlock, history, lock, hooks] = await Promise.all([
     observe(desired, { sizes: true }),
     readSyncedBlock(desired.health.url),
@@ -102,7 +102,7 @@ export async function statusReport(desired: Desired): Promise<StatusReport> {
   ]);
   const p = plan(desired, o);
   const r = retentionNow(desired, o);
-  const running = runningVersion(o);
+  const running = linkedVersion(o);
   const bad = new Set(o.bad.map((b) => b.version));
   const journal = isOpen(o.journal) ? [o.journal.leaving, o.journal.entering] : [];
   const fate = new Map<string, { retention: 'keep' | 'remove' | 'untouched'; why: string }>([
@@ -206,6 +206,6 @@ export async function statusReport(desired: Desired): Promise<StatusReport> {
 }
 
 function carryOf(o: Observed): StatusReport['carry'] {
-  const s = o.source;
+  const s = o.runningFiles;
   return s && { version: s.version, configYaml: s.configYaml, env: s.env, envNames: s.envNames, keystoreFiles: s.keystoreFiles };
 }

@@ -129,7 +129,8 @@ function resolve(f: DesiredFile, file: string, doc: Document, lineAt: (o?: numbe
     return r.text;
   };
 
-  const sharedDb = f.sharedDb ? path.resolve(sub(['sharedDb'], f.sharedDb, { root })) : new Layout(root).seriesDb(seriesOf(version)!);
+  const layout = new Layout(root);
+  const sharedDb = f.sharedDb ? path.resolve(sub(['sharedDb'], f.sharedDb, { root })) : layout.seriesDb(seriesOf(version)!);
   const url = sub(['release', 'url'], f.release?.url ?? DEFAULTS.releaseUrl, { version });
   const setup = (f.genvm?.setup ?? [...DEFAULTS.genvmSetup]).map((a, i) => sub(['genvm', 'setup', String(i)], a, { version, versionDir, root }));
 
@@ -160,7 +161,6 @@ function resolve(f: DesiredFile, file: string, doc: Document, lineAt: (o?: numbe
     service = { running, manager, unit: s.unit ?? DEFAULTS.unit };
   }
   const healthUrl = sub(['health', 'url'], f.health?.url ?? DEFAULTS.healthUrl, {});
-  // issue 13: configFile, hooks
   const configFile = f.configFile ? path.resolve(sub(['configFile'], f.configFile, { root, version })) : null;
   const hooks = (k: 'preSwitch' | 'postSwitch') =>
     (f.hooks?.[k] ?? []).map((argv, i) => argv.map((a, j) => sub(['hooks', k, String(i), String(j)], a, { version, versionDir, root })));
@@ -173,6 +173,7 @@ function resolve(f: DesiredFile, file: string, doc: Document, lineAt: (o?: numbe
       file,
       version,
       root,
+      layout,
       sharedDb,
       release: { url, sha256: f.release?.sha256?.toLowerCase() ?? null },
       llm: { providers: { ...(f.llm?.providers ?? {}) }, strategy: f.llm?.strategy ?? null },

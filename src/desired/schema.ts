@@ -26,11 +26,11 @@ const rootedPath = z
   .refine((s) => s.startsWith('/') || s.startsWith('{root}'), 'must be an absolute path (or start with {root})');
 
 /**
- * GenLayer's v0.5 procedure and checklist (issue 13): the config to install instead of carrying
+ * GenLayer's v0.5 procedure and checklist: the config to install instead of carrying
  * the running one's (required across a series), the doctor before the stop, and the hooks around
  * a switch. (`llm.strategy` is in the `llm` block.)
  */
-const V05_FIELDS = {
+const procedureFields = {
   configFile: rootedPath.optional(),
   preflight: z.strictObject({ doctor: z.boolean('expected true or false').optional() }).optional(),
   hooks: z
@@ -42,7 +42,7 @@ const V05_FIELDS = {
 };
 
 /**
- * The operator's day (issue 14): retention, metrics and prepare-ahead. Kept in one block so that
+ * The operator's day: retention, metrics and prepare-ahead. Kept in one block so that
  * other additions to the schema do not interleave with it.
  */
 const operationsFields = {
@@ -98,7 +98,7 @@ export const DesiredFileSchema = z.strictObject({
       timeoutSeconds: z.number('expected a number of seconds').positive('must be more than 0').max(86_400, 'at most a day').optional(),
     })
     .optional(),
-  ...V05_FIELDS,
+  ...procedureFields,
   ...operationsFields,
 });
 

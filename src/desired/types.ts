@@ -1,3 +1,4 @@
+import type { Layout } from '../layout.js';
 import type { ServiceSpec } from '../runtime/service.js';
 
 export type { ServiceSpec };
@@ -12,6 +13,8 @@ export interface Desired {
   version: string;
   /** the node root, absolute */
   root: string;
+  /** every path under `root` (built once, from `root`) */
+  layout: Layout;
   /** absolute path of the shared PebbleDB directory; default {root}/v{MAJOR}.{MINOR}/data/node/genlayer.db */
   sharedDb: string;
   release: {
@@ -36,7 +39,6 @@ export interface Desired {
     /** how long a freshly started version may take to become healthy, in seconds */
     timeoutSeconds: number;
   };
-  // GenLayer's v0.5 procedure and checklist (issue 13)
   /** absolute path of the config.yaml to install into a new version instead of carrying the running one's */
   configFile: string | null;
   preflight: {

@@ -1,4 +1,4 @@
-import { isMap, isScalar, parseDocument } from 'yaml';
+import { isMap, isScalar, parseDocument, type Document } from 'yaml';
 import { refuse } from '../errors.js';
 import { YamlEditor } from '../yaml/cst-edit.js';
 
@@ -20,13 +20,35 @@ export type Backends = Record<string, Backend>;
 
 const ENV_REF = /^\$\{ENV\[([A-Za-z_][A-Za-z0-9_]*)\]\}$/;
 
+/** What glr reads of a GenVM LLM config: its backends, and the strategy's script (v0.5.7+). */
+export interface LlmConfig {
+  backends: Backends;
+  /** `lua_script_path`: the LLM strategy's script; null when it has none */
+  luaScriptPath: string | null;
+}
+
 /**
- * The backends of a GenVM LLM config's text. Refused (a GlrError, exit 1) when it is not YAML or
- * has no `backends:` map; `label` names the file in that message.
+ * A GenVM LLM config's text, parsed once. Refused (a GlrError, exit 1) when it is not YAML or has
+ * no `backends:` map; `label` names the file in that message.
  */
+export function readLlmConfig(text: string, label = 'the GenVM LLM config'): LlmConfig {
+  const doc = parseYaml(text, label);
+  const lua = doc.get('lua_script_path');
+  return { backends: backendsOf(doc, label), luaScriptPath: typeof lua === 'string' ? lua : null };
+}
+
+/** The backends of a GenVM LLM config's text (see readLlmConfig). */
 export function parseBackends(text: string, label = 'the GenVM LLM config'): Backends {
+  return backendsOf(parseYaml(text, label), label);
+}
+
+function parseYaml(text: string, label: string): Document {
   const doc = parseDocument(text);
   if (doc.errors.length) throw refuse(`${label}: invalid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+  return doc;
+}
+
+function backendsOf(doc: Document, label: string): Backends {
   const backends = doc.get('backends', true);
   if (!isMap(backends)) throw refuse(`${label}: no \`backends:\` map`);
   const out: Backends = {};
@@ -108,7 +130,7 @@ export function editProviders(
   text: string,
   providers: Record<string, boolean>,
   label = 'the GenVM LLM config',
-): { text: string; changed: string[]; unknown: string[] } {
+): { text: string; changed: string[]; unknown: string[]; has: string[] } {
   const backends = parseBackends(text, label);
   // parseBackends read it as one valid YAML document, so the editor can too
   const doc = new YamlEditor(text);
@@ -129,5 +151,5 @@ export function editProviders(
     if (!edited) throw refuse(`${label}: backends.${name} is not a map with a plain \`enabled:\`; set it by hand`);
     changed.push(name);
   }
-  return { text: doc.toString(), changed, unknown };
+  return { text: doc.toString(), changed, unknown, has: Object.keys(backends) };
 }

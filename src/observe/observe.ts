@@ -2,10 +2,9 @@ import { readdir, readFile, statfs } from 'node:fs/promises';
 import type { Desired } from '../desired/types.js';
 import { isVersion } from '../desired/version.js';
 import { refuse } from '../errors.js';
-import { envNamesSet } from '../genlayer/env-file.js';
-import { parseBackends } from '../genlayer/llm-config.js';
-import { luaScriptPath } from '../genlayer/llm-strategy.js';
-import { Layout, RUNBOOK_LINKS } from '../layout.js';
+import { envNamesSet, envSecretValues } from '../genlayer/env-file.js';
+import { readLlmConfig } from '../genlayer/llm-config.js';
+import { type Layout, RUNBOOK_LINKS } from '../layout.js';
 import { isNotFound, statOrNull } from '../runtime/fsx.js';
 import { readHealth } from '../runtime/health.js';
 import { noAnswer } from '../runtime/health-reading.js';
@@ -17,10 +16,10 @@ import { isPreparing, readPrepared } from '../runtime/marker.js';
 import { serviceManager, type ServiceManager } from '../runtime/service.js';
 import { errnoText } from '../runtime/text.js';
 import { isGlrError } from '../errors.js';
-import { hasOwnDb, keystoreOpen, observeConfigFile, observeTarget } from './checklist.js';
+import { hasOwnDb, observeConfigFile, observeDesiredFolder, observeKeystore } from './version-files.js';
 import { observeLinks } from './links.js';
-import { runningVersion } from './retention.js';
-import type { LlmObservation, Observed, SourceFiles, VersionFolder } from './types.js';
+import { linkedVersion } from './linked-version.js';
+import type { LlmObservation, Observed, RunningFiles, VersionFolder } from './types.js';
 
 export interface ObserveOptions {
   /** defaults to the manager the file names */
@@ -37,6 +36,15 @@ export interface ObserveOptions {
  * same, and glr never guesses.
  */
 export async function observe(desired: Desired, opts: ObserveOptions = {}): Promise<Observed> {
+  return (await observeWithSecrets(desired, opts)).observed;
+}
+
+/**
+ * `observe`, and the running version's `.env` values from the same read of it: kept apart from
+ * `Observed` (which is printed) and frozen, for one use only, scrubbing them from text glr did
+ * not write (see genlayer/env-file.ts).
+ */
+export async function observeWithSecrets(desired: Desired, opts: ObserveOptions = {}): Promise<{ observed: Observed; secrets: readonly string[] }> {
   try {
     return await observeHost(desired, opts);
   } catch (e) {
@@ -46,8 +54,8 @@ export async function observe(desired: Desired, opts: ObserveOptions = {}): Prom
   }
 }
 
-async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Observed> {
-  const layout = new Layout(desired.root);
+async function observeHost(desired: Desired, opts: ObserveOptions): Promise<{ observed: Observed; secrets: readonly string[] }> {
+  const { layout } = desired;
   const rootStat = await statOrNull(layout.root);
   const root = { path: layout.root, exists: rootStat !== null, isDir: rootStat?.isDirectory() ?? false };
   const service = opts.service ?? serviceManager(desired.service);
@@ -66,21 +74,21 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Obse
   const base = { at: new Date().toISOString(), root, service: { ...serviceState, enabled }, health, sharedDb, configFile };
 
   if (!root.isDir) {
-    return {
+    const observed: Observed = {
       ...base,
       versions: [],
       links: { current: null, switchLinks: [], missing: [...RUNBOOK_LINKS], notLinks: [], version: null, others: [] },
-      source: null,
+      runningFiles: null,
       llm: {},
       diskFreeBytes: null,
       journal: null,
-      lastResult: null,
+      history: { last: null, lastSwitch: null, lastDowntimeMs: null, rollbacksTotal: 0 },
       staging: [],
-      target: null,
+      desiredFolder: null,
       trash: [],
       bad: [],
-      lastSwitch: null,
     };
+    return { observed, secrets: Object.freeze([]) };
   }
 
   // one listing of the root serves both the version folders and the links
@@ -89,36 +97,36 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Obse
   const links = await observeLinks(layout, entries, new Set(versionNames));
   const versions = await Promise.all(versionNames.map((v) => observeVersion(layout, v, opts.sizes ?? false)));
   // where glr manages the host, `current` names the active version even while a link drifted
-  const active = runningVersion({ links });
+  const active = linkedVersion({ links });
   const llm: Record<string, LlmObservation> = {};
   for (const v of new Set([desired.version, ...(active ? [active] : [])])) {
     if (versionNames.includes(v)) llm[v] = await observeLlm(layout, v);
   }
-  const [source, diskFreeBytes, journal, history, staging, target, trash, bad] = await Promise.all([
-    active ? observeSource(layout, active) : null,
+  const [running, diskFreeBytes, journal, history, staging, desiredFolder, trash, bad] = await Promise.all([
+    active ? observeRunningFiles(layout, active) : null,
     statfs(layout.root).then((s) => s.bavail * s.bsize),
     readJournal(layout),
     historyFacts(layout.history, active),
     listOrNone(layout.stagingDir),
-    versionNames.includes(desired.version) ? observeTarget(layout, desired.version, desired.configFile !== null) : null,
+    versionNames.includes(desired.version) ? observeDesiredFolder(layout, desired.version, desired.configFile !== null) : null,
     listOrNone(layout.trashDir),
     readBadReleases(layout),
   ]);
-  return {
+  const observed: Observed = {
     ...base,
     versions,
     links,
-    source,
+    runningFiles: running?.files ?? null,
     llm,
     diskFreeBytes,
     journal,
-    lastResult: history.last,
+    history,
     staging,
-    target,
+    desiredFolder,
     trash,
     bad,
-    lastSwitch: history.lastSwitch,
   };
+  return { observed, secrets: Object.freeze(running?.secrets ?? []) };
 }
 
 async function observeVersion(layout: Layout, version: string, sizes: boolean): Promise<VersionFolder> {
@@ -139,25 +147,25 @@ async function listOrNone(dir: string): Promise<string[]> {
   );
 }
 
-async function observeSource(layout: Layout, version: string): Promise<SourceFiles> {
+/** The running version's files a preparation carries; its .env is read once, for its names and (kept apart) its values. */
+async function observeRunningFiles(layout: Layout, version: string): Promise<{ files: RunningFiles; secrets: string[] }> {
   const dir = layout.versionDir(version);
-  const [config, env, keystoreFiles] = await Promise.all([
+  const [config, envText, keystore] = await Promise.all([
     statOrNull(layout.configYaml(dir)),
-    statOrNull(layout.env(dir)),
-    readdir(layout.keystore(dir), { withFileTypes: true }).then(
-      (es) => es.filter((e) => e.isFile()).length,
-      (e: unknown) => (isNotFound(e) ? -1 : Promise.reject(e)),
-    ),
+    readFile(layout.env(dir), 'utf8').catch((e: unknown) => (isNotFound(e) || (e as NodeJS.ErrnoException).code === 'EISDIR' ? null : Promise.reject(e))),
+    observeKeystore(layout.keystore(dir)),
   ]);
-  const envNames = env?.isFile() ? envNamesSet(await readFile(layout.env(dir), 'utf8')) : [];
   return {
-    keystoreOpen: await keystoreOpen(layout.keystore(dir)),
-    version,
-    configYaml: config?.isFile() ?? false,
-    env: env?.isFile() ?? false,
-    keystore: keystoreFiles > 0,
-    keystoreFiles: Math.max(keystoreFiles, 0),
-    envNames,
+    files: {
+      version,
+      configYaml: config?.isFile() ?? false,
+      env: envText !== null,
+      keystore: keystore.files > 0,
+      keystoreFiles: keystore.files,
+      keystoreOpen: keystore.open,
+      envNames: envText === null ? [] : envNamesSet(envText),
+    },
+    secrets: envText === null ? [] : envSecretValues(envText),
   };
 }
 
@@ -170,7 +178,7 @@ export async function observeLlm(layout: Layout, version: string): Promise<LlmOb
     throw e;
   }
   try {
-    return { ok: true, backends: parseBackends(text), luaScriptPath: luaScriptPath(text) };
+    return { ok: true, ...readLlmConfig(text) };
   } catch (e) {
     if (isGlrError(e)) return { ok: false, problem: e.message };
     throw e;

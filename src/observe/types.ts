@@ -1,7 +1,7 @@
 import type { Backends } from '../genlayer/llm-config.js';
 import type { BadRelease } from '../runtime/bad-releases.js';
 import type { HealthReading } from '../runtime/health-reading.js';
-import type { HistoryRecord } from '../runtime/history.js';
+import type { HistoryFacts } from '../runtime/history.js';
 import type { JournalEntry } from '../runtime/journal-entry.js';
 import type { PreparedMarker } from '../runtime/marker.js';
 import type { ServiceState } from '../runtime/service.js';
@@ -25,32 +25,27 @@ export interface Observed {
   /** the node's one /health answer of this observation */
   health: HealthReading;
   /** the files a preparation carries, in the active version (`current`, or where the links agree) */
-  source: SourceFiles | null;
+  runningFiles: RunningFiles | null;
   /** the LLM backends of each version folder that has the GenVM config, by version */
   llm: Record<string, LlmObservation>;
   sharedDb: { path: string; exists: boolean; isDir: boolean };
   diskFreeBytes: number | null;
   journal: JournalEntry | null;
-  lastResult: HistoryRecord | null;
+  /** what the history says (read once per pass: the record of the pass reuses it) */
+  history: HistoryFacts;
   /** leftover staging folders under {root}/.glr/staging from an interrupted run */
   staging: string[];
   /** version folders renamed aside under {root}/.glr/trash by a removal that has not finished */
   trash: string[];
   /** releases rolled back on this host (`{root}/.glr/bad-releases.json`), oldest first */
   bad: BadRelease[];
-  /**
-   * the history's newest applied switch into the active version from another one: `from` is the
-   * version it replaced (see observe/retention.ts, the last known-good); null when none is recorded
-   */
-  lastSwitch: { from: string; at: string } | null;
-  // GenLayer's v0.5 procedure (issue 13)
   /** the desired version's folder, when it exists: what it ships at its top, its config.yaml */
-  target: TargetFolder | null;
+  desiredFolder: DesiredFolder | null;
   /** the file's `configFile`, read (only its hash is kept); null when the file sets none */
   configFile: { path: string; sha256: string | null; problem: string | null } | null;
 }
 
-export interface TargetFolder {
+export interface DesiredFolder {
   version: string;
   /** its top-level entries (names), sorted */
   entries: string[];
@@ -102,7 +97,7 @@ export interface LinksObservation {
   others: { name: string; target: string | null }[];
 }
 
-export interface SourceFiles {
+export interface RunningFiles {
   version: string;
   configYaml: boolean;
   env: boolean;

@@ -4,10 +4,10 @@ import { isGlrError } from '../errors.js';
 import type { Observed } from '../observe/types.js';
 import { isHealthyOn } from '../runtime/health-reading.js';
 import { isOpen } from '../runtime/journal-entry.js';
-import { withAftercare } from './aftercare.js';
-import { PlanBuilder } from './builder.js';
 import { activeVersion, checkHost, missingSources, reusable } from './checks.js';
-import { clearTheWay, prepareSteps } from './converge.js';
+import { refusal, type Decision } from './draft.js';
+import { assemble } from './finish.js';
+import { clearTheWay, prepareSteps } from './preparation.js';
 import type { Plan } from './types.js';
 
 /**
@@ -33,30 +33,32 @@ export function aheadCandidate(published: readonly string[], running: string, ba
  * already prepared; refused (reasons, no steps) when it cannot be prepared now.
  */
 export function planAhead(d: Desired, o: Observed): Plan {
-  const p = new PlanBuilder(d, o);
-  p.intent = 'prepare-ahead';
+  return assemble(decideAhead(d, o), d, o);
+}
+
+function decideAhead(d: Desired, o: Observed): Decision {
+  const refuse = (reasons: string[]) => refusal(reasons, { intent: 'prepare-ahead' });
   const host = checkHost(d, o);
-  if (host.length) return p.refuse(host);
+  if (host.length) return refuse(host);
   if (isOpen(o.journal))
-    return p.refuse([`a switch (${o.journal.leaving ?? 'nothing'} → ${o.journal.entering}) is under way; nothing is prepared ahead until it is over`]);
+    return refuse([`a switch (${o.journal.leaving ?? 'nothing'} → ${o.journal.entering}) is under way; nothing is prepared ahead until it is over`]);
   let running: string;
   try {
     running = activeVersion(o);
   } catch (e) {
-    if (isGlrError(e)) return p.refuse([e.message]);
+    if (isGlrError(e)) return refuse([e.message]);
     throw e;
   }
   if (o.service.state !== 'running' || !isHealthyOn(o.health, running)) {
-    return p.refuse([`${running} is not running healthy; a release is prepared ahead only beside a healthy node`]);
+    return refuse([`${running} is not running healthy; a release is prepared ahead only beside a healthy node`]);
   }
-  if (!o.sharedDb.exists || !o.sharedDb.isDir) return p.refuse([`the shared DB ${d.sharedDb} is not there`]);
+  if (!o.sharedDb.exists || !o.sharedDb.isDir) return refuse([`the shared DB ${d.sharedDb} is not there`]);
   const folder = o.versions.find((f) => f.version === d.version);
   const reuse = reusable(folder, d);
-  if (reuse === 'ready') return p.done();
-  if (reuse === 'foreign') return p.refuse([`${p.layout.versionDir(d.version)} exists but glr did not prepare it; not preparing ${d.version} ahead`]);
+  const draft = { intent: 'prepare-ahead' as const, target: d.version, window: null, warnings: [], notes: [] };
+  if (reuse === 'ready') return { ...draft, prepare: [] };
+  if (reuse === 'foreign') return refuse([`${d.layout.versionDir(d.version)} exists but glr did not prepare it; not preparing ${d.version} ahead`]);
   const missing = missingSources(o, running);
-  if (missing.length) return p.refuse(missing);
-  clearTheWay(p, reuse);
-  prepareSteps(p, running);
-  return withAftercare(p.done(), d, o);
+  if (missing.length) return refuse(missing);
+  return { ...draft, prepare: [...clearTheWay(d, o, reuse), ...prepareSteps(d, o, running)] };
 }

@@ -3,6 +3,7 @@ import type { Desired } from '../desired/types.js';
 import { refuse } from '../errors.js';
 import { checkBackends, providersToChange } from '../genlayer/llm-config.js';
 import { CURRENT, RUNBOOK_LINKS } from '../layout.js';
+import { linkedVersion } from '../observe/linked-version.js';
 import type { Observed, VersionFolder } from '../observe/types.js';
 
 /** Refusals that hold whatever the versions: the root itself and the service manager. */
@@ -27,14 +28,14 @@ export function checkHost(d: Desired, o: Observed): string[] {
  * one version all the runbook links agree on. Throws the refusal when it cannot be told.
  */
 export function activeVersion(o: Observed): string {
+  const named = linkedVersion(o);
+  if (named) return named;
   const { current, switchLinks } = o.links;
   if (current) {
-    if (current.version) return current.version;
     throw refuse(
       `${CURRENT} → ${current.target} is not a version folder of the root; point it back at the running version (ln -sfn vX.Y.Z current) and run again`,
     );
   }
-  if (o.links.version) return o.links.version;
   const where = switchLinks.map((l) => `${l.name} → ${l.version ?? `${l.target} (no version folder)`}`);
   throw refuse(
     switchLinks.length
@@ -60,8 +61,8 @@ export function reusable(f: VersionFolder | undefined, d: Desired): Reuse {
 
 /** What the running version lacks of what a preparation carries from it. */
 export function missingSources(o: Observed, from: string): string[] {
-  const s = o.source;
-  if (!s || s.version !== from) return [`cannot read the files of the running version ${from}`];
+  const s = o.runningFiles;
+  if (s?.version !== from) return [`cannot read the files of the running version ${from}`];
   const missing = [!s.configYaml && 'configs/node/config.yaml', !s.env && '.env', !s.keystore && 'keystore (data/node/keystore/UTC--...)'].filter(
     (x): x is string => typeof x === 'string',
   );
@@ -75,7 +76,7 @@ export function llmProblems(d: Desired, o: Observed, v: string): string[] {
   const llm = o.llm[v];
   if (!llm) return [];
   if (!llm.ok) return [`${v}: ${llm.problem}`];
-  return checkBackends(v, llm.backends, d.llm.providers, o.source?.envNames ?? []);
+  return checkBackends(v, llm.backends, d.llm.providers, o.runningFiles?.envNames ?? []);
 }
 
 /**

@@ -1,23 +1,51 @@
 import { ExitCode } from '../errors.js';
 
 /**
- * How a reconcile pass ended: the one vocabulary from the switch window to the CLI, the history,
- * the metrics and the watcher. The exit code is derived from it (never the reverse).
+ * How a reconcile pass ended: the one value from the switch window to the CLI, the history, the
+ * metrics and the watcher, each of which derives what it needs from it alone (the exit code is
+ * derived from it, never the reverse).
  *
+ * kind:
  * - converged: nothing to do
  * - applied: the plan ran and the node is healthy on the target (or left stopped on purpose)
  * - refused: refused or failed before the switch; node, links and files as they were
  * - rolled-back: the switch failed and the previous version is healthy again
  * - must-act: the switch failed and could not be undone: the operator must act
+ *
+ * stage, the last part of the pass it reached:
+ * - observe: the root's lock could not be taken, or the host could not be looked at
+ * - plan: the plan was made and needed nothing (converged) or refused (nothing ran)
+ * - prepare: preparation steps ran (and, for a refusal, one of them failed); nothing stopped
+ * - window: the window ran (a refusal: a window step failed, touching nothing)
+ * - verify: the node was verified (and, after a failure, the rollback ran)
  */
-export type Outcome =
-  | { kind: 'converged'; message: string }
-  | { kind: 'applied'; message: string; downtimeMs: number | null; windowMs: number | null }
-  | { kind: 'refused'; message: string }
-  | { kind: 'rolled-back'; message: string; downtimeMs: number | null; windowMs: number | null }
-  | { kind: 'must-act'; message: string; windowMs: number | null };
+export type OutcomeKind = 'converged' | 'applied' | 'refused' | 'rolled-back' | 'must-act';
+export type Stage = 'observe' | 'plan' | 'prepare' | 'window' | 'verify';
 
-export type OutcomeKind = Outcome['kind'];
+/** What the window measured, in ms. */
+export interface Measures {
+  /** stop → start returned; null when the node was not both stopped and started */
+  windowMs: number | null;
+  /** the old node's last healthy answer → the first healthy answer after the start; null when not measured */
+  downtimeMs: number | null;
+}
+
+export interface Outcome {
+  kind: OutcomeKind;
+  stage: Stage;
+  /** one line: what happened (a refusal's reasons joined by `; `) */
+  message: string;
+  /**
+   * why the pass did not simply succeed, one line each: a refusal's reasons are whole lines of
+   * their own (the CLI prints each); a failed switch's are the failure, then what followed
+   * (the rollback, its end); empty on success
+   */
+  reasons: string[];
+  /** null when no window step ran */
+  measures: Measures | null;
+  /** what went wrong after the outcome was settled and is only reported (a postSwitch hook, a journal write): one line each */
+  reported: string[];
+}
 
 const EXIT_CODES: Record<OutcomeKind, ExitCode> = {
   converged: ExitCode.ok,
@@ -29,4 +57,14 @@ const EXIT_CODES: Record<OutcomeKind, ExitCode> = {
 
 export function exitCodeOf(o: Outcome | OutcomeKind): ExitCode {
   return EXIT_CODES[typeof o === 'string' ? o : o.kind];
+}
+
+/** Refused at `stage`: one reason per line, nothing switched. */
+export function refused(stage: Stage, reasons: string[], measures: Measures | null = null): Outcome {
+  return { kind: 'refused', stage, message: reasons.join('; '), reasons, measures, reported: [] };
+}
+
+/** A pass that ran steps (prepare, window or verify): not converged, not refused by its plan. */
+export function applied(o: Outcome): boolean {
+  return o.stage !== 'observe' && o.stage !== 'plan';
 }

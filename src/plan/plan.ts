@@ -2,10 +2,10 @@ import type { Desired } from '../desired/types.js';
 import { isGlrError } from '../errors.js';
 import type { Observed } from '../observe/types.js';
 import { isOpen } from '../runtime/journal-entry.js';
-import { withAftercare } from './aftercare.js';
-import { PlanBuilder } from './builder.js';
 import { activeVersion, checkHost, hasFolder } from './checks.js';
 import { switchTo } from './converge.js';
+import { refusal, type Decision } from './draft.js';
+import { assemble } from './finish.js';
 import { keepRunning } from './keep.js';
 import type { Plan } from './types.js';
 import { finishRollbackWindow } from './window.js';
@@ -20,41 +20,46 @@ import { finishRollbackWindow } from './window.js';
  * back to where it was healthy, whatever the file asks now.
  */
 export function plan(d: Desired, o: Observed): Plan {
-  return withAftercare(planSteps(d, o), d, o);
+  return assemble(decide(d, o), d, o);
 }
 
-function planSteps(d: Desired, o: Observed): Plan {
-  const p = new PlanBuilder(d, o);
-  const refusal = checkHost(d, o);
-  if (refusal.length) return p.refuse(refusal);
+function decide(d: Desired, o: Observed): Decision {
+  const host = checkHost(d, o);
+  if (host.length) return refusal(host);
   try {
     const journal = isOpen(o.journal) ? o.journal : null;
-    if (journal?.phase === 'rolling-back') return finishRollback(p, journal.leaving, journal.entering);
+    if (journal?.phase === 'rolling-back') return finishRollback(d, o, journal.leaving, journal.entering);
 
     const active = activeVersion(o);
+    const notes: string[] = [];
     if (journal) {
-      p.note(
+      notes.push(
         `a switch from ${journal.leaving ?? 'nothing'} to ${journal.entering} was interrupted (${journal.phase} at ${journal.at}); continuing from what the host shows`,
       );
     }
-    const last = o.lastResult;
+    const last = o.history.last;
     if (last && last.version === d.version && (last.outcome === 'rolled-back' || last.outcome === 'must-act') && active !== d.version) {
-      p.note(`the last attempt to switch to ${d.version} (${last.at}) ${last.outcome === 'rolled-back' ? 'was rolled back' : 'failed'}: ${last.message}`);
+      notes.push(`the last attempt to switch to ${d.version} (${last.at}) ${last.outcome === 'rolled-back' ? 'was rolled back' : 'failed'}: ${last.message}`);
     }
-    return active === d.version ? keepRunning(p, journal?.leaving ?? null) : switchTo(p, active);
+    const decided = active === d.version ? keepRunning(d, o, journal?.leaving ?? null) : switchTo(d, o, active);
+    return { ...decided, notes: [...notes, ...decided.notes] };
   } catch (e) {
-    if (isGlrError(e)) return p.refuse([e.message]);
+    if (isGlrError(e)) return refusal([e.message]);
     throw e;
   }
 }
 
 /** An interrupted rollback is finished first: the host goes back to where it was healthy. */
-function finishRollback(p: PlanBuilder, to: string | null, failed: string): Plan {
-  const { o, d } = p;
+function finishRollback(d: Desired, o: Observed, to: string | null, failed: string): Decision {
   if (to === null || !hasFolder(o, to)) {
-    return p.refuse([`a rollback from ${failed} was interrupted and the version to return to (${to ?? 'none'}) is not on the host: the operator must act`]);
+    return refusal([`a rollback from ${failed} was interrupted and the version to return to (${to ?? 'none'}) is not on the host: the operator must act`]);
   }
-  p.note(`a rollback from ${failed} to ${to} was interrupted; finishing it first`);
-  finishRollbackWindow(p, { to, failed, stop: o.service.state !== 'stopped', swap: o.links.current?.version !== to, start: d.service.running });
-  return p.done();
+  return {
+    intent: 'finish-rollback',
+    target: to,
+    prepare: [],
+    window: finishRollbackWindow(d, { to, failed, stop: o.service.state !== 'stopped', swap: o.links.current?.version !== to, start: d.service.running }),
+    warnings: [],
+    notes: [`a rollback from ${failed} to ${to} was interrupted; finishing it first`],
+  };
 }

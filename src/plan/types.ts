@@ -54,10 +54,6 @@ export type PrepareStep =
   | (Base & { kind: 'route-links'; version: string; links: string[] })
   /** read the version's binaries and GenVM files once, so that its start reads the page cache */
   | (Base & { kind: 'warm-cache'; version: string })
-  | V05Step;
-
-/** GenLayer's v0.5 procedure and pre-update checklist (issue 13): each a prepare step. */
-export type V05Step =
   /**
    * v0.5.7+: when the release ships genvm-modules-llm-release.yaml, copy it over
    * genvm-module-llm.yaml with `lua_script_path` on the strategy's script (before set-llm);

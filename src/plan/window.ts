@@ -1,14 +1,16 @@
+import type { Desired } from '../desired/types.js';
 import { serviceName } from './describe.js';
-import type { PlanBuilder } from './builder.js';
-import type { FinishStep, Rollback, SetLlmStep, VerifyStep, WindowStep } from './types.js';
+import type { WindowPart } from './draft.js';
+import type { Rollback, SetLlmStep, VerifyStep, WindowStep } from './types.js';
 
 /**
  * The critical window's step lists, each read top to bottom (cosmovisor's habit): what a switch
- * does, what a restart on new LLM config does, and the way back from either. The builder decides
- * which applies; these say in what order.
+ * does, what a restart on new LLM config does, and the way back from either. Each builder returns
+ * the window with its verification and its rollback; the planner decides which applies, and
+ * plan/finish.ts adds what follows the outcome (hooks, the journal's close, the verdict).
  */
 
-interface WindowOptions {
+interface SwitchOptions {
   /** the version the node runs now (and where a rollback returns); null when none is known */
   leaving: string | null;
   /** the version the node runs after the window */
@@ -22,138 +24,111 @@ interface WindowOptions {
 }
 
 /** A switch: stop, `current` → entering, start, verify; on failure, `current` back to leaving. */
-export function switchWindow(p: PlanBuilder, o: WindowOptions): void {
-  p.switch = { leaving: o.leaving, entering: o.entering };
-  p.window.push(openJournal(p, 'switching'));
-  if (o.stop) p.window.push(stop(p));
-  p.window.push(swap(p, o.entering, o.leaving));
-  if (o.start) p.window.push(start(p));
-  p.verify = o.start ? verify(p, o.entering, o.leaving === null ? 'then the operator must act' : `otherwise roll back to ${o.leaving}`, o.synced) : null;
-  p.onFailure = o.leaving === null ? null : rollbackBySwap(p, o.leaving, o.start);
-  finish(p, o.start ? { leaving: o.leaving, entering: o.entering } : null);
+export function switchWindow(d: Desired, o: SwitchOptions): WindowPart {
+  const otherwise = o.leaving === null ? 'then the operator must act' : `otherwise roll back to ${o.leaving}`;
+  return {
+    switch: { leaving: o.leaving, entering: o.entering },
+    window: [openJournal(d, 'switching'), ...(o.stop ? [stop(d)] : []), swap(d, o.entering, o.leaving), ...(o.start ? [start(d)] : [])],
+    verify: o.start ? verify(d, o.entering, otherwise, o.synced) : null,
+    onFailure: o.leaving === null ? null : rollbackBySwap(d, o.leaving, o.start),
+    change: o.start && o.leaving ? { leaving: o.leaving, entering: o.entering } : null,
+  };
 }
 
 /**
  * The running version restarted on a new LLM config: stop, set the providers (keeping the
  * previous file), start, verify; on failure the previous file is put back and the node restarted.
  */
-export function llmRestartWindow(p: PlanBuilder, o: { version: string; stop: boolean; setLlm: SetLlmStep; rollbackTo: string | null }): void {
-  p.switch = { leaving: o.rollbackTo ?? o.version, entering: o.version };
-  p.window.push(openJournal(p, 'switching'));
-  if (o.stop) p.window.push(stop(p));
-  p.window.push(o.setLlm);
-  p.window.push(start(p));
+export function llmRestartWindow(d: Desired, o: { version: string; stop: boolean; setLlm: SetLlmStep; rollbackTo: string | null }): WindowPart {
   const back = o.rollbackTo ?? o.version;
-  p.verify = verify(p, o.version, back === o.version ? 'otherwise restore its previous LLM config and restart' : `otherwise roll back to ${back}`, true);
-  p.onFailure = back === o.version ? rollbackByRestoringLlm(p, o.version) : rollbackBySwap(p, back, true);
-  finish(p, { leaving: back, entering: o.version });
+  const restoring = back === o.version;
+  return {
+    switch: { leaving: back, entering: o.version },
+    window: [openJournal(d, 'switching'), ...(o.stop ? [stop(d)] : []), o.setLlm, start(d)],
+    verify: verify(d, o.version, restoring ? 'otherwise restore its previous LLM config and restart' : `otherwise roll back to ${back}`, true),
+    onFailure: restoring ? rollbackByRestoringLlm(d, o.version) : rollbackBySwap(d, back, true),
+    change: { leaving: back, entering: o.version },
+  };
 }
 
 /**
  * The running version brought up again (it was down, or unhealthy after an interrupted switch):
- * start if needed, verify; on failure back to the version an interrupted switch left, if any.
+ * stop and start as needed, verify; on failure back to the version an interrupted switch left,
+ * if any. A window that neither stops nor starts opens no journal: it switches nothing.
  */
-export function restartWindow(p: PlanBuilder, o: { version: string; stop: boolean; start: boolean; rollbackTo: string | null }): void {
-  p.switch = { leaving: o.rollbackTo, entering: o.version };
-  if (o.stop || o.start) p.window.push(openJournal(p, 'switching'));
-  if (o.stop) p.window.push(stop(p));
-  if (o.start) p.window.push(start(p));
-  p.verify = verify(p, o.version, o.rollbackTo === null ? '' : `otherwise roll back to ${o.rollbackTo}`);
-  p.onFailure = o.rollbackTo === null ? null : rollbackBySwap(p, o.rollbackTo, true);
-  finish(p, { leaving: o.rollbackTo, entering: o.version });
+export function restartWindow(d: Desired, o: { version: string; stop: boolean; start: boolean; rollbackTo: string | null }): WindowPart {
+  return {
+    switch: { leaving: o.rollbackTo, entering: o.version },
+    window: [...(o.stop || o.start ? [openJournal(d, 'switching')] : []), ...(o.stop ? [stop(d)] : []), ...(o.start ? [start(d)] : [])],
+    verify: verify(d, o.version, o.rollbackTo === null ? '' : `otherwise roll back to ${o.rollbackTo}`),
+    onFailure: o.rollbackTo === null ? null : rollbackBySwap(d, o.rollbackTo, true),
+    change: o.rollbackTo ? { leaving: o.rollbackTo, entering: o.version } : null,
+  };
 }
 
 /** service.running false: the node is stopped and left so; nothing is verified. */
-export function maintenanceWindow(p: PlanBuilder, o: { version: string; setLlm: SetLlmStep | null }): void {
-  p.switch = { leaving: o.version, entering: o.version };
-  p.window.push(openJournal(p, 'switching'));
-  p.window.push(stop(p));
-  if (o.setLlm) p.window.push(o.setLlm);
-  p.finish.push(closeJournal(p));
+export function maintenanceWindow(d: Desired, o: { version: string; setLlm: SetLlmStep | null }): WindowPart {
+  return {
+    switch: { leaving: o.version, entering: o.version },
+    window: [openJournal(d, 'switching'), stop(d), ...(o.setLlm ? [o.setLlm] : [])],
+    verify: null,
+    onFailure: null,
+    change: null,
+  };
 }
 
 /** An interrupted rollback, finished: stop, `current` back to `to`, start, verify. No way back from here. */
-export function finishRollbackWindow(p: PlanBuilder, o: { to: string; failed: string; stop: boolean; swap: boolean; start: boolean }): void {
-  p.intent = 'finish-rollback';
-  p.target = o.to;
-  p.switch = { leaving: o.to, entering: o.failed };
-  p.window.push(openJournal(p, 'rolling-back'));
-  if (o.stop) p.window.push(stop(p));
-  if (o.swap) p.window.push(swap(p, o.to, null));
-  if (o.start) p.window.push(start(p));
-  p.verify = o.start ? verify(p, o.to, 'then the operator must act') : null;
-  p.onFailure = null;
-  finish(p, o.start ? { leaving: o.to, entering: o.failed } : null);
-}
-
-/**
- * The finish: hooks.postSwitch when the running version changes (`change`: the switch as the
- * journal words it; no version left, or the same one: no change), then the journal closed. The hooks run
- * before the close: a crash between them leaves the journal open, and the next run runs them again
- * (at least once, never lost).
- */
-function finish(p: PlanBuilder, change: { leaving: string | null; entering: string } | null): void {
-  const hooks = p.d.hooks.postSwitch;
-  if (change?.leaving && change.leaving !== change.entering && hooks.length) p.finish.push(postSwitch(p, change.leaving, change.entering));
-  p.finish.push(closeJournal(p));
-}
-
-export function postSwitch(p: PlanBuilder, leaving: string, entering: string): FinishStep {
-  const hooks = p.d.hooks.postSwitch;
+export function finishRollbackWindow(d: Desired, o: { to: string; failed: string; stop: boolean; swap: boolean; start: boolean }): WindowPart {
   return {
-    kind: 'post-switch',
-    hooks,
-    leaving,
-    entering,
-    description: `run hooks.postSwitch (${hooks.map((h) => h.join(' ')).join('; ')}) once the node is up: ${
-      p.intent === 'finish-rollback'
-        ? `back on ${leaving} (GLR_OUTCOME=rolled-back)`
-        : `on ${entering} (GLR_OUTCOME=switched), or back on ${leaving} after a rollback (rolled-back)`
-    }; a failure is reported, never rolled back`,
+    switch: { leaving: o.to, entering: o.failed },
+    window: [openJournal(d, 'rolling-back'), ...(o.stop ? [stop(d)] : []), ...(o.swap ? [swap(d, o.to, null)] : []), ...(o.start ? [start(d)] : [])],
+    verify: o.start ? verify(d, o.to, 'then the operator must act') : null,
+    onFailure: null,
+    change: o.start ? { leaving: o.to, entering: o.failed } : null,
   };
 }
 
 /** The way back after a switch: stop the new node, `current` back, start the old one, verify it. */
-function rollbackBySwap(p: PlanBuilder, to: string, start_: boolean): Rollback {
+function rollbackBySwap(d: Desired, to: string, start_: boolean): Rollback {
   return {
     to,
-    window: [openJournal(p, 'rolling-back'), stop(p), swap(p, to, null), ...(start_ ? [start(p)] : [])],
-    verify: start_ ? verify(p, to, 'then the operator must act') : null,
+    window: [openJournal(d, 'rolling-back'), stop(d), swap(d, to, null), ...(start_ ? [start(d)] : [])],
+    verify: start_ ? verify(d, to, 'then the operator must act') : null,
   };
 }
 
 /** The way back after a providers change: stop, the previous LLM config back, start, verify. */
-function rollbackByRestoringLlm(p: PlanBuilder, version: string): Rollback {
+function rollbackByRestoringLlm(d: Desired, version: string): Rollback {
   return {
     to: version,
     window: [
-      openJournal(p, 'rolling-back'),
-      stop(p),
+      openJournal(d, 'rolling-back'),
+      stop(d),
       { kind: 'restore-llm', version, description: `put back ${version}'s previous GenVM LLM config` },
-      start(p),
+      start(d),
     ],
-    verify: verify(p, version, 'then the operator must act'),
+    verify: verify(d, version, 'then the operator must act'),
   };
 }
 
-function openJournal(p: PlanBuilder, phase: 'switching' | 'rolling-back'): WindowStep {
-  return { kind: 'open-journal', phase, description: `record in ${p.layout.journal}: ${phase} (each step of the window is recorded there)` };
+function openJournal(d: Desired, phase: 'switching' | 'rolling-back'): WindowStep {
+  return { kind: 'open-journal', phase, description: `record in ${d.layout.journal}: ${phase} (each step of the window is recorded there)` };
 }
 
-function stop(p: PlanBuilder): WindowStep {
-  return { kind: 'stop', description: `stop ${serviceName(p.d)} and confirm it stopped` };
+function stop(d: Desired): WindowStep {
+  return { kind: 'stop', description: `stop ${serviceName(d)} and confirm it stopped` };
 }
 
-function swap(p: PlanBuilder, to: string, from: string | null): WindowStep {
-  return { kind: 'swap', to, description: `switch ${p.layout.current}${from ? ` from ${from}` : ''} to ${to} (one rename; every link follows at once)` };
+function swap(d: Desired, to: string, from: string | null): WindowStep {
+  return { kind: 'swap', to, description: `switch ${d.layout.current}${from ? ` from ${from}` : ''} to ${to} (one rename; every link follows at once)` };
 }
 
-function start(p: PlanBuilder): WindowStep {
-  return { kind: 'start', description: `start ${serviceName(p.d)}` };
+function start(d: Desired): WindowStep {
+  return { kind: 'start', description: `start ${serviceName(d)}` };
 }
 
-function verify(p: PlanBuilder, version: string, otherwise: string, synced = false): VerifyStep {
-  const t = p.d.health.timeoutSeconds;
+function verify(d: Desired, version: string, otherwise: string, synced = false): VerifyStep {
+  const t = d.health.timeoutSeconds;
   return {
     kind: 'verify',
     version,
@@ -161,8 +136,4 @@ function verify(p: PlanBuilder, version: string, otherwise: string, synced = fal
     syncedBlock: synced ? 'at-least-noted' : null,
     description: `wait until the node is healthy on ${version} (up to ${t} s)${synced ? ', its synced block (/metrics) at or past the one noted before the stop' : ''}${otherwise ? `; ${otherwise}` : ''}`,
   };
-}
-
-function closeJournal(p: PlanBuilder): { kind: 'close-journal'; description: string } {
-  return { kind: 'close-journal', description: `close the journal (${p.layout.journal}) with the outcome` };
 }

@@ -31,50 +31,41 @@ export async function lastHistory(file: string): Promise<HistoryRecord | null> {
   return (await readHistory(file, { last: 1 }))[0] ?? null;
 }
 
-/** What the metrics (and `status`) need from the history in one read. */
-interface HistorySummary {
+/** What a pass knows of the history, from one read of it (observe), handed on to the record of the pass. */
+export interface HistoryFacts {
   /** the newest record (null: no history) */
   last: HistoryRecord | null;
-  /** the newest record that has a downtime (`downtimeMs` not null): `glr_last_downtime_seconds` */
-  lastDowntime: HistoryRecord | null;
-  /** rolled-back outcomes ever recorded on this host: `glr_rollbacks_total` (0 without a history) */
+  /**
+   * the switch that brought `active` in: the newest `applied` record that entered it from another
+   * version (`from` is then the version it replaced, and a known-good one: glr switches away only
+   * from a version that runs healthy, or from a stopped node); null when the history has none (a
+   * host adopted as it was, or a history rotated past it)
+   */
+  lastSwitch: { from: string; at: string } | null;
+  /** the newest downtime recorded (`glr_last_downtime_seconds`); null when none is */
+  lastDowntimeMs: number | null;
+  /** rolled-back outcomes ever recorded on this host (`glr_rollbacks_total`; 0 without a history) */
   rollbacksTotal: number;
 }
 
 /**
- * The newest record, the newest record with a downtime, and the rollback total. Reads only as
- * many rotated files as needed to find them (all of them when no apply ever had a downtime).
+ * In one read of the history, what a pass observes (see HistoryFacts). Reads only as many
+ * rotated files as needed to find them (all of them when no apply ever had a downtime).
  */
-export async function summarizeHistory(file: string): Promise<HistorySummary> {
-  const records = fillTotals(
-    await loadNewestFirst(file, (recs) => {
-      // enough once a downtime is found and the totals from it on can be resolved
-      let d = recs.length - 1;
-      while (d >= 0 && recs[d]!.downtimeMs === null) d--;
-      const e = recs.findIndex((r) => r.rollbacksTotal !== undefined);
-      return d >= 0 && e >= 0 && e <= d;
-    }),
-  );
-  const last = records[records.length - 1] ?? null;
-  const lastDowntime = [...records].reverse().find((r) => r.downtimeMs !== null) ?? null;
-  return { last, lastDowntime, rollbacksTotal: last?.rollbacksTotal ?? 0 };
-}
-
-/**
- * In one read of the history, what a pass observes: the newest record, and the switch that
- * brought `active` in — the newest `applied` record that entered it from another version (`from`
- * is then the version it replaced, and a known-good one: glr switches away only from a version
- * that runs healthy, or from a stopped node). `lastSwitch` is null when the history has none (a
- * host adopted as it was, or a history rotated past it). Reads only as many files as needed.
- */
-export async function historyFacts(
-  file: string,
-  active: string | null,
-): Promise<{ last: HistoryRecord | null; lastSwitch: { from: string; at: string } | null }> {
+export async function historyFacts(file: string, active: string | null): Promise<HistoryFacts> {
   const into = (r: ReadRecord) => r.outcome === 'applied' && r.version === active && r.from !== null && r.from !== active;
-  const records = fillTotals(await loadNewestFirst(file, (recs) => newestResolvable(recs, 1) && (active === null || recs.some(into))));
-  const sw = active === null ? undefined : [...records].reverse().find(into);
-  return { last: records.at(-1) ?? null, lastSwitch: sw ? { from: sw.from!, at: sw.at } : null };
+  const records = fillTotals(
+    await loadNewestFirst(file, (recs) => newestResolvable(recs, 1) && (active === null || recs.some(into)) && recs.some((r) => r.downtimeMs !== null)),
+  );
+  const newestFirst = [...records].reverse();
+  const sw = active === null ? undefined : newestFirst.find(into);
+  const last = records.at(-1) ?? null;
+  return {
+    last,
+    lastSwitch: sw ? { from: sw.from!, at: sw.at } : null,
+    lastDowntimeMs: newestFirst.find((r) => r.downtimeMs !== null)?.downtimeMs ?? null,
+    rollbacksTotal: last?.rollbacksTotal ?? 0,
+  };
 }
 
 /** The newest `n` records are read and their rollback totals can be resolved from what was read. */

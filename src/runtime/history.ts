@@ -8,7 +8,7 @@ import { HISTORY_OUTCOMES, type HistoryRecord, type NewHistoryRecord } from './h
 
 export * from './history-record.js';
 
-export { countOutcomes, historyFacts, lastHistory, readHistory, summarizeHistory, type ReadHistoryOptions } from './history-read.js';
+export { countOutcomes, historyFacts, lastHistory, readHistory, type HistoryFacts, type ReadHistoryOptions } from './history-read.js';
 export { historyFiles, rotatedPath } from './history-files.js';
 
 /**
@@ -42,6 +42,11 @@ export interface AppendHistoryOptions {
    * (the lead may map it to a `GLR_FAILPOINT`).
    */
   beforeRename?: (from: string, to: string) => void | Promise<void>;
+  /**
+   * the rollbacks total before this record, as the pass read it (observe's `HistoryFacts`), so
+   * that the append reads nothing again; read from the newest record when not given
+   */
+  previousTotal?: number;
 }
 
 /**
@@ -68,11 +73,8 @@ export async function appendHistory(file: string, record: NewHistoryRecord, opts
   if (!HISTORY_OUTCOMES.includes(record.outcome)) throw new RangeError(`unknown history outcome: ${String(record.outcome)}`);
 
   await ensureDir(path.dirname(file), 0o700);
-  const previous = await lastHistory(file);
-  const written: HistoryRecord = {
-    ...record,
-    rollbacksTotal: (previous?.rollbacksTotal ?? 0) + (record.outcome === 'rolled-back' ? 1 : 0),
-  };
+  const previousTotal = opts.previousTotal ?? (await lastHistory(file))?.rollbacksTotal ?? 0;
+  const written: HistoryRecord = { ...record, rollbacksTotal: previousTotal + (record.outcome === 'rolled-back' ? 1 : 0) };
   let line = `${JSON.stringify(written)}\n`;
 
   const size = (await statOrNull(file))?.size ?? 0;

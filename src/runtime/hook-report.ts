@@ -5,7 +5,7 @@ import { atomicWriteFile, ensureDir, readJsonOrNull } from './fsx.js';
  * The last run of the postSwitch hooks: `{root}/.glr/hooks.json`, replaced (atomically) each
  * time they run, after every change of the running version (a switch, a rollback). A hook's
  * failure is logged and never rolls anything back, so this file is where `glr status` finds it
- * afterwards. Written by the step that runs the hooks (issue 13), read by `status`.
+ * afterwards. Written by the step that runs the hooks, read by `status`.
  *
  *   {"version":1,"hook":"postSwitch","at":"…","outcome":"switched","running":"v0.5.11",
  *    "from":"v0.5.10","runs":[{"argv":["docker","restart","genlayer-node-alloy"],

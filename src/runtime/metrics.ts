@@ -3,8 +3,8 @@ import { atomicWriteFile } from './fsx.js';
 /**
  * glr's Prometheus metrics, as a file for node-exporter's textfile collector
  * (`--collector.textfile.directory`; `metrics.textfile` in desired-state.yaml). The renderer is
- * pure: the caller gathers the values after a pass (from the pass result, the observed host and
- * `summarizeHistory`) and writes the text with `writeMetricsFile`.
+ * pure: the caller gathers the values after a pass (src/record.ts: from the pass's outcome, its
+ * plan and what observe read of the host and the history) and writes the text with `writeMetricsFile`.
  *
  * Every family always has its HELP and TYPE lines. A value that does not exist is no sample (the
  * series goes stale in Prometheus; `absent()` sees it), never a made-up 0:
@@ -28,9 +28,9 @@ export interface MetricsInput {
   lastPassAt: Date;
   /** the exit code the last pass gave (0, 1, 3, 4; 2 never: the textfile is not written on a dry-run) */
   lastPassExitCode: number;
-  /** `downtimeMs` of the newest history record that has one (`summarizeHistory().lastDowntime`); null: none */
+  /** `downtimeMs` of the newest history record that has one (`HistoryFacts.lastDowntimeMs`, or this pass's); null: none */
   lastDowntimeMs: number | null;
-  /** `summarizeHistory().rollbacksTotal`: rolled-back outcomes ever recorded on this host; survives rotation */
+  /** `HistoryFacts.rollbacksTotal` (and this pass's): rolled-back outcomes ever recorded on this host; survives rotation */
   rollbacksTotal: number;
   /** version folders glr prepared or adopted under the root, the running one included; null: unknown */
   preparedVersions: number | null;

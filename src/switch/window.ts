@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApplyContext } from '../actions/context.js';
 import { restoreLlm, setLlm } from '../actions/set-llm.js';
 import { ExitCode, GlrError } from '../errors.js';
-import type { OutcomeKind } from '../plan/outcome.js';
+import type { Measures, OutcomeKind } from '../plan/outcome.js';
 import type { Plan, SetLlmStep, VerifyStep } from '../plan/types.js';
 import { failpoint } from '../runtime/failpoint.js';
 import { readHealth } from '../runtime/health.js';
@@ -79,7 +79,7 @@ export class SwitchWindow {
   async stop(): Promise<void> {
     const { service, tuning } = this.ctx;
     const first = this.times.stoppedAt === null;
-    const watch = first ? watchLastHealthy(this.ctx, this.runningVersion()) : null;
+    const watch = first ? watchLastHealthy(this.ctx, this.stoppingVersion()) : null;
     if (first) this.times.stoppedAt = Date.now();
     try {
       await service.stop();
@@ -173,7 +173,7 @@ export class SwitchWindow {
   }
 
   /** The window's own measures: stop → start returned, and the downtime as a prober sees it. */
-  measures(): { windowMs: number | null; downtimeMs: number | null } {
+  measures(): Measures {
     const t = this.times;
     const windowMs = t.stoppedAt !== null && t.startedAt !== null ? t.startedAt - t.stoppedAt : null;
     const downFrom = t.lastHealthyAt ?? t.stoppedAt;
@@ -187,7 +187,7 @@ export class SwitchWindow {
   }
 
   /** the version the node being stopped runs: the one whose last healthy answer starts the downtime */
-  private runningVersion(): string | null {
+  private stoppingVersion(): string | null {
     return this.plan.intent === 'finish-rollback' ? null : (this.plan.switch?.leaving ?? null);
   }
 }

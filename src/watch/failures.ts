@@ -11,8 +11,8 @@ export interface FailureRecord {
   attempts: number;
   retryAt: number;
   reason: string;
-  /** the exit code the failed pass gave (3, 4): what the metrics keep reporting while it waits */
-  exitCode: number;
+  /** how the failed pass ended: what the metrics keep reporting (exit 3 or 4) while it waits */
+  kind: 'rolled-back' | 'must-act' | 'refused';
 }
 
 export class FailureMemory {
@@ -23,11 +23,11 @@ export class FailureMemory {
     private readonly maxMs = 60 * 60_000,
   ) {}
 
-  remember(version: string, sha256: string | null, fileDigest: string, reason: string, now: number, exitCode: number): FailureRecord {
+  remember(version: string, sha256: string | null, fileDigest: string, reason: string, now: number, kind: FailureRecord['kind']): FailureRecord {
     const same = this.record && this.record.version === version && this.record.sha256 === sha256 && this.record.fileDigest === fileDigest;
     const attempts = same ? this.record!.attempts + 1 : 1;
     const delay = Math.min(this.maxMs, this.firstMs * 2 ** (attempts - 1));
-    this.record = { version, sha256, fileDigest, attempts, retryAt: now + delay, reason, exitCode };
+    this.record = { version, sha256, fileDigest, attempts, retryAt: now + delay, reason, kind };
     return this.record;
   }
 

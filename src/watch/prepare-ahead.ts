@@ -1,7 +1,6 @@
 import { parseDesired, readDesired } from '../desired/load.js';
 import type { Desired } from '../desired/types.js';
 import { InterruptedError, isGlrError } from '../errors.js';
-import { Layout } from '../layout.js';
 import { aheadCandidate } from '../plan/ahead.js';
 import { reusable } from '../plan/checks.js';
 import type { Observed } from '../observe/types.js';
@@ -75,11 +74,11 @@ export class AheadPreparer {
       this.listing.clear();
     } catch (e) {
       const reason = isGlrError(e) ? e.message : String(e);
-      const f = this.listing.remember(LISTING, null, '', reason, now, 1);
+      const f = this.listing.remember(LISTING, null, '', reason, now, 'refused');
       log.warn({ retryAt: new Date(f.retryAt).toISOString() }, `prepareAhead: ${reason}`);
       return;
     }
-    const bad = seen ? seen.bad.map((b) => b.version) : (await readBadReleases(new Layout(desired.root)).catch(() => [])).map((b) => b.version);
+    const bad = seen ? seen.bad.map((b) => b.version) : (await readBadReleases(desired.layout).catch(() => [])).map((b) => b.version);
     const version = aheadCandidate(published, desired.version, bad);
     if (!version) {
       log.debug({ running: desired.version }, 'prepareAhead: no newer patch release');
@@ -145,9 +144,9 @@ export class AheadPreparer {
           { version: ahead.version },
           `prepareAhead: ${ahead.version} cancelled (${me.cancelledFor ? `the file now asks for ${me.cancelledFor}` : 'glr watch is stopping'})`,
         );
-      } else if (o.kind === 'refused' && r.phases.length === 0) {
+      } else if (o.kind === 'refused' && (o.stage === 'observe' || o.stage === 'plan')) {
         // not now (the node is not healthy, a switch is under way, a folder is in the way): no backoff
-        if (this.notNow !== o.message) log.info({ version: ahead.version }, `prepareAhead: not preparing ${ahead.version} now: ${o.message.split('\n')[0]}`);
+        if (this.notNow !== o.message) log.info({ version: ahead.version }, `prepareAhead: not preparing ${ahead.version} now: ${o.reasons[0] ?? o.message}`);
         this.notNow = o.message;
       } else if (o.kind === 'refused') {
         this.fail(ahead.version, o.message);
@@ -162,7 +161,7 @@ export class AheadPreparer {
   }
 
   private fail(version: string, reason: string): void {
-    const f = this.failures.remember(version, null, '', reason, Date.now(), 1);
+    const f = this.failures.remember(version, null, '', reason, Date.now(), 'refused');
     this.o.log.warn(
       { version, attempts: f.attempts, retryAt: new Date(f.retryAt).toISOString() },
       `prepareAhead: preparing ${version} failed: ${reason.split('\n')[0]}; trying again at ${new Date(f.retryAt).toISOString()}`,

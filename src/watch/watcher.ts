@@ -4,14 +4,14 @@ import { watch, type FSWatcher } from 'chokidar';
 import { formatProblems, readDesired } from '../desired/load.js';
 import type { Desired } from '../desired/types.js';
 import { ExitCode, isGlrError, refuse } from '../errors.js';
-import { exitCodeOf } from '../plan/outcome.js';
+import { exitCodeOf, type Outcome } from '../plan/outcome.js';
 import { stepsOf } from '../plan/steps.js';
-import { reconcilePass, type PassResult } from '../reconcile.js';
+import { reconcilePass } from '../reconcile.js';
+import { recordPass } from '../record.js';
 import { acquireLock, type HeldLock } from '../runtime/lock.js';
 import type { Logger } from '../runtime/logger.js';
 import { SignalGuard } from '../runtime/signals.js';
 import { observe } from '../observe/observe.js';
-import { writePassMetrics } from '../pass-metrics.js';
 import { FailureMemory } from './failures.js';
 import { AheadPreparer } from './prepare-ahead.js';
 
@@ -33,14 +33,16 @@ type Trigger = 'start' | 'file' | 'interval';
  * costs nothing and drift (a link re-pointed, a node stopped, a folder deleted) is found within
  * one interval. One pass at a time: a change during an apply is taken up right after it.
  *
- * The loop's one switch, over how a pass ended:
+ * The loop's one switch, over how a pass ended (its Outcome; a lock that cannot be taken or a
+ * host that cannot be observed is one too), one log line each:
  *   converged / applied → wait for the next wake-up
  *   refused             → log the reason; try again at the next wake-up (it may be transient)
  *   rolled-back / must-act → remember the failed release; retry only on a file change or after a backoff
  *
- * Every pass, and every wake-up that a remembered failure holds back, ends by writing the
- * metrics textfile (when `metrics.textfile` is set). After a pass that left the host converged,
- * `prepareAhead: patch` may prepare the next patch release (prepare-ahead.ts).
+ * Every pass records itself (src/record.ts); a wake-up that a remembered failure holds back is
+ * recorded too, with the failure it waits on, so that a waiting host does not look dead. After a
+ * pass that left the host converged, `prepareAhead: patch` may prepare the next patch release
+ * (prepare-ahead.ts).
  */
 export class Watcher {
   private readonly signals: SignalGuard;
@@ -126,35 +128,26 @@ export class Watcher {
       // still a pass for the metrics: the host is not where the file says, for the reason remembered
       if (desired.metrics.textfile) {
         const observed = await observe(desired).catch(() => null);
-        await writePassMetrics(desired, { exitCode: blocked.exitCode, converged: false, observed, fileReadable: this.fileReadable }, log);
+        const held: Outcome = { kind: blocked.kind, stage: 'plan', message: blocked.reason, reasons: [blocked.reason], measures: null, reported: [] };
+        const r = { outcome: held, version: desired.version, plan: null, phases: [], completed: [], removed: [], observed };
+        await recordPass(desired, r, { log, fileReadable: this.fileReadable });
       }
       return;
     }
     const started = Date.now();
     log.info({ trigger, version: desired.version }, 'pass started');
-    let result: PassResult;
-    try {
-      result = await reconcilePass(desired, {
-        log,
-        signals: this.signals,
-        lock,
-        fileReadable: this.fileReadable,
-        onPlan: (p) => {
-          const steps = stepsOf(p).map((s) => s.step.kind);
-          if (steps.length || p.refusals.length) {
-            log.info(
-              { steps, refusals: p.refusals, warnings: p.warnings, notes: p.notes },
-              `plan: ${p.refusals.length ? 'refused' : `${steps.length} step(s)`}`,
-            );
-          }
-        },
-      });
-    } catch (e) {
-      // a refusal thrown outside the plan (a lock, a bad GLR_* value) or a bug: either way the
-      // watcher logs it and lives on to the next wake-up
-      log.error({ err: isGlrError(e) ? e.message : e }, isGlrError(e) ? 'the pass failed' : 'internal error (this is a bug in glr): the pass failed');
-      return;
-    }
+    const result = await reconcilePass(desired, {
+      log,
+      signals: this.signals,
+      lock,
+      onPlan: (p) => {
+        const steps = stepsOf(p).map((s) => s.step.kind);
+        if (steps.length || p.refusals.length) {
+          log.info({ steps, refusals: p.refusals, warnings: p.warnings, notes: p.notes }, `plan: ${p.refusals.length ? 'refused' : `${steps.length} step(s)`}`);
+        }
+      },
+    });
+    await recordPass(desired, result, { log, fileReadable: this.fileReadable });
     const ms = Date.now() - started;
     const o = result.outcome;
     switch (o.kind) {
@@ -164,17 +157,17 @@ export class Watcher {
         await this.ahead.afterConverged(desired, text, lock, result.observed);
         break;
       case 'applied':
-        log.info({ ms, windowMs: o.windowMs, downtimeMs: o.downtimeMs }, o.message);
+        log.info({ ms, ...o.measures }, o.message);
         this.failures.clear();
         // the apply changed the host: what the pass observed before it no longer holds
         await this.ahead.afterConverged(desired, text, lock, null);
         break;
       case 'refused':
-        log.warn({ ms }, o.message);
+        log.warn({ ms, stage: o.stage, reasons: o.reasons }, o.message);
         break;
       case 'rolled-back':
       case 'must-act': {
-        const f = this.failures.remember(desired.version, desired.release.sha256, digest, o.message, Date.now(), exitCodeOf(o));
+        const f = this.failures.remember(desired.version, desired.release.sha256, digest, o.message, Date.now(), o.kind);
         const at = new Date(f.retryAt).toISOString();
         log.error({ ms, exitCode: exitCodeOf(o), retryAt: at }, `${o.message}; ${desired.version} will be tried again when the file changes or at ${at}`);
         break;

@@ -6,15 +6,38 @@
  * (glr cannot raise its priority back: only the children are lowered, through nice/ionice).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from '../helpers/glr.js';
 
 const exec = promisify(execFile);
-const PRIORITY_JS = path.join(REPO, 'dist/src/runtime/priority.js');
-const LOGGER_JS = path.join(REPO, 'dist/src/runtime/logger.js');
+/**
+ * The probe runs as `nobody` too, who may not read the checkout (a clone in /root/glr, or any
+ * mode-700 folder): the module under test is bundled (with execa) into a folder anyone can read.
+ */
+let shared: string;
+let PRIORITY_JS: string;
+beforeAll(async () => {
+  shared = mkdtempSync(path.join(os.tmpdir(), 'glr-priority-'));
+  chmodSync(shared, 0o755);
+  PRIORITY_JS = path.join(shared, 'priority.mjs');
+  await build({
+    entryPoints: [path.join(REPO, 'src/runtime/priority.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: PRIORITY_JS,
+    // execa's CommonJS dependencies call require(), as in the CLI's bundle (scripts/bundle.mjs)
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    logLevel: 'silent',
+  });
+  chmodSync(PRIORITY_JS, 0o644);
+});
+afterAll(() => rmSync(shared, { recursive: true, force: true }));
 
 interface Probe {
   mode: string;
@@ -24,12 +47,12 @@ interface Probe {
 }
 
 /** the probe: nice (field 19 of /proc/PID/stat) and `ionice -p` of a child, of each thread */
-const PROBE = `
+const PROBE = () => `
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { lowerPriority, lowPriorityArgv } from ${JSON.stringify(PRIORITY_JS)};
-import { createLogger } from ${JSON.stringify(LOGGER_JS)};
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const opts = JSON.parse(process.argv[1] ?? '{}');
 const niceOf = (stat) => stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16];
 const ioOf = (tid) => execFileSync('ionice', ['-p', String(tid)], { encoding: 'utf8' }).trim();
@@ -43,7 +66,7 @@ let worker;
 let workerTid = null;
 const workerState = () => niceOf(readFileSync('/proc/self/task/' + workerTid + '/stat', 'utf8')) + ' ' + ioOf(workerTid);
 const out = { before: { child: child(), autogroup: autogroup() } };
-const lowered = await lowerPriority(await createLogger('silent'), opts);
+const lowered = await lowerPriority(silent, opts);
 out.mode = lowered.mode;
 // a thread born while lowered (a worker; libuv's pool threads are born the same way)
 const seen = new Set(readdirSync('/proc/self/task'));
@@ -58,7 +81,7 @@ console.log(JSON.stringify(out));
 `;
 
 async function probe(o: { prefix?: string[]; opts?: Record<string, unknown>; env?: Record<string, string> } = {}): Promise<Probe> {
-  const argv = [...(o.prefix ?? []), process.execPath, '--input-type=module', '-e', PROBE, JSON.stringify(o.opts ?? {})];
+  const argv = [...(o.prefix ?? []), process.execPath, '--input-type=module', '-e', PROBE(), JSON.stringify(o.opts ?? {})];
   const { stdout } = await exec(argv[0]!, argv.slice(1), { timeout: 30_000, env: { ...process.env, ...o.env }, cwd: '/' });
   return JSON.parse(stdout) as Probe;
 }

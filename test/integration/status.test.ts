@@ -42,7 +42,7 @@ describe('glr status on a host with a past: upgrades, a rollback, a failed hook,
     expect((await runGlr(['reconcile', '-f', sb.host.writeDesired({ version: 'v0.4.5', extra })])).code).toBe(0);
     expect((await runGlr(['reconcile', '-f', sb.host.writeDesired({ version: 'v0.4.6', extra, timeoutSeconds: 5 })])).code).toBe(3);
     sb.host.writeDesired({ version: 'v0.4.5', extra });
-    // what issue 13's postSwitch step records after a rollback whose hook failed
+    // what the postSwitch step records after a rollback whose hook failed
     await writeHookReport(new Layout(sb.host.root), {
       version: 1,
       hook: 'postSwitch',

@@ -1,5 +1,5 @@
 /**
- * Promise 8 on a host glr never touched (issue 11): a host laid out by hand with the runbook —
+ * Promise 8 on a host glr never touched: a host laid out by hand with the runbook —
  * direct links, no `current`, no glr marker anywhere. Every bad input found while preparing ends
  * in exit 1 with one line, and the host stays byte for byte as it was: the links and their raw
  * targets, the absence of `current`, every file (no adoption marker either); only glr's own `.glr/`

@@ -1,13 +1,10 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApplyContext } from '../../src/actions/context.js';
 import { warmCache } from '../../src/actions/warm-cache.js';
-import { Layout } from '../../src/layout.js';
-import { SignalGuard } from '../../src/runtime/signals.js';
-import { tuningFromEnv } from '../../src/runtime/tuning.js';
+import { applyContext } from '../helpers/apply-context.js';
 
 let root: string | undefined;
 afterEach(() => {
@@ -15,18 +12,7 @@ afterEach(() => {
   root = undefined;
 });
 
-function ctx(r: string): ApplyContext {
-  const log = pino({ level: 'silent' });
-  return {
-    layout: new Layout(r),
-    log,
-    service: { description: 't', state: async () => 'running', start: async () => {}, stop: async () => {} },
-    healthUrl: 'http://127.0.0.1:1/health',
-    signals: new SignalGuard(log),
-    secrets: [],
-    tuning: tuningFromEnv({}),
-  };
-}
+const ctx = (r: string): ApplyContext => applyContext(r);
 
 describe('warm-cache', () => {
   it("reads every file under bin/ and third_party/genvm/ once, and nothing else (not the validator's files)", async () => {

@@ -1,19 +1,16 @@
 import fc from 'fast-check';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ApplyContext } from '../../src/actions/context.js';
 import { apply } from '../../src/apply/apply.js';
 import type { StepRunner } from '../../src/apply/runner.js';
 import { formatPlan } from '../../src/cli/format.js';
 import type { Desired } from '../../src/desired/types.js';
-import { Layout } from '../../src/layout.js';
 import type { Observed, VersionFolder } from '../../src/observe/types.js';
 import { plan } from '../../src/plan/plan.js';
 import { stepsOf } from '../../src/plan/steps.js';
 import type { Plan, Step } from '../../src/plan/types.js';
 import type { JournalPhase } from '../../src/runtime/journal-entry.js';
-import { SignalGuard } from '../../src/runtime/signals.js';
-import { tuningFromEnv } from '../../src/runtime/tuning.js';
+import { applyContext } from '../helpers/apply-context.js';
 import { adopted, desired, folder, healthy, managedHost, noAnswer, prepared, ROOT, runbookHost, syncing, unfinished, withOpenAi } from './fixtures.js';
 
 /**
@@ -43,7 +40,7 @@ function recorder(failAt: number | null): StepRunner & { ran: string[] } {
     },
     finish: async (s) => {
       step(s);
-      return [];
+      return { reported: [], removed: [] };
     },
     undoPreparation: async () => {},
     untouched: async () => false,
@@ -52,18 +49,7 @@ function recorder(failAt: number | null): StepRunner & { ran: string[] } {
   };
 }
 
-function context(): ApplyContext {
-  const log = pino({ level: 'silent' });
-  return {
-    layout: new Layout(ROOT),
-    log,
-    service: { description: 'test', state: async () => 'running', start: async () => {}, stop: async () => {} },
-    healthUrl: 'http://127.0.0.1:1/health',
-    signals: new SignalGuard(log),
-    secrets: [],
-    tuning: tuningFromEnv({}),
-  };
-}
+const context = (): ApplyContext => applyContext(ROOT);
 
 /** What the printed plan says will run: its numbered steps, and the lines of the way back. */
 function printed(p: Plan): { steps: string[]; rollback: string[] } {

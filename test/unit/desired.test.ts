@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Layout } from '../../src/layout.js';
 import { formatProblems, parseDesired, readDesiredText } from '../../src/desired/load.js';
 import { DesiredFileSchema, KNOWN_KEYS } from '../../src/desired/schema.js';
 import { isGlrError } from '../../src/errors.js';
@@ -24,6 +25,7 @@ describe('desired-state.yaml: defaults and placeholders', () => {
       file: '/etc/glr/desired-state.yaml',
       version: 'v0.4.5',
       root: '/opt/genlayer-node',
+      layout: new Layout('/opt/genlayer-node'),
       sharedDb: '/opt/genlayer-node/v0.4/data/node/genlayer.db',
       release: { url: 'https://storage.googleapis.com/gh-af/genlayer-node/bin/amd64/v0.4.5/genlayer-node-linux-amd64-v0.4.5.tar.gz', sha256: null },
       llm: { providers: {}, strategy: null },

@@ -2,12 +2,12 @@ import type { Desired } from '../../src/desired/types.js';
 import type { Observed, VersionFolder } from '../../src/observe/types.js';
 import { parseBackends } from '../../src/genlayer/llm-config.js';
 import { LLM_CONFIG } from '../../sandbox/releases.js';
-import { RUNBOOK_LINKS } from '../../src/layout.js';
+import { Layout, RUNBOOK_LINKS } from '../../src/layout.js';
 
 export const ROOT = '/opt/genlayer-node';
 
-export function desired(over: Partial<Desired> = {}): Desired {
-  return {
+export function desired(over: Partial<Omit<Desired, 'layout'>> = {}): Desired {
+  const d = {
     file: '/etc/glr/desired-state.yaml',
     version: 'v0.4.5',
     root: ROOT,
@@ -15,16 +15,17 @@ export function desired(over: Partial<Desired> = {}): Desired {
     release: { url: 'https://storage.googleapis.com/gh-af/genlayer-node/bin/amd64/v0.4.5/genlayer-node-linux-amd64-v0.4.5.tar.gz', sha256: null },
     llm: { providers: { openai: true }, strategy: null },
     genvm: { setup: ['python3', `${ROOT}/v0.4.5/third_party/genvm/bin/setup.py`] },
-    service: { running: true, manager: 'systemd', unit: 'genlayer-node' },
+    service: { running: true, manager: 'systemd' as const, unit: 'genlayer-node' } as Desired['service'],
     health: { url: 'http://localhost:9153/health', timeoutSeconds: 300 },
     configFile: null,
     preflight: { doctor: false },
     hooks: { preSwitch: [], postSwitch: [] },
     retain: 3,
     metrics: { textfile: null },
-    prepareAhead: 'off',
+    prepareAhead: 'off' as const,
     ...over,
   };
+  return { ...d, layout: new Layout(d.root) };
 }
 
 const backends = parseBackends(LLM_CONFIG);
@@ -82,24 +83,23 @@ export function runbookHost(over: Partial<Observed> = {}): Observed {
     },
     service: { state: 'running', problem: null, enabled: null },
     health: healthy('v0.4.3'),
-    source: sourceFiles('v0.4.3'),
+    runningFiles: runningFiles('v0.4.3'),
     llm: { 'v0.4.3': { ok: true, backends, luaScriptPath: DEFAULT_LUA } },
     sharedDb: { path: `${ROOT}/v0.4/data/node/genlayer.db`, exists: true, isDir: true },
     diskFreeBytes: 50 * 2 ** 30,
     journal: null,
-    lastResult: null,
+    history: { last: null, lastSwitch: null, lastDowntimeMs: null, rollbacksTotal: 0 },
     staging: [],
-    target: null,
+    desiredFolder: null,
     configFile: null,
     trash: [],
     bad: [],
-    lastSwitch: null,
     ...over,
   };
 }
 
 /** The running version's files to carry, all there, .env setting the keys the tests use. */
-export function sourceFiles(version: string): NonNullable<Observed['source']> {
+export function runningFiles(version: string): NonNullable<Observed['runningFiles']> {
   return {
     version,
     configYaml: true,
@@ -124,15 +124,15 @@ export function managedHost(version: string, over: Partial<Observed> = {}, folde
       others: [],
     },
     health: healthy(version),
-    source: sourceFiles(version),
+    runningFiles: runningFiles(version),
     llm: { [version]: { ok: true, backends: withOpenAi(version === 'v0.4.5'), luaScriptPath: DEFAULT_LUA } },
     // the desired version's folder (v0.4.5), when the host has one: what a v0.4 release and glr leave in it
-    target: folders.some((f) => f.version === 'v0.4.5') ? targetFolder('v0.4.5') : null,
+    desiredFolder: folders.some((f) => f.version === 'v0.4.5') ? desiredFolder('v0.4.5') : null,
     ...over,
   });
 }
 
-export function targetFolder(version: string, extra: string[] = []): NonNullable<Observed['target']> {
+export function desiredFolder(version: string, extra: string[] = []): NonNullable<Observed['desiredFolder']> {
   return { version, entries: [...RUNBOOK_LINKS, '.glr-prepared', ...extra].sort(), configSha256: null };
 }
 

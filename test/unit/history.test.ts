@@ -9,7 +9,7 @@ import {
   lastHistory,
   readHistory,
   rotatedPath,
-  summarizeHistory,
+  historyFacts,
   type HistoryOutcome,
   type NewHistoryRecord,
 } from '../../src/runtime/history.js';
@@ -69,7 +69,7 @@ describe('appendHistory / readHistory', () => {
   it('no history: no records, a zero summary, never an error', async () => {
     expect(await readHistory(file)).toEqual([]);
     expect(await lastHistory(file)).toBeNull();
-    expect(await summarizeHistory(file)).toEqual({ last: null, lastDowntime: null, rollbacksTotal: 0 });
+    expect(await historyFacts(file, null)).toEqual({ last: null, lastSwitch: null, lastDowntimeMs: null, rollbacksTotal: 0 });
     expect(await historyFiles(file)).toEqual([]);
     expect(existsSync(path.dirname(file))).toBe(false);
   });
@@ -91,7 +91,7 @@ describe('appendHistory / readHistory', () => {
     expect(next.rollbacksTotal).toBe(2);
     expect(readFileSync(file, 'utf8').endsWith(`${torn}\n${JSON.stringify(next)}\n`)).toBe(true);
     expect(versions(await readHistory(file))).toEqual(['v0.4.1', 'v0.4.2', 'v0.4.4']);
-    expect((await summarizeHistory(file)).rollbacksTotal).toBe(2);
+    expect((await historyFacts(file, null)).rollbacksTotal).toBe(2);
   });
 
   it('skips lines that are not records, and reads records of the older format in the new shape', async () => {
@@ -186,7 +186,7 @@ describe('rotation', () => {
     expect(rollbacks).toBe(7);
     expect(all[all.length - 1]!.rollbacksTotal).toBe(rollbacks);
     expect(countOutcomes(all)['rolled-back']).toBeLessThan(rollbacks); // the files alone no longer know it
-    expect((await summarizeHistory(file)).rollbacksTotal).toBe(rollbacks);
+    expect((await historyFacts(file, null)).rollbacksTotal).toBe(rollbacks);
     // every record's total is the count up to it
     all.forEach((r, k) => expect(r.rollbacksTotal).toBe(outcomes.slice(0, 18 + k + 1).filter((o) => o === 'rolled-back').length));
     expect(versions(await readHistory(file, { last: 5 }))).toEqual(['v0.4.35', 'v0.4.36', 'v0.4.37', 'v0.4.38', 'v0.4.39']);
@@ -203,10 +203,9 @@ describe('rotation', () => {
   it('the last downtime is found in an older file', async () => {
     await appendHistory(file, rec(10, 'applied'), { maxBytes: MAX });
     for (let i = 11; i < 20; i++) await appendHistory(file, rec(i, 'refused'), { maxBytes: MAX });
-    const s = await summarizeHistory(file);
+    const s = await historyFacts(file, null);
     expect(s.last!.version).toBe('v0.4.19');
-    expect(s.lastDowntime!.version).toBe('v0.4.10');
-    expect(s.lastDowntime!.downtimeMs).toBe(1010);
+    expect(s.lastDowntimeMs).toBe(1010);
   });
 
   /** three records, 3·k+10 .. 3·k+12, as whole lines */

@@ -12,7 +12,7 @@ const SRC = path.resolve(import.meta.dirname, '../../src');
 const LAYERS: [string, string[]][] = [
   ['cli', ['cli']],
   ['watch', ['watch']],
-  ['reconcile', ['reconcile.ts', 'pass-metrics.ts']],
+  ['reconcile', ['reconcile.ts', 'record.ts']],
   ['apply', ['apply']],
   ['switch', ['switch']],
   ['plan', ['plan']],

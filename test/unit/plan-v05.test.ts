@@ -1,5 +1,5 @@
 /**
- * The planner's branches for GenLayer's v0.5 procedure and checklist (issue 13): each a step with
+ * The planner's branches for GenLayer's v0.5 procedure and checklist: each a step with
  * its data, a refusal (one line with the fix), a warning or a note, as `--dry-run` shows it.
  */
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { isConverged, stepsOf } from '../../src/plan/steps.js';
 import type { Plan } from '../../src/plan/types.js';
 import type { Desired } from '../../src/desired/types.js';
 import type { Observed } from '../../src/observe/types.js';
-import { adopted, DEFAULT_LUA, desired, folder, managedHost, noAnswer, prepared, ROOT, runbookHost, targetFolder, withOpenAi } from './fixtures.js';
+import { adopted, DEFAULT_LUA, desired, folder, managedHost, noAnswer, prepared, ROOT, runbookHost, desiredFolder, withOpenAi } from './fixtures.js';
 
 const GREYBOX_LUA = '${exeDir}/../config/genvm-llm-greybox.lua';
 const kinds = (p: Plan) => stepsOf(p).map((s) => s.step.kind);
@@ -24,7 +24,7 @@ function v05(over: Partial<Observed> = {}, lua = DEFAULT_LUA): Observed {
     version: 'v0.5.10',
   };
   o.health = { ...o.health, nodeVersion: 'v0.5.10' };
-  o.source = { ...o.source!, version: 'v0.5.10', envNames: [...o.source!.envNames, 'OPENROUTERKEY'].sort() };
+  o.runningFiles = { ...o.runningFiles!, version: 'v0.5.10', envNames: [...o.runningFiles!.envNames, 'OPENROUTERKEY'].sort() };
   o.llm = { 'v0.5.10': { ok: true, backends: withOpenAi(false), luaScriptPath: lua } };
   return { ...o, ...over };
 }
@@ -57,7 +57,7 @@ describe('plan: the LLM strategy (v0.5.7+ releases)', () => {
 
   it('greybox without OPENROUTERKEY in the carried .env, or with openrouter switched off: refused', () => {
     const o = v05({}, GREYBOX_LUA);
-    o.source = { ...o.source!, envNames: o.source!.envNames.filter((n) => n !== 'OPENROUTERKEY') };
+    o.runningFiles = { ...o.runningFiles!, envNames: o.runningFiles!.envNames.filter((n) => n !== 'OPENROUTERKEY') };
     expect(plan(d05(), o).refusals).toEqual([
       expect.stringMatching(/^the greybox LLM strategy needs OPENROUTERKEY set in \.env .* set llm\.strategy: default$/),
     ]);
@@ -69,7 +69,7 @@ describe('plan: the LLM strategy (v0.5.7+ releases)', () => {
   it('a prepared folder on another strategy than asked gets llm-release (and the providers again) before the switch', () => {
     const d = desired({ llm: { providers: { openai: true }, strategy: 'greybox' } });
     const o = managedHost('v0.4.3');
-    o.source = { ...o.source!, envNames: ['HEURISTKEY', 'NODE_PASSWORD', 'OPENROUTERKEY'] };
+    o.runningFiles = { ...o.runningFiles!, envNames: ['HEURISTKEY', 'NODE_PASSWORD', 'OPENROUTERKEY'] };
     o.llm['v0.4.5'] = { ok: true, backends: withOpenAi(true), luaScriptPath: DEFAULT_LUA };
     expect(kinds(plan(d, o)).slice(0, 3)).toEqual(['llm-release', 'set-llm', 'backup']);
     // on the strategy asked already: nothing
@@ -160,7 +160,7 @@ describe('plan: every entry a release ships, linked through current', () => {
   });
 
   it('a prepared folder: only the names the root lacks; .env.example, glr’s markers and the switch links are not linked again', () => {
-    const o = managedHost('v0.4.3', { target: targetFolder('v0.4.5', ['.env.example', 'alloy-config.river', 'alloy-healthcheck.sh']) });
+    const o = managedHost('v0.4.3', { desiredFolder: desiredFolder('v0.4.5', ['.env.example', 'alloy-config.river', 'alloy-healthcheck.sh']) });
     o.links.others = [{ name: 'alloy-config.river', target: 'current/alloy-config.river' }];
     const p = plan(desired(), o);
     expect(step(p, 'link-release')).toMatchObject({ names: ['alloy-healthcheck.sh'] });
@@ -169,7 +169,7 @@ describe('plan: every entry a release ships, linked through current', () => {
   });
 
   it('a root entry of the same name that is not glr’s link is never replaced: skipped with a warning', () => {
-    const o = managedHost('v0.4.3', { target: targetFolder('v0.4.5', ['alloy-config.river', 'alloy-healthcheck.sh']) });
+    const o = managedHost('v0.4.3', { desiredFolder: desiredFolder('v0.4.5', ['alloy-config.river', 'alloy-healthcheck.sh']) });
     o.links.others = [
       { name: 'alloy-config.river', target: null },
       { name: 'alloy-healthcheck.sh', target: '/etc/alloy/check.sh' },
@@ -183,7 +183,7 @@ describe('plan: every entry a release ships, linked through current', () => {
   });
 
   it('a kept managed host links what its version ships and the root lacks (no restart); a host laid out by hand is warned about', () => {
-    const managed = managedHost('v0.4.5', { target: targetFolder('v0.4.5', ['alloy-healthcheck.sh']) });
+    const managed = managedHost('v0.4.5', { desiredFolder: desiredFolder('v0.4.5', ['alloy-healthcheck.sh']) });
     const p = plan(desired(), managed);
     expect(stepsOf(p).map((s) => s.step)).toMatchObject([{ kind: 'link-release', names: ['alloy-healthcheck.sh'] }]);
     expect(step(p, 'link-release')!.description).toMatch(/resolving into v0\.4\.5/);
@@ -193,7 +193,7 @@ describe('plan: every entry a release ships, linked through current', () => {
       links: { ...runbookHost().links, switchLinks: runbookHost().links.switchLinks.map((l) => ({ ...l, version: 'v0.4.5' })), version: 'v0.4.5' },
       health: managed.health,
       llm: managed.llm,
-      target: targetFolder('v0.4.5', ['alloy-healthcheck.sh']),
+      desiredFolder: desiredFolder('v0.4.5', ['alloy-healthcheck.sh']),
     });
     const kept = plan(desired(), byHand);
     expect(isConverged(kept)).toBe(true);
@@ -238,10 +238,10 @@ describe('plan: a series change (v0.4 → v0.5)', () => {
     expect(step(plan(desired({ configFile: cf.path }), runbookHost({ configFile: cf })), 'carry')).toMatchObject({ configFile: cf.path });
     const differs = managedHost('v0.4.3', { configFile: cf });
     expect(step(plan(desired({ configFile: cf.path }), differs), 'install-config')).toMatchObject({ version: 'v0.4.5', file: cf.path });
-    const same = managedHost('v0.4.3', { configFile: cf, target: { ...targetFolder('v0.4.5'), configSha256: cf.sha256 } });
+    const same = managedHost('v0.4.3', { configFile: cf, desiredFolder: { ...desiredFolder('v0.4.5'), configSha256: cf.sha256 } });
     expect(kinds(plan(desired({ configFile: cf.path }), same))).not.toContain('install-config');
-    const adoptedTarget = managedHost('v0.4.5', { configFile: cf, target: null }, [adopted('v0.4.3'), prepared('v0.4.5')]);
-    const back = plan(desired({ version: 'v0.4.3', configFile: cf.path }), { ...adoptedTarget, target: targetFolder('v0.4.3') });
+    const adoptedTarget = managedHost('v0.4.5', { configFile: cf, desiredFolder: null }, [adopted('v0.4.3'), prepared('v0.4.5')]);
+    const back = plan(desired({ version: 'v0.4.3', configFile: cf.path }), { ...adoptedTarget, desiredFolder: desiredFolder('v0.4.3') });
     expect(kinds(back)).not.toContain('install-config');
     expect(back.warnings).toEqual([
       expect.stringMatching(/^configFile \/etc\/genlayer\/config\.yaml differs from v0\.4\.3's configs\/node\/config\.yaml; v0\.4\.3 ran before glr/),
@@ -270,7 +270,7 @@ describe('plan: the sharp edges of the running version', () => {
 
   it('a keystore open to others, a .env without NODE_PASSWORD: refused before preparing', () => {
     const o = runbookHost();
-    o.source = { ...o.source!, keystoreOpen: ['. 755', 'UTC--x 644'], envNames: ['HEURISTKEY', 'OPENAIKEY'] };
+    o.runningFiles = { ...o.runningFiles!, keystoreOpen: ['. 755', 'UTC--x 644'], envNames: ['HEURISTKEY', 'OPENAIKEY'] };
     expect(refusal(o)).toEqual([
       `the keystore of v0.4.3 is open to others (folder 755, UTC--x 644): chmod 700 ${ROOT}/v0.4.3/data/node/keystore && chmod 600 ${ROOT}/v0.4.3/data/node/keystore/*, then run glr again`,
       `v0.4.3's .env sets no NODE_PASSWORD: the node unlocks its keystore with it (genlayernode run --password \${NODE_PASSWORD}) and would not start. Set it in ${ROOT}/v0.4.3/.env, then run glr again`,
@@ -279,13 +279,13 @@ describe('plan: the sharp edges of the running version', () => {
 
   it('no .env at all: one refusal (the missing file), not a second one about NODE_PASSWORD', () => {
     const o = runbookHost();
-    o.source = { ...o.source!, env: false, envNames: [] };
+    o.runningFiles = { ...o.runningFiles!, env: false, envNames: [] };
     expect(refusal(o)).toEqual([expect.stringMatching(/has no \.env to carry over/)]);
   });
 
   it('on a kept host the same edges are warnings: nothing is switched, nothing is refused', () => {
     const o = managedHost('v0.4.5', {}, [adopted('v0.4.3'), { ...prepared('v0.4.5'), ownDb: true }]);
-    o.source = { ...o.source!, keystoreOpen: ['. 755'], envNames: ['HEURISTKEY', 'OPENAIKEY'] };
+    o.runningFiles = { ...o.runningFiles!, keystoreOpen: ['. 755'], envNames: ['HEURISTKEY', 'OPENAIKEY'] };
     const p = plan(desired(), o);
     expect(isConverged(p)).toBe(true);
     expect(p.warnings.map((w) => w.slice(0, 40))).toEqual([

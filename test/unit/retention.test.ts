@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Observed, VersionFolder } from '../../src/observe/types.js';
 import { aheadCandidate, planAhead } from '../../src/plan/ahead.js';
 import { plan } from '../../src/plan/plan.js';
-import { lastKnownGood, reclaimable, retentionNow, selectRetention, type RetentionView } from '../../src/observe/retention.js';
-import { retentionAfter } from '../../src/plan/retention.js';
+import { lastKnownGood, reclaimable, retentionAfter, retentionNow, selectRetention, type RetentionView } from '../../src/plan/retention.js';
 import { stepsOf } from '../../src/plan/steps.js';
 import { adopted, desired, folder, managedHost, noAnswer, prepared, ROOT, syncing, unfinished } from './fixtures.js';
 
@@ -79,7 +78,9 @@ describe('the last known-good version', () => {
   const host = (over: Partial<Observed>) => managedHost('v0.4.5', over, [at(adopted('v0.4.1'), 1), at(prepared('v0.4.4'), 4), at(prepared('v0.4.5'), 5)]);
 
   it('is the version the history says the running one replaced', () => {
-    expect(lastKnownGood(host({ lastSwitch: { from: 'v0.4.4', at: 't' } }), 'v0.4.5')).toBe('v0.4.4');
+    expect(lastKnownGood(host({ history: { last: null, lastSwitch: { from: 'v0.4.4', at: 't' }, lastDowntimeMs: null, rollbacksTotal: 0 } }), 'v0.4.5')).toBe(
+      'v0.4.4',
+    );
   });
 
   it('else the version a closed journal says the switch into the running one left', () => {
@@ -99,25 +100,40 @@ describe('retention on an observed host, now and after a plan', () => {
   const folders = [at(adopted('v0.4.1'), 1, 300), at(prepared('v0.4.2'), 2, 310), at(prepared('v0.4.3'), 3, 320), at(prepared('v0.4.4'), 4, 330)];
 
   it('glr prune now: what it removes and the space it frees (null when not measured)', () => {
-    const o = managedHost('v0.4.4', { lastSwitch: { from: 'v0.4.3', at: 't' }, bad: [{ version: 'v0.4.2', at: 't', reason: 'died' }] }, folders);
+    const o = managedHost(
+      'v0.4.4',
+      {
+        history: { last: null, lastSwitch: { from: 'v0.4.3', at: 't' }, lastDowntimeMs: null, rollbacksTotal: 0 },
+        bad: [{ version: 'v0.4.2', at: 't', reason: 'died' }],
+      },
+      folders,
+    );
     const d = desired({ version: 'v0.4.4', retain: 0 });
     expect(retentionNow(d, o).remove.map((r) => `${r.version}:${r.why}`)).toEqual(['v0.4.2:bad', 'v0.4.1:beyond-retain']);
     expect(reclaimable(d, o)).toEqual({ versions: ['v0.4.2', 'v0.4.1'], bytes: 610 * 2 ** 20 });
-    expect(reclaimable(d, managedHost('v0.4.4', { lastSwitch: { from: 'v0.4.3', at: 't' } }, [prepared('v0.4.1'), prepared('v0.4.4')]))).toEqual({
+    expect(
+      reclaimable(
+        d,
+        managedHost('v0.4.4', { history: { last: null, lastSwitch: { from: 'v0.4.3', at: 't' }, lastDowntimeMs: null, rollbacksTotal: 0 } }, [
+          prepared('v0.4.1'),
+          prepared('v0.4.4'),
+        ]),
+      ),
+    ).toEqual({
       versions: ['v0.4.1'],
       bytes: null,
     });
   });
 
   it('after a switch v0.4.4 → v0.4.5: v0.4.4 becomes the last known-good and v0.4.3 is no longer protected', () => {
-    const o = managedHost('v0.4.4', { lastSwitch: { from: 'v0.4.3', at: 't' } }, folders);
+    const o = managedHost('v0.4.4', { history: { last: null, lastSwitch: { from: 'v0.4.3', at: 't' }, lastDowntimeMs: null, rollbacksTotal: 0 } }, folders);
     const r = retentionAfter(desired({ retain: 1 }), o, { running: 'v0.4.5', leaving: 'v0.4.4', prepared: 'v0.4.5' });
     expect(r.keep.map((k) => `${k.version}:${k.why}`)).toEqual(['v0.4.4:last-known-good', 'v0.4.5:running', 'v0.4.3:retained']);
     expect(r.remove.map((k) => k.version)).toEqual(['v0.4.1', 'v0.4.2']);
   });
 
   it('a switch plan ends with the prune step that removes exactly that, after the journal is closed and the verdict recorded', () => {
-    const o = managedHost('v0.4.4', { lastSwitch: { from: 'v0.4.3', at: 't' } }, folders);
+    const o = managedHost('v0.4.4', { history: { last: null, lastSwitch: { from: 'v0.4.3', at: 't' }, lastDowntimeMs: null, rollbacksTotal: 0 } }, folders);
     const p = plan(desired({ retain: 1 }), o);
     expect(p.finish.map((s) => s.kind)).toEqual(['close-journal', 'mark-release', 'prune']);
     expect(p.finish.at(-1)).toMatchObject({
@@ -161,7 +177,7 @@ describe('prepare ahead', () => {
 
   it('retention counts it like any prepared version, and never removes the one it just prepared', () => {
     const folders = [at(adopted('v0.4.3'), 1), at(prepared('v0.4.4'), 2), at(prepared('v0.4.5'), 3)];
-    const o = managedHost('v0.4.5', { lastSwitch: { from: 'v0.4.4', at: 't' } }, folders);
+    const o = managedHost('v0.4.5', { history: { last: null, lastSwitch: { from: 'v0.4.4', at: 't' }, lastDowntimeMs: null, rollbacksTotal: 0 } }, folders);
     expect(planAhead({ ...d, retain: 1 }, o).finish).toEqual([]);
     expect(planAhead({ ...d, retain: 0 }, o).finish).toMatchObject([{ kind: 'prune', remove: [{ version: 'v0.4.3', why: 'beyond-retain' }] }]);
   });

@@ -2,9 +2,8 @@ import path from 'node:path';
 import { emptyTrash, removeVersionFolder } from '../../actions/retention.js';
 import { loadDesired } from '../../desired/load.js';
 import { ExitCode, refuse } from '../../errors.js';
-import { Layout } from '../../layout.js';
 import { observe } from '../../observe/observe.js';
-import { retentionNow, retentionWhy, totalBytes, type Retention } from '../../observe/retention.js';
+import { retentionNow, retentionWhy, totalBytes, type Retention } from '../../plan/retention.js';
 import { acquireLock } from '../../runtime/lock.js';
 import type { Logger } from '../../runtime/logger.js';
 import { size } from '../../runtime/text.js';
@@ -64,7 +63,7 @@ export async function pruneCommand(argv: string[], log: Logger, cwd: string): Pr
     return ExitCode.ok;
   }
   const desired = await loadDesired(path.resolve(cwd, values.file as string));
-  const layout = new Layout(desired.root);
+  const { layout } = desired;
   const dryRun = Boolean(values['dry-run']);
   const lock = dryRun ? null : await acquireLock(desired.root, 'prune');
   let report: PruneReport;

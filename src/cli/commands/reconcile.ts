@@ -8,7 +8,7 @@ import { isConverged } from '../../plan/steps.js';
 import type { Logger } from '../../runtime/logger.js';
 import { parse, fileOption } from '../args.js';
 import { formatPlan } from '../format.js';
-import { reconcilePass } from '../../reconcile.js';
+import { reconcileOnce } from '../../reconcile.js';
 import { SignalGuard } from '../../runtime/signals.js';
 
 export const help = `glr reconcile [-f FILE] [--dry-run] [--json]
@@ -52,16 +52,15 @@ export async function reconcileCommand(argv: string[], log: Logger, cwd: string)
   const desired = await loadDesired(file);
   const signals = new SignalGuard(log).install();
   try {
-    const r = await reconcilePass(desired, { log, signals });
+    const r = await reconcileOnce(desired, { log, signals });
     const o = r.outcome;
     const exitCode = exitCodeOf(o);
     if (values.json) {
-      const measures = 'windowMs' in o ? { windowMs: o.windowMs, downtimeMs: 'downtimeMs' in o ? o.downtimeMs : null } : {};
-      process.stdout.write(
-        `${JSON.stringify({ outcome: o.kind, exitCode, message: o.message, version: r.version, ...measures, phases: r.phases, plan: r.plan }, null, 2)}\n`,
-      );
+      const { windowMs, downtimeMs } = o.measures ?? { windowMs: null, downtimeMs: null };
+      const result = { outcome: o.kind, exitCode, stage: o.stage, message: o.message, reasons: o.reasons, reported: o.reported, version: r.version };
+      process.stdout.write(`${JSON.stringify({ ...result, windowMs, downtimeMs, phases: r.phases, plan: r.plan }, null, 2)}\n`);
     } else if (o.kind === 'refused') {
-      for (const line of o.message.split('\n')) process.stderr.write(`glr: ${line}\n`);
+      for (const line of o.reasons) process.stderr.write(`glr: ${line}\n`);
     } else process.stdout.write(`${o.message}\n`);
     return exitCode;
   } finally {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Layout } from '../layout.js';
 import { isNotFound, lstatOrNull } from '../runtime/fsx.js';
 import { errnoText } from '../runtime/text.js';
-import type { Observed, TargetFolder } from './types.js';
+import type { Observed, DesiredFolder } from './types.js';
 
 /**
  * What GenLayer's v0.5 procedure and pre-update checklist look at, read only: the new version's
@@ -16,7 +16,7 @@ import type { Observed, TargetFolder } from './types.js';
  * The desired version's folder, when it exists. Its config.yaml is hashed only when `hashConfig`
  * (a `configFile` to compare it with): the only reader of the hash.
  */
-export async function observeTarget(layout: Layout, version: string, hashConfig: boolean): Promise<TargetFolder | null> {
+export async function observeDesiredFolder(layout: Layout, version: string, hashConfig: boolean): Promise<DesiredFolder | null> {
   const dir = layout.versionDir(version);
   let entries: string[];
   try {
@@ -42,10 +42,11 @@ export async function observeConfigFile(file: string | null): Promise<Observed['
 }
 
 /**
- * Keystore entries open to others (`mode & 0o077`): the folder itself as `.`, then each entry
- * (one level of subfolders deep), as `name mode`. None when there is no keystore.
+ * The keystore, in one walk: how many key files it holds (its top level), and the entries open
+ * to others (`mode & 0o077`): the folder itself as `.`, then each entry (one level of subfolders
+ * deep), as `name mode`. No keystore: no files, nothing open.
  */
-export async function keystoreOpen(keystore: string): Promise<string[]> {
+export async function observeKeystore(keystore: string): Promise<{ files: number; open: string[] }> {
   const open: string[] = [];
   const check = async (p: string, name: string) => {
     const st = await lstatOrNull(p);
@@ -53,14 +54,16 @@ export async function keystoreOpen(keystore: string): Promise<string[]> {
     return st;
   };
   const top = await check(keystore, '.');
-  if (!top?.isDirectory()) return [];
+  if (!top?.isDirectory()) return { files: 0, open: [] };
+  let files = 0;
   for (const e of (await readdir(keystore, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (e.isFile()) files++;
     await check(path.join(keystore, e.name), e.name);
     if (e.isDirectory()) {
       for (const f of (await readdir(path.join(keystore, e.name))).sort()) await check(path.join(keystore, e.name, f), `${e.name}/${f}`);
     }
   }
-  return open;
+  return { files, open };
 }
 
 /** `V/data/node/genlayer.db` is a folder of its own (not a link to the shared DB). */

@@ -3,7 +3,7 @@ import type { Desired, LlmStrategy } from '../desired/types.js';
 import { parseVersion, seriesOf } from '../desired/version.js';
 import { withProviders } from '../genlayer/llm-config.js';
 import { greyboxProblems, idleKeyWarnings, strategyOf } from '../genlayer/llm-strategy.js';
-import { isLinkedEntry, Layout, RUNBOOK_LINKS } from '../layout.js';
+import { isLinkedEntry, RUNBOOK_LINKS } from '../layout.js';
 import type { Observed } from '../observe/types.js';
 
 /**
@@ -51,7 +51,7 @@ export function switchRefusals(d: Desired, o: Observed, from: string, preparing:
     if (o.versions.find((f) => f.version === ver)?.ownDb) out.push(ownDbRefusal(d, ver));
   }
   out.push(...sourceProblems(d, o, from));
-  const s = o.source?.version === from ? o.source : null;
+  const s = o.runningFiles?.version === from ? o.runningFiles : null;
   if (s?.env && wantedStrategy(d, o, from).strategy === 'greybox') out.push(...greyboxProblems(from, s.envNames, d.llm.providers.openrouter === false));
   return out;
 }
@@ -67,7 +67,7 @@ export function hostWarnings(d: Desired, o: Observed, v: string | null): string[
     out.push(`systemctl is-enabled ${unit} says ${o.service.enabled}: the node would not come back after a reboot; run systemctl enable ${unit}`);
   }
   const llm = v === null ? undefined : o.llm[v];
-  if (v && llm?.ok && o.source) out.push(...idleKeyWarnings(v, withProviders(llm.backends, d.llm.providers).backends, o.source.envNames));
+  if (v && llm?.ok && o.runningFiles) out.push(...idleKeyWarnings(v, withProviders(llm.backends, d.llm.providers).backends, o.runningFiles.envNames));
   return out;
 }
 
@@ -92,7 +92,7 @@ export function keptWarnings(d: Desired, o: Observed, v: string): string[] {
  * (never replaced: left as they are, with a warning). `names` null: not known before the download.
  */
 export function releaseLinks(d: Desired, o: Observed, v: string): { names: string[] | null; skipped: string[] } {
-  const t = o.target?.version === v ? o.target : null;
+  const t = o.desiredFolder?.version === v ? o.desiredFolder : null;
   if (!t) return { names: null, skipped: [] };
   const present = new Map<string, string | null>([
     ...o.links.switchLinks.map((l) => [l.name, l.target] as const),
@@ -107,7 +107,7 @@ export function releaseLinks(d: Desired, o: Observed, v: string): { names: strin
     else {
       const target = present.get(e) ?? null;
       // glr's own link, dangling while `current` names a version without the entry
-      if (new Layout(d.root).leadsViaCurrent(e, target)) continue;
+      if (d.layout.leadsViaCurrent(e, target)) continue;
       skipped.push(
         `${path.join(d.root, e)} is ${target === null ? 'not a link' : `a link to ${target}`}: glr never replaces it, so ${v}'s ${e} is not linked (move it aside and run glr again to link it)`,
       );
@@ -126,7 +126,7 @@ export function seriesNote(d: Desired, from: string, preparing: boolean): string
 }
 
 function ownDbRefusal(d: Desired, ver: string): string {
-  const layout = new Layout(d.root);
+  const { layout } = d;
   const shared = seriesOf(ver) === seriesOf(d.version) ? d.sharedDb : layout.seriesDb(seriesOf(ver)!);
   const link = layout.dbLink(layout.versionDir(ver));
   return `${link} is a database folder of its own, not a link to the shared DB ${shared}: its sync state has diverged. GenLayer's fix: stop the node, move the fresher of the two DBs to ${shared} (the other aside), link it (ln -sfn ${shared} ${link}), start the node; then run glr again`;
@@ -134,7 +134,7 @@ function ownDbRefusal(d: Desired, ver: string): string {
 
 /** The running version `v`'s own files that would stop its node: an open keystore, no NODE_PASSWORD. */
 function sourceProblems(d: Desired, o: Observed, v: string): string[] {
-  const s = o.source?.version === v ? o.source : null;
+  const s = o.runningFiles?.version === v ? o.runningFiles : null;
   const out: string[] = [];
   if (s?.keystoreOpen.length) out.push(keystoreOpenLine(d, v, s.keystoreOpen));
   if (s?.env && !s.envNames.includes('NODE_PASSWORD')) out.push(noPasswordLine(d, v));
@@ -142,7 +142,7 @@ function sourceProblems(d: Desired, o: Observed, v: string): string[] {
 }
 
 function keystoreOpenLine(d: Desired, v: string, open: string[]): string {
-  const layout = new Layout(d.root);
+  const { layout } = d;
   const ks = layout.keystore(layout.versionDir(v));
   return `the keystore of ${v} is open to others (${open.map((e) => (e.startsWith('. ') ? `folder ${e.slice(2)}` : e)).join(', ')}): chmod 700 ${ks} && chmod 600 ${ks}/*, then run glr again`;
 }
@@ -152,6 +152,5 @@ function noPasswordLine(d: Desired, v: string): string {
 }
 
 function envOf(d: Desired, v: string): string {
-  const layout = new Layout(d.root);
-  return layout.env(layout.versionDir(v));
+  return d.layout.env(d.layout.versionDir(v));
 }

@@ -1,20 +1,22 @@
+import type { Desired } from '../desired/types.js';
 import { strategyOf, LLM_RELEASE_FILE, luaScriptName } from '../genlayer/llm-strategy.js';
-import type { PlanBuilder } from './builder.js';
-import { mayShipLlmRelease, releaseLinks, wantedStrategy } from './checklist.js';
+import type { Observed } from '../observe/types.js';
+import { mayShipLlmRelease, releaseLinks, wantedStrategy } from './pre-update.js';
 import { list } from './describe.js';
+import { setLlmStep } from './preparation.js';
 import type { PrepareStep } from './types.js';
 
 /**
- * The steps GenLayer's v0.5 procedure adds to a switch (issue 13), each built here with the
- * description `--dry-run` prints: the LLM strategy, the config file, the doctor and preSwitch
- * hooks before the stop, and the links to every entry a release ships.
+ * The steps GenLayer's v0.5 procedure adds to a switch, each built here with the description
+ * `--dry-run` prints: the LLM strategy, the config file, the doctor and preSwitch hooks before
+ * the stop, and the links to every entry a release ships.
  */
 
 /** The release LLM file and the strategy: planned for releases from v0.5 on, or when llm.strategy is set. */
-export function llmReleaseStep(p: PlanBuilder, from: string): PrepareStep | null {
-  const v = p.d.version;
-  if (!mayShipLlmRelease(v) && !p.d.llm.strategy) return null;
-  const { strategy, why } = wantedStrategy(p.d, p.o, from);
+export function llmReleaseStep(d: Desired, o: Observed, from: string): PrepareStep | null {
+  const v = d.version;
+  if (!mayShipLlmRelease(v) && !d.llm.strategy) return null;
+  const { strategy, why } = wantedStrategy(d, o, from);
   const script = strategy
     ? `${luaScriptName(strategy)} (${strategy}, ${why})`
     : `the strategy's script (${why}: refused if the release ships the file; set llm.strategy)`;
@@ -30,48 +32,47 @@ export function llmReleaseStep(p: PlanBuilder, from: string): PrepareStep | null
  * A folder prepared earlier, switched to now: what changed in the file since is applied to it
  * while it does not run: the LLM strategy, and `configFile` when its content differs.
  */
-export function readyFolderSteps(p: PlanBuilder, from: string, providersChange: boolean): void {
-  const { d, o } = p;
+export function readyFolderSteps(d: Desired, o: Observed, from: string, providersChange: boolean): { steps: PrepareStep[]; warnings: string[] } {
   const v = d.version;
+  const steps: PrepareStep[] = [];
   const llm = o.llm[v];
   const { strategy } = wantedStrategy(d, o, from);
   const runs = llm?.ok ? strategyOf(llm.luaScriptPath) : null;
-  const step = strategy && runs !== strategy ? llmReleaseStep(p, from) : null;
-  if (step) p.add(step);
-  if (step && Object.keys(d.llm.providers).length) p.add(p.setLlm(v, d.llm.providers, false));
-  else if (providersChange) p.add(p.setLlm(v, d.llm.providers, false));
+  const step = strategy && runs !== strategy ? llmReleaseStep(d, o, from) : null;
+  if (step) steps.push(step);
+  if ((step && Object.keys(d.llm.providers).length) || providersChange) steps.push(setLlmStep(v, d.llm.providers, false));
   const cf = o.configFile;
-  if (d.configFile && cf?.sha256 && o.target?.version === v && o.target.configSha256 !== cf.sha256) {
+  const folder = o.desiredFolder;
+  if (d.configFile && cf?.sha256 && folder?.version === v && folder.configSha256 !== cf.sha256) {
     // a version that ran before glr keeps the config it ran with: glr never rewrites it
     if (o.versions.find((f) => f.version === v)?.prepared?.origin !== 'prepared') {
-      p.warnings.push(
-        `configFile ${d.configFile} differs from ${v}'s configs/node/config.yaml; ${v} ran before glr, so it keeps its own (glr installs configFile only into versions it prepares)`,
-      );
-      return;
+      const warning = `configFile ${d.configFile} differs from ${v}'s configs/node/config.yaml; ${v} ran before glr, so it keeps its own (glr installs configFile only into versions it prepares)`;
+      return { steps, warnings: [warning] };
     }
-    p.add({
+    steps.push({
       kind: 'install-config',
       version: v,
       file: d.configFile,
       description: `install ${d.configFile} as ${v}'s configs/node/config.yaml (byte for byte; it differs from the one ${v} was prepared with)`,
     });
   }
+  return { steps, warnings: [] };
 }
 
 /** Before the backup and the stop: the new version's doctor, then hooks.preSwitch; either refuses (exit 1). */
-export function beforeStopSteps(p: PlanBuilder, from: string): void {
-  const { d } = p;
+export function beforeStopSteps(d: Desired, from: string): PrepareStep[] {
   const v = d.version;
-  const dir = p.layout.versionDir(v);
+  const dir = d.layout.versionDir(v);
+  const steps: PrepareStep[] = [];
   if (d.preflight.doctor) {
-    p.add({
+    steps.push({
       kind: 'doctor',
       version: v,
       description: `run ${dir}/bin/genlayernode doctor in ${dir} with its .env exported; an exit other than 0 or any ✗ line refuses the switch (nothing stopped)`,
     });
   }
   if (d.hooks.preSwitch.length) {
-    p.add({
+    steps.push({
       kind: 'pre-switch',
       version: v,
       from,
@@ -79,6 +80,7 @@ export function beforeStopSteps(p: PlanBuilder, from: string): void {
       description: `run hooks.preSwitch (${d.hooks.preSwitch.map((h) => h.join(' ')).join('; ')}) in ${dir} with its .env exported; a failure refuses the switch (nothing stopped)`,
     });
   }
+  return steps;
 }
 
 /**
@@ -87,20 +89,20 @@ export function beforeStopSteps(p: PlanBuilder, from: string): void {
  * into another version. Root entries that are not glr's links are left, with a warning.
  * `folderKnown`: the version's folder as observed is the one switched to (not re-prepared).
  */
-export function linkReleaseStep(p: PlanBuilder, folderKnown: boolean): void {
-  const v = p.d.version;
+export function linkReleaseStep(d: Desired, o: Observed, folderKnown: boolean): { steps: PrepareStep[]; warnings: string[] } {
+  const v = d.version;
   // a folder about to be (re)prepared is known only once extracted
-  const { names, skipped } = folderKnown ? releaseLinks(p.d, p.o, v) : { names: null, skipped: [] };
-  p.warnings.push(...skipped);
-  if (names !== null && names.length === 0) return;
-  const current = p.layout.current;
-  p.add({
+  const { names, skipped } = folderKnown ? releaseLinks(d, o, v) : { names: null, skipped: [] };
+  if (names !== null && names.length === 0) return { steps: [], warnings: skipped };
+  const { root, current } = d.layout;
+  const step: PrepareStep = {
     kind: 'link-release',
     version: v,
     names,
     description:
       names === null
-        ? `link every top-level entry ${v} ships (but .env.example) that ${p.layout.root} lacks as ${p.layout.root}/<name> → current/<name>; each resolves once ${current} names ${v} (a root entry that is not such a link is left as it is)`
-        : `link ${list(names)} as ${p.layout.root}/<name> → current/<name>; ${p.o.links.current?.version === v ? 'resolving into' : `resolving once ${current} names`} ${v}`,
-  });
+        ? `link every top-level entry ${v} ships (but .env.example) that ${root} lacks as ${root}/<name> → current/<name>; each resolves once ${current} names ${v} (a root entry that is not such a link is left as it is)`
+        : `link ${list(names)} as ${root}/<name> → current/<name>; ${o.links.current?.version === v ? 'resolving into' : `resolving once ${current} names`} ${v}`,
+  };
+  return { steps: [step], warnings: skipped };
 }
