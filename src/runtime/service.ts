@@ -1,5 +1,6 @@
 import { refuse } from '../errors.js';
 import { run } from './exec.js';
+import { serviceDescription } from './service-name.js';
 import { clip, tail } from './text.js';
 
 /**
@@ -44,7 +45,7 @@ class Systemd implements ServiceManager {
     private readonly unit: string,
     private readonly scrub: (text: string) => string,
   ) {
-    this.description = `systemd unit ${unit}`;
+    this.description = serviceDescription({ manager: 'systemd', unit, running: true });
   }
 
   async state(): Promise<ServiceState> {
@@ -113,7 +114,7 @@ class CommandManager implements ServiceManager {
     private readonly statusArgv: string[],
     private readonly scrub: (text: string) => string,
   ) {
-    this.description = `the node service (status: ${statusArgv[0]})`;
+    this.description = serviceDescription({ manager: 'command', start: startArgv, stop: stopArgv, status: statusArgv, running: true });
   }
 
   /**

@@ -7,7 +7,7 @@ import type { OutcomeKind } from '../plan/outcome.js';
 import type { Plan, SetLlmStep, VerifyStep } from '../plan/types.js';
 import { failpoint } from '../runtime/failpoint.js';
 import { readHealth } from '../runtime/health.js';
-import { isHealthyOn } from '../runtime/health-reading.js';
+import { describeHealth, isHealthyOn, somethingAnswers } from '../runtime/health-reading.js';
 import { writeJournal, type JournalEntry, type JournalPhase } from '../runtime/journal.js';
 import { readlinkOrNull, replaceLink } from '../runtime/links.js';
 import { waitHealthy, waitSyncedPast, watchLastHealthy, type VerifyResult } from './verify.js';
@@ -115,13 +115,22 @@ export class SwitchWindow {
 
   /**
    * Starts the node. When this window did not itself confirm the node stopped (it was found
-   * stopped when the plan was made), the manager is asked again first: never start a second one.
+   * stopped when the plan was made), the manager is asked again first; and whatever the manager
+   * says, nothing may answer on the health URL: a node there runs, and a start would be a second.
    */
   async start(): Promise<void> {
+    const { service, healthUrl, tuning } = this.ctx;
     if (!this.confirmedStopped) {
-      const state = await this.ctx.service.state();
+      const state = await service.state();
       if (state !== 'stopped')
         throw new GlrError(ExitCode.operatorMustAct, `the node runs again before glr started it (service ${state}); not starting a second one`);
+    }
+    const there = await readHealth(healthUrl, tuning.healthRequestMs);
+    if (somethingAnswers(there)) {
+      throw new GlrError(
+        ExitCode.operatorMustAct,
+        `a node answers on ${healthUrl} (${describeHealth(there)}) although ${service.description} says stopped: not starting a second node`,
+      );
     }
     this.confirmedStopped = false;
     await this.ctx.service.start();

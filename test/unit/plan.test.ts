@@ -279,6 +279,19 @@ describe('plan: refusals (exit 1, nothing planned)', () => {
     ).toMatch(/status command failed/);
   });
 
+  it('a node that answers while the manager says stopped runs outside it: never started again, whatever the file asks', () => {
+    const stopped = { state: 'stopped' as const, problem: null, enabled: null };
+    for (const health of [healthy('v0.4.3'), syncing('v0.4.3'), { ...noAnswer, problem: 'timed out' }]) {
+      for (const version of ['v0.4.3', 'v0.4.5']) {
+        expect(refusal(desired({ version }), runbookHost({ service: stopped, health }))).toMatch(
+          /^systemd unit genlayer-node says stopped, but a node answers on .*: it runs outside the service manager/,
+        );
+      }
+    }
+    // nothing listening: a stopped node is simply started
+    expect(plan(desired({ version: 'v0.4.3' }), runbookHost({ service: stopped, health: noAnswer })).refusals).toEqual([]);
+  });
+
   it('a root that does not exist, or is not a GenLayer root', () => {
     expect(refusal(desired(), runbookHost({ root: { path: ROOT, exists: false, isDir: false } }))).toMatch(/does not exist/);
     expect(
