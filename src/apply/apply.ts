@@ -111,7 +111,12 @@ function success(plan: Plan, runner: StepRunner): Outcome {
   return plan.intent === 'finish-rollback' ? { kind: 'rolled-back', message, ...m } : { kind: 'applied', message, ...m };
 }
 
-/** A window step or the verification failed: back to where the node was healthy, if the plan says where. */
+/**
+ * A window step or the verification failed: back to where the node was healthy, if the plan says
+ * where. When the window failed before it changed what runs (the stop did not complete: nothing
+ * was swapped, edited or started), the way back only brings the old node up again: the outcome is
+ * then a refusal (exit 1), true once that node is up and healthy; nothing is marked bad.
+ */
 async function recover(
   plan: Plan,
   ctx: ApplyContext,
@@ -128,13 +133,18 @@ async function recover(
   }
   const back = plan.onFailure;
   if (!back) return { kind: 'must-act', message: `${reason}; there is no version to roll back to: the operator must act`, windowMs };
-  ctx.log.warn({ to: back.to, reason }, `rolling back to ${back.to}`);
+  const nothingSwitched = phase === 'window' && !runner.switched();
+  ctx.log.warn({ to: back.to, reason }, nothingSwitched ? `nothing was switched; bringing ${back.to} up again` : `rolling back to ${back.to}`);
   try {
     for (const step of back.window) await timed('window', step, () => runner.window(step, reason));
     const v = back.verify ? await timed('verify', back.verify, () => runner.verify(back.verify!)) : null;
     if (v && !v.ok) return { kind: 'must-act', message: `${reason}; the rollback to ${back.to} failed too: ${v.reason}; the operator must act`, windowMs };
   } catch (again) {
     return { kind: 'must-act', message: `${reason}; the rollback to ${back.to} failed: ${reasonOf(again)}; the operator must act`, windowMs };
+  }
+  if (nothingSwitched) {
+    const up = back.verify ? `${back.to} was started again once it had stopped, and is healthy` : `${back.to} is left stopped (service.running is false)`;
+    return { kind: 'refused', message: `${reason}; nothing was switched: ${up}` };
   }
   const m = runner.measures();
   const healthy = back.verify ? `${back.to} is healthy again` : `${back.to} is back in place (not started: service.running is false)`;

@@ -37,8 +37,10 @@ export interface StepRunner {
   finish(step: FinishStep, outcome: Outcome): Promise<string[]>;
   /** after a failed preparation: remove the version folder it began, if it began one */
   undoPreparation(): Promise<void>;
-  /** after a failed window step: nothing was switched and the node still runs healthy */
+  /** after a failed window step: nothing was switched, no stop reached the node, and it still runs healthy */
   untouched(): Promise<boolean>;
+  /** the window changed what runs (`current` moved, the LLM config edited, a node started) */
+  switched(): boolean;
   /** at the end of the apply, whatever happened: put back what the runner changed about glr itself */
   release(): Promise<void>;
   measures(): { windowMs: number | null; downtimeMs: number | null };
@@ -182,6 +184,10 @@ export class HostRunner implements StepRunner {
 
   untouched(): Promise<boolean> {
     return this.window_.untouched();
+  }
+
+  switched(): boolean {
+    return this.window_.switched();
   }
 
   measures(): { windowMs: number | null; downtimeMs: number | null } {

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApplyContext } from '../actions/context.js';
 import { restoreLlm, setLlm } from '../actions/set-llm.js';
 import { ExitCode, GlrError } from '../errors.js';
@@ -10,6 +9,7 @@ import { readHealth } from '../runtime/health.js';
 import { describeHealth, isHealthyOn, somethingAnswers } from '../runtime/health-reading.js';
 import { writeJournal, type JournalEntry, type JournalPhase } from '../runtime/journal.js';
 import { readlinkOrNull, replaceLink } from '../runtime/links.js';
+import { StillRunning, stopAndConfirm } from './stop.js';
 import { waitHealthy, waitSyncedPast, watchLastHealthy, type VerifyResult } from './verify.js';
 
 /** The journal phase each outcome closes a switch with. */
@@ -44,6 +44,12 @@ export class SwitchWindow {
   private phase: JournalPhase | null = null;
   /** set when this window confirmed the node stopped; cleared by a start */
   private confirmedStopped = false;
+  /** a stop this window asked for reached the node (its command returned 0): the node is going down */
+  private stopDelivered = false;
+  /** this window changed what runs: `current` moved, the LLM config was edited, or a node was started */
+  private changed = false;
+  /** this window's set-llm began (restore-llm has something to put back) */
+  private llmSet = false;
 
   constructor(
     private readonly ctx: ApplyContext,
@@ -75,22 +81,21 @@ export class SwitchWindow {
     await this.record(CLOSING[outcome], outcome === 'applied' ? undefined : reason);
   }
 
-  /** Stop, then wait until the manager confirms it: nothing else starts while anything runs. */
+  /**
+   * Stop, then wait until the manager confirms it (see stop.ts: as long as the manager's own stop
+   * may take): nothing else starts while anything runs.
+   */
   async stop(): Promise<void> {
-    const { service, tuning } = this.ctx;
     const first = this.times.stoppedAt === null;
     const watch = first ? watchLastHealthy(this.ctx, this.runningVersion()) : null;
     if (first) this.times.stoppedAt = Date.now();
     try {
-      await service.stop();
-      const deadline = Date.now() + tuning.confirmStopMs;
-      for (;;) {
-        const state = await service.state();
-        if (state === 'stopped') break;
-        if (Date.now() > deadline)
-          throw new GlrError(ExitCode.operatorMustAct, `${service.description} did not stop (it says ${state}); nothing else was started`);
-        await sleep(100);
-      }
+      const { delivered } = await stopAndConfirm(this.ctx);
+      this.stopDelivered ||= delivered;
+    } catch (e) {
+      // a stop command that returned 0 reached the node, even if it has not gone yet
+      this.stopDelivered ||= e instanceof StillRunning && e.delivered;
+      throw e;
     } finally {
       const last = watch?.stop() ?? null;
       if (first) this.times.lastHealthyAt = last;
@@ -101,16 +106,21 @@ export class SwitchWindow {
 
   /** One rename of a fresh link over `current`: every switch link follows at once. */
   async swap(to: string): Promise<void> {
+    const before = await readlinkOrNull(this.ctx.layout.current).catch(() => null);
+    if (before === null || path.basename(before) !== to) this.changed = true;
     await replaceLink(this.ctx.layout.current, to);
     await this.progress('swapped');
   }
 
   async setLlm(step: SetLlmStep): Promise<void> {
+    this.changed = true;
+    this.llmSet = true;
     await setLlm(this.ctx, step.version, step.providers, step.keepPrevious);
   }
 
+  /** Puts back the LLM config this window's set-llm saved; nothing when it did not get to run. */
   async restoreLlm(version: string): Promise<void> {
-    await restoreLlm(this.ctx, version);
+    if (this.llmSet) await restoreLlm(this.ctx, version);
   }
 
   /**
@@ -133,6 +143,7 @@ export class SwitchWindow {
       );
     }
     this.confirmedStopped = false;
+    this.changed = true;
     await this.ctx.service.start();
     if (this.times.startedAt === null) {
       this.times.startedAt = Date.now();
@@ -168,17 +179,24 @@ export class SwitchWindow {
   }
 
   /**
-   * After a failed window step: true when nothing was switched and the node it began with still
-   * runs healthy, so that the failure is a plain refusal (exit 1) and no rollback is needed.
+   * After a failed window step: true when nothing was switched, no stop reached the node, and it
+   * still runs healthy as it began, so that the failure is a plain refusal (exit 1) and no
+   * rollback is needed. A node that was asked to stop is never "still running": it may go down
+   * at any moment, and glr brings one up before it returns.
    */
   async untouched(): Promise<boolean> {
     const sw = this.plan.switch;
-    if (!sw?.leaving) return false;
+    if (!sw?.leaving || this.changed || this.stopDelivered) return false;
     const current = await readlinkOrNull(this.ctx.layout.current).catch(() => null);
     const swapped = current !== null && path.basename(current) === sw.entering && sw.leaving !== sw.entering;
     if (swapped) return false;
     const state = await this.ctx.service.state().catch(() => null);
     return state === 'running' && isHealthyOn(await readHealth(this.ctx.healthUrl), sw.leaving);
+  }
+
+  /** Whether this window changed what runs (see `changed`): after a failure, whether anything was switched. */
+  switched(): boolean {
+    return this.changed;
   }
 
   /** The window's own measures: stop → start returned, and the downtime as a prober sees it. */

@@ -20,7 +20,7 @@ function ctx(r: string): ApplyContext {
   return {
     layout: new Layout(r),
     log,
-    service: { description: 't', state: async () => 'running', start: async () => {}, stop: async () => {} },
+    service: { description: 't', state: async () => 'running', start: async () => {}, stop: async () => {}, stopBoundMs: async (ms) => ms },
     healthUrl: 'http://127.0.0.1:1/health',
     signals: new SignalGuard(log),
     secrets: [],

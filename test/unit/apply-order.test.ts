@@ -47,6 +47,7 @@ function recorder(failAt: number | null): StepRunner & { ran: string[] } {
     },
     undoPreparation: async () => {},
     untouched: async () => false,
+    switched: () => true,
     release: async () => {},
     measures: () => ({ windowMs: null, downtimeMs: null }),
   };
@@ -57,7 +58,7 @@ function context(): ApplyContext {
   return {
     layout: new Layout(ROOT),
     log,
-    service: { description: 'test', state: async () => 'running', start: async () => {}, stop: async () => {} },
+    service: { description: 'test', state: async () => 'running', start: async () => {}, stop: async () => {}, stopBoundMs: async (ms) => ms },
     healthUrl: 'http://127.0.0.1:1/health',
     signals: new SignalGuard(log),
     secrets: [],
