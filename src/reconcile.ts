@@ -20,6 +20,7 @@ import { acquireLock, type HeldLock } from './runtime/lock.js';
 import type { Logger } from './runtime/logger.js';
 import { serviceManager, type ServiceManager } from './runtime/service.js';
 import type { SignalGuard } from './runtime/signals.js';
+import { loggable } from './runtime/text.js';
 import { tuningFromEnv, type Tuning } from './runtime/tuning.js';
 
 /** How one pass ended (see Outcome), the plan it executed, and the steps that ran. */
@@ -98,7 +99,9 @@ export async function reconcilePass(desired: Desired, opts: PassOptions): Promis
 
     log.info({ target: p.target, switch: p.switch }, `plan: ${p.target}`);
     const applied = await applyOnHost(desired, observed, p, { log, signals, service, secrets, tuning });
-    await record(layout, p, observed, desired.version, applied).catch((e: unknown) => log.warn({ err: e }, 'could not record the result in the history'));
+    await record(layout, p, observed, desired.version, applied).catch((e: unknown) =>
+      log.warn({ err: loggable(e) }, 'could not record the result in the history'),
+    );
     // the host as the apply left it, for the metrics (only when they are written)
     if (desired.metrics.textfile) await report(applied.outcome, await observe(desired, { service }).catch(() => null));
     return result(applied.outcome, applied.phases);

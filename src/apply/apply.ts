@@ -1,5 +1,6 @@
 import type { ApplyContext } from '../actions/context.js';
 import { isGlrError } from '../errors.js';
+import { errnoText } from '../runtime/text.js';
 import type { Outcome } from '../plan/outcome.js';
 import { stepsOf } from '../plan/steps.js';
 import type { Phase, Plan, Step } from '../plan/types.js';
@@ -92,14 +93,14 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
         outcome = await recover(plan, ctx, runner, reasonOf(e), phase, timed);
       }
     }
-    return { outcome: withReported(outcome ?? success(plan, runner), reported), phases, reported };
+    return { outcome: withReported(outcome ?? success(plan, runner), [...reported, ...runner.writeProblems()]), phases, reported };
   } finally {
     await runner.release();
     if (holding) ctx.signals.release();
   }
 }
 
-/** The outcome's line, with what was only reported after it (it never changes the outcome). */
+/** The outcome's line, with what was only reported (a hook, a journal write): it never changes the outcome. */
 function withReported(o: Outcome, reported: string[]): Outcome {
   return reported.length ? { ...o, message: `${o.message}; but ${reported.join('; ')}` } : o;
 }
@@ -153,7 +154,11 @@ async function recover(
 
 /** A GlrError's line; anything else is a bug and says so. */
 function reasonOf(e: unknown): string {
-  return isGlrError(e) ? e.message : `internal error (this is a bug in glr): ${e instanceof Error ? e.message : String(e)}`;
+  if (isGlrError(e)) return e.message;
+  // the host refusing a write (a read-only or full disk) is the host's problem, not a bug
+  const err = e as NodeJS.ErrnoException;
+  if (err?.syscall && err.code) return `${err.syscall} ${err.path ?? ''} failed: ${errnoText(e)}`;
+  return `internal error (this is a bug in glr): ${e instanceof Error ? e.message : String(e)}`;
 }
 
 function preparationFailed(plan: Plan, e: unknown): string {

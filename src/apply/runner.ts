@@ -41,6 +41,8 @@ export interface StepRunner {
   untouched(): Promise<boolean>;
   /** the window changed what runs (`current` moved, the LLM config edited, a node started) */
   switched(): boolean;
+  /** what the window could not write (the journal) and went on without: one line each */
+  writeProblems(): string[];
   /** at the end of the apply, whatever happened: put back what the runner changed about glr itself */
   release(): Promise<void>;
   measures(): { windowMs: number | null; downtimeMs: number | null };
@@ -188,6 +190,10 @@ export class HostRunner implements StepRunner {
 
   switched(): boolean {
     return this.window_.switched();
+  }
+
+  writeProblems(): string[] {
+    return this.window_.writeProblems();
   }
 
   measures(): { windowMs: number | null; downtimeMs: number | null } {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ApplyContext } from '../actions/context.js';
 import { restoreLlm, setLlm } from '../actions/set-llm.js';
-import { ExitCode, GlrError } from '../errors.js';
+import { ExitCode, GlrError, refuse } from '../errors.js';
 import type { OutcomeKind } from '../plan/outcome.js';
 import type { Plan, SetLlmStep, VerifyStep } from '../plan/types.js';
 import { failpoint } from '../runtime/failpoint.js';
@@ -9,6 +9,7 @@ import { readHealth } from '../runtime/health.js';
 import { describeHealth, isHealthyOn, somethingAnswers } from '../runtime/health-reading.js';
 import { writeJournal, type JournalEntry, type JournalPhase } from '../runtime/journal.js';
 import { readlinkOrNull, replaceLink } from '../runtime/links.js';
+import { errnoText } from '../runtime/text.js';
 import { StillRunning, stopAndConfirm } from './stop.js';
 import { waitHealthy, waitSyncedPast, watchLastHealthy, type VerifyResult } from './verify.js';
 
@@ -50,14 +51,22 @@ export class SwitchWindow {
   private changed = false;
   /** this window's set-llm began (restore-llm has something to put back) */
   private llmSet = false;
+  /** the first journal write that failed, as the outcome reports it */
+  private unwritten: string | null = null;
 
   constructor(
     private readonly ctx: ApplyContext,
     private readonly plan: Plan,
   ) {}
 
-  /** The one place a journal record is built. */
+  /**
+   * The one place a journal record is built. The journal serves recovery; a write that fails
+   * never keeps glr from bringing a node up: once the window has begun, the failure is logged and
+   * reported in the outcome (`unwritten`), and the window goes on. Only the opening record of a
+   * switch, before anything is stopped, refuses the switch when it cannot be written.
+   */
   private async record(phase: JournalPhase, reason?: string): Promise<void> {
+    const { layout, log } = this.ctx;
     const sw = this.plan.switch ?? { leaving: null, entering: this.plan.target };
     const entry: JournalEntry = {
       leaving: sw.leaving,
@@ -68,9 +77,16 @@ export class SwitchWindow {
       pid: process.pid,
       ...(reason ? { reason } : {}),
     };
-    await writeJournal(this.ctx.layout, entry);
+    try {
+      await writeJournal(layout, entry);
+    } catch (e) {
+      const why = errnoText(e);
+      if (phase === 'switching' && this.times.stoppedAt === null) throw refuse(`the journal (${layout.journal}) cannot be written: ${why}`);
+      this.unwritten ??= `the journal (${layout.journal}) could not be written: ${why}`;
+      log.error({ phase, err: why }, `could not record ${phase} in the journal; going on (a node is brought up regardless)`);
+    }
     this.phase = phase;
-    await failpoint(phase, this.ctx.log);
+    await failpoint(phase, log);
   }
 
   async openJournal(phase: 'switching' | 'rolling-back', reason?: string): Promise<void> {
@@ -192,6 +208,11 @@ export class SwitchWindow {
     if (swapped) return false;
     const state = await this.ctx.service.state().catch(() => null);
     return state === 'running' && isHealthyOn(await readHealth(this.ctx.healthUrl), sw.leaving);
+  }
+
+  /** What the window could not write (the journal), one line each: reported with the outcome. */
+  writeProblems(): string[] {
+    return this.unwritten ? [this.unwritten] : [];
   }
 
   /** Whether this window changed what runs (see `changed`): after a failure, whether anything was switched. */

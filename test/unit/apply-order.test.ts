@@ -48,6 +48,7 @@ function recorder(failAt: number | null): StepRunner & { ran: string[] } {
     undoPreparation: async () => {},
     untouched: async () => false,
     switched: () => true,
+    writeProblems: () => [],
     release: async () => {},
     measures: () => ({ windowMs: null, downtimeMs: null }),
   };
