@@ -3,6 +3,7 @@ import { backup } from '../actions/backup.js';
 import { doctor, preSwitch } from '../actions/before-stop.js';
 import { carry, installConfig } from '../actions/carry.js';
 import { checkReady } from '../actions/check-ready.js';
+import { checkVersion } from '../actions/check-version.js';
 import type { ApplyContext } from '../actions/context.js';
 import { genvmSetup } from '../actions/genvm-setup.js';
 import { cleanStaging, removeVersion } from '../actions/housekeeping.js';
@@ -77,6 +78,9 @@ export class HostRunner implements StepRunner {
         await download(ctx, s);
         return;
       }
+      case 'check-version':
+        await checkVersion(ctx, s.version);
+        return;
       case 'genvm-setup':
         return genvmSetup(ctx, s.version, s.argv);
       case 'carry':

@@ -8,7 +8,7 @@ import { list } from './describe.js';
 import { allLinkNames, driftedLinks, llmChanges, missingSources, reusable, type Reuse } from './checks.js';
 import { hostWarnings, isSeriesChange, seriesNote, switchRefusals } from './checklist.js';
 import { beforeStopSteps, linkReleaseStep, llmReleaseStep, readyFolderSteps } from './v05-steps.js';
-import type { Plan } from './types.js';
+import type { Plan, PrepareStep } from './types.js';
 import { switchWindow } from './window.js';
 
 /**
@@ -57,7 +57,12 @@ export function switchTo(p: PlanBuilder, from: string): Plan {
 
   clearTheWay(p, reuse);
   if (reuse !== 'ready') prepareSteps(p, from);
-  else readyFolderSteps(p, from, llm.changes.length > 0);
+  else {
+    readyFolderSteps(p, from, llm.changes.length > 0);
+    // a folder prepared earlier (ahead, or by a run that stopped short) is asked again; one
+    // adopted ran healthy as this version under glr's eyes
+    if (o.versions.find((f) => f.version === v)?.prepared?.origin !== 'adopted') p.add(checkVersionStep(p));
+  }
   beforeStopSteps(p, from);
 
   p.backup(from);
@@ -97,6 +102,16 @@ export function clearTheWay(p: PlanBuilder, reuse: Reuse): void {
   }
 }
 
+/** The release's own word on its version, before the stop (see actions/check-version.ts). */
+function checkVersionStep(p: PlanBuilder): PrepareStep {
+  const v = p.d.version;
+  return {
+    kind: 'check-version',
+    version: v,
+    description: `run ${p.layout.versionDir(v)}/bin/genlayernode version: it must name ${v} (a release that names another is refused, nothing stopped; one that cannot say is a warning)`,
+  };
+}
+
 /** Download, set up, carry, link, configure, check, mark: the new version's folder, complete. */
 export function prepareSteps(p: PlanBuilder, from: string): void {
   const { d, o } = p;
@@ -110,6 +125,8 @@ export function prepareSteps(p: PlanBuilder, from: string): void {
     reclaimable: reclaimable(d, o).versions,
     description: `download ${d.release.url}, verify it (${d.release.sha256 ? 'pinned sha256, ' : ''}the bucket's x-goog-hash when sent), extract into ${dir}`,
   });
+  // before the slow setup: a release that is not the version it claims goes at once
+  p.add(checkVersionStep(p));
   p.add({ kind: 'genvm-setup', version: v, argv: d.genvm.setup, description: `run GenVM setup in ${dir}: ${d.genvm.setup.join(' ')}` });
   p.add({
     kind: 'carry',

@@ -31,6 +31,11 @@ export type PrepareStep =
    * `reclaimable`: what `glr prune` would remove now; a disk refusal says how much that frees
    */
   | (Base & { kind: 'download'; version: string; url: string; sha256: string | null; reclaimable: string[] })
+  /**
+   * the release's own `bin/genlayernode version` must name `version`: one that names another
+   * is refused (nothing stopped); one that cannot say is a warning
+   */
+  | (Base & { kind: 'check-version'; version: string })
   | (Base & { kind: 'genvm-setup'; version: string; argv: string[] })
   /**
    * config.yaml and .env byte for byte, the keystore with modes 600/700; with `configFile`, that

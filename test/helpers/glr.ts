@@ -85,7 +85,7 @@ export const SWITCH_STEPS = ['open-journal', 'stop', 'swap', 'start', 'verify', 
 
 /** v0.4.3 → v0.4.5 on a runbook host, everything to prepare (no hooks, no doctor), in order. */
 export const RUNBOOK_UPGRADE_STEPS = [
-  ...['download', 'genvm-setup', 'carry', 'link-db', 'set-llm', 'check-ready', 'mark-prepared'],
+  ...['download', 'check-version', 'genvm-setup', 'carry', 'link-db', 'set-llm', 'check-ready', 'mark-prepared'],
   ...['backup', 'adopt', 'route-links', 'link-release'],
   ...SWITCH_STEPS,
 ];

@@ -20,10 +20,12 @@ import {
 } from './fixtures.js';
 
 const kinds = (d: Desired, o: Observed) => stepsOf(plan(d, o)).map((s) => s.step.kind);
-const FULL_PREPARE = ['download', 'genvm-setup', 'carry', 'link-db', 'set-llm', 'check-ready', 'mark-prepared'];
+const FULL_PREPARE = ['download', 'check-version', 'genvm-setup', 'carry', 'link-db', 'set-llm', 'check-ready', 'mark-prepared'];
 const WINDOW = ['open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal', 'mark-release'];
 /** the last prepare step of a switch to a folder prepared by an earlier run */
 const WARM = 'warm-cache';
+/** the first: that folder's binary asked again which version it is */
+const CHECK = 'check-version';
 
 describe('plan: the cases of a switch', () => {
   const cases: { name: string; d?: Partial<Desired>; o: Observed; expect: string[] }[] = [
@@ -35,17 +37,17 @@ describe('plan: the cases of a switch', () => {
     {
       name: 'the version folder already prepared: skip to the switch',
       o: managedHost('v0.4.3'),
-      expect: ['backup', WARM, ...WINDOW],
+      expect: [CHECK, 'backup', WARM, ...WINDOW],
     },
     {
       name: 'prepared but not running (node down): no stop, start and verify',
       o: managedHost('v0.4.3', { service: { state: 'stopped', problem: null, enabled: null }, health: noAnswer }),
-      expect: ['backup', WARM, 'open-journal', 'swap', 'start', 'verify', 'close-journal', 'mark-release'],
+      expect: [CHECK, 'backup', WARM, 'open-journal', 'swap', 'start', 'verify', 'close-journal', 'mark-release'],
     },
     {
       name: 'a crash-looping node (systemd auto-restart) is stopped first',
       o: managedHost('v0.4.3', { service: { state: 'restarting', problem: null, enabled: null }, health: noAnswer }),
-      expect: ['backup', WARM, ...WINDOW],
+      expect: [CHECK, 'backup', WARM, ...WINDOW],
     },
     {
       name: 'no providers asked: no LLM edit',
@@ -72,7 +74,7 @@ describe('plan: the cases of a switch', () => {
       name: 'service.running false: switch the links, never start',
       d: { service: { running: false, manager: 'systemd', unit: 'genlayer-node' } },
       o: managedHost('v0.4.3'),
-      expect: ['backup', 'open-journal', 'stop', 'swap', 'close-journal', 'mark-release'],
+      expect: [CHECK, 'backup', 'open-journal', 'stop', 'swap', 'close-journal', 'mark-release'],
     },
   ];
   for (const c of cases) {
@@ -100,6 +102,7 @@ describe('plan: the cases of a switch', () => {
       'set-llm': 'openai on',
       'check-ready': 'v0.4.5 is complete',
       'mark-prepared': '.glr-prepared',
+      'check-version': 'v0.4.5/bin/genlayernode version: it must name v0.4.5',
       backup: 'v0.4.3',
       adopt: 'adopt v0.4.3',
       'route-links': `${ROOT}/current → v0.4.3`,
@@ -324,7 +327,7 @@ describe('plan: after a crash (the journal is a witness)', () => {
   it('killed after the stop, before the swap: the switch goes on from the stopped node', () => {
     expect(
       kinds(desired(), managedHost('v0.4.3', { service: { state: 'stopped', problem: null, enabled: null }, health: noAnswer, journal: journal('stopped') })),
-    ).toEqual(['backup', WARM, 'open-journal', 'swap', 'start', 'verify', 'close-journal', 'mark-release']);
+    ).toEqual([CHECK, 'backup', WARM, 'open-journal', 'swap', 'start', 'verify', 'close-journal', 'mark-release']);
   });
 
   it('killed during a rollback: finish the rollback first', () => {
