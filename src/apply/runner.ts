@@ -4,6 +4,7 @@ import { doctor, preSwitch } from '../actions/before-stop.js';
 import { carry, installConfig } from '../actions/carry.js';
 import { checkReady } from '../actions/check-ready.js';
 import { checkVersion } from '../actions/check-version.js';
+import { confirmDesired } from '../actions/confirm-desired.js';
 import type { ApplyContext } from '../actions/context.js';
 import { genvmSetup } from '../actions/genvm-setup.js';
 import { cleanStaging, removeVersion } from '../actions/housekeeping.js';
@@ -113,6 +114,8 @@ export class HostRunner implements StepRunner {
         return preSwitch(ctx, s.version, s.from, s.hooks);
       case 'link-release':
         return linkRelease(ctx, s.version, s.names);
+      case 'confirm-desired':
+        return confirmDesired(ctx, s);
     }
   }
 

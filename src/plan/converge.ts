@@ -78,6 +78,12 @@ export function switchTo(p: PlanBuilder, from: string): Plan {
   if (d.service.running && reuse === 'ready') {
     p.add({ kind: 'warm-cache', version: v, description: `read ${v}'s binaries and GenVM files once, so that it starts from the page cache` });
   }
+  p.add({
+    kind: 'confirm-desired',
+    file: d.file,
+    asks: { version: v, root: d.root, sharedDb: d.sharedDb, sha256: d.release.sha256 },
+    description: `read ${d.file} again: go on only if it still asks for ${v} (a change withdrawn meanwhile is not made; nothing is stopped)`,
+  });
   switchWindow(p, { leaving: from, entering: v, stop: state !== 'stopped', start: d.service.running, synced: !isSeriesChange(from, v) });
   return p.done();
 }

@@ -59,6 +59,7 @@ export type PrepareStep =
   | (Base & { kind: 'route-links'; version: string; links: string[] })
   /** read the version's binaries and GenVM files once, so that its start reads the page cache */
   | (Base & { kind: 'warm-cache'; version: string })
+  | ConfirmDesiredStep
   | V05Step;
 
 /** GenLayer's v0.5 procedure and pre-update checklist (issue 13): each a prepare step. */
@@ -82,6 +83,16 @@ export type V05Step =
    * .env.example), known once it is extracted
    */
   | (Base & { kind: 'link-release'; version: string; names: string[] | null });
+
+/**
+ * The last step before the stop: the desired file read again; when it no longer asks for this
+ * switch (`asks`: what it asked when the plan was made), the switch is not made (nothing stopped)
+ */
+export type ConfirmDesiredStep = Base & {
+  kind: 'confirm-desired';
+  file: string;
+  asks: { version: string; root: string; sharedDb: string; sha256: string | null };
+};
 
 /**
  * Sets providers in a version's GenVM LLM config. In the prepare phase for a new version; in the

@@ -61,7 +61,7 @@ describe('prepareAhead: patch', () => {
     await waitFor(() => w.has(/^v0\.4\.5 is healthy/), { timeoutMs: 30_000, what: 'the switch to v0.4.5' });
     const switchPlan = w
       .logs()
-      .filter((l) => l.msg === 'plan: 12 step(s)')
+      .filter((l) => l.msg === 'plan: 13 step(s)')
       .at(-1)?.steps as string[];
     expect(switchPlan).toEqual(['check-version', 'backup', 'adopt', 'route-links', 'warm-cache', ...SWITCH_STEPS]);
     expect(w.count(/^pass started$/)).toBeGreaterThan(passes);

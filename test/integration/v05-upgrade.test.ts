@@ -80,6 +80,7 @@ describe('v0.5.10 → v0.5.11 on a greybox host', () => {
       'adopt',
       'route-links',
       'link-release',
+      'confirm-desired',
       'open-journal',
       'stop',
       'swap',

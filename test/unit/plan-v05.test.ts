@@ -107,6 +107,7 @@ describe('plan: before the stop (doctor, hooks.preSwitch) and after it (hooks.po
       'prepare:pre-switch',
       'prepare:backup',
       'prepare:warm-cache',
+      'prepare:confirm-desired',
       'window:open-journal',
       'window:stop',
       'window:swap',
@@ -167,7 +168,7 @@ describe('plan: every entry a release ships, linked through current', () => {
   it('before the download: one step for every entry the release ships, after the links are routed', () => {
     const p = plan(desired(), runbookHost());
     expect(step(p, 'link-release')).toMatchObject({ version: 'v0.4.5', names: null });
-    expect(kinds(p).slice(-9, -7)).toEqual(['route-links', 'link-release']);
+    expect(kinds(p).slice(-10, -8)).toEqual(['route-links', 'link-release']);
   });
 
   it('a prepared folder: only the names the root lacks; .env.example, glr’s markers and the switch links are not linked again', () => {

@@ -21,7 +21,8 @@ import {
 
 const kinds = (d: Desired, o: Observed) => stepsOf(plan(d, o)).map((s) => s.step.kind);
 const FULL_PREPARE = ['download', 'check-version', 'genvm-setup', 'carry', 'link-db', 'set-llm', 'check-ready', 'mark-prepared'];
-const WINDOW = ['open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal', 'mark-release'];
+/** the file read again (the last prepare step of a switch), then the window */
+const WINDOW = ['confirm-desired', 'open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal', 'mark-release'];
 /** the last prepare step of a switch to a folder prepared by an earlier run */
 const WARM = 'warm-cache';
 /** the first: that folder's binary asked again which version it is */
@@ -42,7 +43,7 @@ describe('plan: the cases of a switch', () => {
     {
       name: 'prepared but not running (node down): no stop, start and verify',
       o: managedHost('v0.4.3', { service: { state: 'stopped', problem: null, enabled: null }, health: noAnswer }),
-      expect: [CHECK, 'backup', WARM, 'open-journal', 'swap', 'start', 'verify', 'close-journal', 'mark-release'],
+      expect: [CHECK, 'backup', WARM, 'confirm-desired', 'open-journal', 'swap', 'start', 'verify', 'close-journal', 'mark-release'],
     },
     {
       name: 'a crash-looping node (systemd auto-restart) is stopped first',
@@ -74,7 +75,7 @@ describe('plan: the cases of a switch', () => {
       name: 'service.running false: switch the links, never start',
       d: { service: { running: false, manager: 'systemd', unit: 'genlayer-node' } },
       o: managedHost('v0.4.3'),
-      expect: [CHECK, 'backup', 'open-journal', 'stop', 'swap', 'close-journal', 'mark-release'],
+      expect: [CHECK, 'backup', 'confirm-desired', 'open-journal', 'stop', 'swap', 'close-journal', 'mark-release'],
     },
   ];
   for (const c of cases) {
@@ -103,6 +104,7 @@ describe('plan: the cases of a switch', () => {
       'check-ready': 'v0.4.5 is complete',
       'mark-prepared': '.glr-prepared',
       'check-version': 'v0.4.5/bin/genlayernode version: it must name v0.4.5',
+      'confirm-desired': `read ${d.file} again: go on only if it still asks for v0.4.5`,
       backup: 'v0.4.3',
       adopt: 'adopt v0.4.3',
       'route-links': `${ROOT}/current → v0.4.3`,
@@ -327,7 +329,7 @@ describe('plan: after a crash (the journal is a witness)', () => {
   it('killed after the stop, before the swap: the switch goes on from the stopped node', () => {
     expect(
       kinds(desired(), managedHost('v0.4.3', { service: { state: 'stopped', problem: null, enabled: null }, health: noAnswer, journal: journal('stopped') })),
-    ).toEqual([CHECK, 'backup', WARM, 'open-journal', 'swap', 'start', 'verify', 'close-journal', 'mark-release']);
+    ).toEqual([CHECK, 'backup', WARM, 'confirm-desired', 'open-journal', 'swap', 'start', 'verify', 'close-journal', 'mark-release']);
   });
 
   it('killed during a rollback: finish the rollback first', () => {
