@@ -1,7 +1,6 @@
 import { readdir, readFile, statfs } from 'node:fs/promises';
 import type { Desired } from '../desired/types.js';
 import { isVersion } from '../desired/version.js';
-import { refuse } from '../errors.js';
 import { envNamesSet } from '../genlayer/env-file.js';
 import { parseBackends } from '../genlayer/llm-config.js';
 import { luaScriptPath } from '../genlayer/llm-strategy.js';
@@ -15,9 +14,9 @@ import { diskUsage } from '../runtime/du.js';
 import { readJournal } from '../runtime/journal.js';
 import { isPreparing, readPrepared } from '../runtime/marker.js';
 import { serviceManager, type ServiceManager } from '../runtime/service.js';
-import { errnoText } from '../runtime/text.js';
 import { isGlrError } from '../errors.js';
 import { hasOwnDb, keystoreOpen, observeConfigFile, observeTarget } from './checklist.js';
+import { glrFolderProblems, unreadable } from './glr-folder.js';
 import { observeLinks } from './links.js';
 import { runningVersion } from './retention.js';
 import type { LlmObservation, Observed, SourceFiles, VersionFolder } from './types.js';
@@ -41,8 +40,7 @@ export async function observe(desired: Desired, opts: ObserveOptions = {}): Prom
     return await observeHost(desired, opts);
   } catch (e) {
     if (isGlrError(e)) throw e;
-    const err = e as NodeJS.ErrnoException;
-    throw refuse(`cannot observe ${desired.root}: ${err.path ? `${err.path}: ` : ''}${errnoText(e)}`);
+    throw unreadable(desired.root, new Layout(desired.root).glrDir, e);
   }
 }
 
@@ -80,6 +78,7 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Obse
       trash: [],
       bad: [],
       lastSwitch: null,
+      glrProblems: [],
     };
   }
 
@@ -94,7 +93,7 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Obse
   for (const v of new Set([desired.version, ...(active ? [active] : [])])) {
     if (versionNames.includes(v)) llm[v] = await observeLlm(layout, v);
   }
-  const [source, diskFreeBytes, journal, history, staging, target, trash, bad] = await Promise.all([
+  const [source, diskFreeBytes, journal, history, staging, target, trash, bad, glrProblems] = await Promise.all([
     active ? observeSource(layout, active) : null,
     statfs(layout.root).then((s) => s.bavail * s.bsize),
     readJournal(layout),
@@ -103,6 +102,7 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Obse
     versionNames.includes(desired.version) ? observeTarget(layout, desired.version, desired.configFile !== null) : null,
     listOrNone(layout.trashDir),
     readBadReleases(layout),
+    glrFolderProblems(layout),
   ]);
   return {
     ...base,
@@ -118,6 +118,7 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Obse
     trash,
     bad,
     lastSwitch: history.lastSwitch,
+    glrProblems,
   };
 }
 

@@ -43,6 +43,8 @@ export interface Observed {
    * version it replaced (see observe/retention.ts, the last known-good); null when none is recorded
    */
   lastSwitch: { from: string; at: string } | null;
+  /** what keeps glr from writing `{root}/.glr` (a file where a folder should be, read-only): one line each */
+  glrProblems: string[];
   // GenLayer's v0.5 procedure (issue 13)
   /** the desired version's folder, when it exists: what it ships at its top, its config.yaml */
   target: TargetFolder | null;

@@ -11,7 +11,7 @@ import { GLR_BIN, REPO, TEST_TUNING } from './glr.js';
 const root = process.getuid?.() === 0;
 
 export interface PrivateGlr {
-  /** glr's pid (unshare execs it in place) */
+  /** glr's pid (unshare, and the shell that mounts a folder read-only first, exec it in place) */
   pid: number;
   stderr(): string;
   done: Promise<GlrRun>;
@@ -19,9 +19,13 @@ export interface PrivateGlr {
   readOnly(dir: string): void;
 }
 
-export function startGlrWithOwnMounts(args: string[], env: Record<string, string> = {}): PrivateGlr {
+/** `readOnly`: a folder read-only for glr from before it starts */
+export function startGlrWithOwnMounts(args: string[], env: Record<string, string> = {}, o: { readOnly?: string } = {}): PrivateGlr {
   const unshare = [...(root ? [] : ['--map-root-user']), '--mount', '--propagation', 'private', '--'];
-  const child = spawn('unshare', [...unshare, process.execPath, GLR_BIN, ...args], {
+  const glr = [process.execPath, GLR_BIN, ...args];
+  // the shell only runs a fixed script: the folder and glr's argv are its arguments
+  const argv = o.readOnly ? ['/bin/sh', '-c', 'mount --bind -o ro "$0" "$0" && exec "$@"', o.readOnly, ...glr] : glr;
+  const child = spawn('unshare', [...unshare, ...argv], {
     cwd: REPO,
     env: { ...process.env, ...TEST_TUNING, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -94,6 +94,7 @@ export function runbookHost(over: Partial<Observed> = {}): Observed {
     trash: [],
     bad: [],
     lastSwitch: null,
+    glrProblems: [],
     ...over,
   };
 }

@@ -297,6 +297,12 @@ describe('plan: refusals (exit 1, nothing planned)', () => {
     expect(plan(desired({ version: 'v0.4.3' }), runbookHost({ service: stopped, health: noAnswer })).refusals).toEqual([]);
   });
 
+  it("glr's own folder unusable: a plan that would write is refused; a converged host is not", () => {
+    const problem = `${ROOT}/.glr is not a folder: glr keeps its journal, history, staging and backups under ${ROOT}/.glr; move it aside and run again`;
+    expect(refusal(desired(), runbookHost({ glrProblems: [problem] }))).toBe(problem);
+    expect(plan(desired({ version: 'v0.4.3', llm: { strategy: null, providers: {} } }), runbookHost({ glrProblems: [problem] })).refusals).toEqual([]);
+  });
+
   it('a root that does not exist, or is not a GenLayer root', () => {
     expect(refusal(desired(), runbookHost({ root: { path: ROOT, exists: false, isDir: false } }))).toMatch(/does not exist/);
     expect(
