@@ -25,11 +25,14 @@
  *
  * `genlayernode doctor` (run with the .env variables exported): ✓/✗ lines for the chain RPC,
  * the validator wallet (keystore, NODE_PASSWORD), GenVM's binaries and the WebDriver; always
- * exits 0, as the real one does. `genlayernode version` prints the version.
+ * exits 0, as the real one does. `genlayernode version` prints what the real one prints (an
+ * operator's record of v0.4.2: a `GenLayer Node` title, then `Version:`, `Protocol:`, `Commit:`
+ * and `Date:` lines, the values aligned), from the release's spec.
  *
  * Run by the release's bin/genlayernode shim as: node fake-node.js <path the shim was run as> ARGS.
  * Its behaviour comes from bin/fake-node.json in the release (version, mode, timings...).
  */
+import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import http from 'node:http';
@@ -56,9 +59,21 @@ export interface FakeNodeSpec {
   network?: string;
   /** serve no /metrics (404) */
   noMetrics?: boolean;
+  /**
+   * the consensus protocol the release speaks, as `genlayernode version` prints it on its
+   * `Protocol:` line and /health as `protocol_version` (e.g. `v0.4:1dd08066`)
+   */
+  protocol?: string;
+  /** `genlayernode version` is not a command of this release (it exits 2, as an unknown command) */
+  noVersionCommand?: boolean;
 }
 
 const GENVM_VERSION = 'v0.2.11';
+
+/** The release's protocol: its spec's, else one per MAJOR.MINOR series (a release built before protocols were set). */
+function protocolOf(s: FakeNodeSpec): string {
+  return s.protocol ?? (s.shape === 'v0.5' ? 'v0.5:5a1e04df' : 'v0.4:1dd08066');
+}
 
 const shimPath = process.argv[2] ?? '';
 const binDir = path.dirname(realpathSync(shimPath));
@@ -310,13 +325,13 @@ function run(args: string[]): void {
             genvm_version: GENVM_VERSION,
             network: spec.network ?? 'testnet-asimov',
             node_version: spec.version,
-            protocol_version: 'v0.5:5a1e04df',
+            protocol_version: protocolOf(spec),
             status: synced ? 'up' : 'down',
           }
         : {
             status: synced ? 'up' : 'down',
             node_version: spec.version,
-            protocol_version: 'v0.1.0',
+            protocol_version: protocolOf(spec),
             checks: { validating, zksync: { status: 'up', ...ts } },
           };
       res.writeHead(synced ? 200 : 503, { 'content-type': 'application/json' });
@@ -436,8 +451,9 @@ function main(): void {
   const [sub = 'run', ...args] = process.argv.slice(3);
   if (sub === 'run' || sub.startsWith('-')) return run(sub === 'run' ? args : [sub, ...args]);
   if (sub === 'doctor') process.exit(doctor());
-  if (sub === 'version') {
-    process.stdout.write(`${spec.version}\n`);
+  if (sub === 'version' && !spec.noVersionCommand) {
+    const commit = createHash('sha1').update(spec.version).digest('hex').slice(0, 7);
+    process.stdout.write(`GenLayer Node\nVersion:  ${spec.version}\nProtocol: ${protocolOf(spec)}\nCommit:   ${commit}\nDate:     2026-01-15\n`);
     process.exit(0);
   }
   process.stderr.write(`genlayernode: unknown command "${sub}" (sandbox: run, doctor, version)\n`);

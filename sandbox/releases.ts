@@ -96,6 +96,10 @@ export interface ReleaseOptions {
   network?: string;
   /** the node serves no /metrics (404), as one with `node.ops.endpoints.metrics: false` */
   noMetrics?: boolean;
+  /** the consensus protocol (`genlayernode version`'s `Protocol:`, /health's protocol_version); default one per series */
+  protocol?: string;
+  /** the binary has no `version` command (exits 2: unknown command) */
+  noVersionCommand?: boolean;
 }
 
 /** The shape a release of `version` has unless told otherwise: v0.5 from v0.5.0 on. */
@@ -186,6 +190,8 @@ export function writeReleaseTree(dir: string, o: ReleaseOptions): void {
     doctorFails: o.doctorFails ?? [],
     network: o.network ?? 'testnet-asimov',
     noMetrics: o.noMetrics ?? false,
+    ...(o.protocol ? { protocol: o.protocol } : {}),
+    ...(o.noVersionCommand ? { noVersionCommand: true } : {}),
   };
   const file = (rel: string, content: string | Buffer, mode = 0o644) => {
     const p = path.join(dir, rel);

@@ -33,7 +33,7 @@ export function refuse(message: string, detail?: Record<string, unknown>): GlrEr
   return new GlrError(ExitCode.refused, message, detail);
 }
 
-/** Thrown when a run is interrupted by SIGINT/SIGTERM outside the switch window. */
+/** Thrown when a run is interrupted by SIGINT/SIGTERM/SIGHUP outside the switch window. */
 export class InterruptedError extends GlrError {
   constructor(readonly signal: string) {
     super(ExitCode.refused, `interrupted by ${signal}; nothing was switched`);

@@ -7,6 +7,7 @@ import type { Plan } from './plan/types.js';
 import type { PassResult } from './reconcile.js';
 import { appendHistory } from './runtime/history.js';
 import type { Logger } from './runtime/logger.js';
+import { loggable } from './runtime/text.js';
 import { renderMetrics, writeMetricsFile, type MetricsInput } from './runtime/metrics.js';
 
 /**
@@ -114,7 +115,7 @@ function preparedAfter(seen: Observed, r: Pick<PassResult, 'completed' | 'remove
 
 function logged(log: Logger, what: string): (e: unknown) => null {
   return (e: unknown) => {
-    log.warn({ err: e }, what);
+    log.warn({ err: loggable(e) }, what);
     return null;
   };
 }

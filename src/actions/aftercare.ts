@@ -1,6 +1,7 @@
 import { clearBad, markBad } from '../runtime/bad-releases.js';
 import type { ApplyContext } from './context.js';
 import { emptyTrash, removeVersionFolder } from './retention.js';
+import { loggable } from '../runtime/text.js';
 
 /**
  * The finish steps after the outcome (planned in src/plan/finish.ts). Neither
@@ -17,7 +18,7 @@ export async function markRelease(ctx: ApplyContext, version: string, verdict: {
       await clearBad(ctx.layout, version);
     }
   } catch (e) {
-    ctx.log.warn({ err: e, version }, `could not record the verdict on ${version}`);
+    ctx.log.warn({ err: loggable(e), version }, `could not record the verdict on ${version}`);
   }
 }
 
@@ -36,7 +37,7 @@ export async function prune(ctx: ApplyContext, remove: { version: string; why: s
       }
     }
   } catch (e) {
-    log.warn({ err: e }, 'retention could not finish; the next glr prune or reconcile will');
+    log.warn({ err: loggable(e) }, 'retention could not finish; the next glr prune or reconcile will');
   }
   return removed;
 }

@@ -1,6 +1,7 @@
 import { writeHookReport } from '../runtime/hook-report.js';
 import type { ApplyContext } from './context.js';
 import { hookEnv, runHooks } from './run-hooks.js';
+import { loggable } from '../runtime/text.js';
 
 /**
  * hooks.postSwitch, after a change of the running version, once the node is up: run in {root}
@@ -22,7 +23,7 @@ export async function postSwitch(
     stopAtFailure: false,
   });
   await writeHookReport(ctx.layout, { version: 1, hook: 'postSwitch', at, outcome: o.outcome, running: o.version, from: o.from, runs }).catch((e: unknown) =>
-    ctx.log.warn({ err: e }, `could not write ${ctx.layout.hookReport}; glr status will not show this run of the hooks`),
+    ctx.log.warn({ err: loggable(e) }, `could not write ${ctx.layout.hookReport}; glr status will not show this run of the hooks`),
   );
   return failures;
 }

@@ -1,5 +1,6 @@
 import type { ApplyContext } from '../actions/context.js';
 import { isGlrError } from '../errors.js';
+import { errnoText } from '../runtime/text.js';
 import { refused, type Measures, type Outcome, type OutcomeKind, type Stage } from '../plan/outcome.js';
 import { stepsOf } from '../plan/steps.js';
 import type { Phase, Plan, Step } from '../plan/types.js';
@@ -98,14 +99,14 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
         outcome = await recover(plan, ctx, runner, reasonOf(e), phase, timed);
       }
     }
-    return { outcome: withReported(outcome ?? success(plan, runner), reported), phases, completed, removed };
+    return { outcome: withReported(outcome ?? success(plan, runner), [...reported, ...runner.writeProblems()]), phases, completed, removed };
   } finally {
     await runner.release();
     if (holding) ctx.signals.release();
   }
 }
 
-/** The outcome, with what was only reported after it (it never changes the outcome). */
+/** The outcome, with what was only reported (a hook, a journal write): it never changes the outcome. */
 function withReported(o: Outcome, reported: string[]): Outcome {
   return reported.length ? { ...o, message: `${o.message}; but ${reported.join('; ')}`, reported: [...o.reported, ...reported] } : o;
 }
@@ -132,7 +133,12 @@ function measured(m: Measures): Measures | null {
   return m.windowMs === null && m.downtimeMs === null ? null : m;
 }
 
-/** A window step or the verification failed: back to where the node was healthy, if the plan says where. */
+/**
+ * A window step or the verification failed: back to where the node was healthy, if the plan says
+ * where. When the window failed before it changed what runs (the stop did not complete: nothing
+ * was swapped, edited or started), the way back only brings the old node up again: the outcome is
+ * then a refusal (exit 1), true once that node is up and healthy; nothing is marked bad.
+ */
 async function recover(
   plan: Plan,
   ctx: ApplyContext,
@@ -150,7 +156,8 @@ async function recover(
   }
   const back = plan.onFailure;
   if (!back) return failed('must-act', stage, [reason, 'there is no version to roll back to: the operator must act'], runner.measures());
-  ctx.log.warn({ to: back.to, reason }, `rolling back to ${back.to}`);
+  const nothingSwitched = phase === 'window' && !runner.switched();
+  ctx.log.warn({ to: back.to, reason }, nothingSwitched ? `nothing was switched; bringing ${back.to} up again` : `rolling back to ${back.to}`);
   try {
     for (const step of back.window) await timed('window', step, () => runner.window(step, reason));
     const v = back.verify ? await timed('verify', back.verify, () => runner.verify(back.verify!)) : null;
@@ -159,13 +166,21 @@ async function recover(
   } catch (again) {
     return failed('must-act', stage, [reason, `the rollback to ${back.to} failed: ${reasonOf(again)}`, 'the operator must act'], runner.measures());
   }
+  if (nothingSwitched) {
+    const up = back.verify ? `${back.to} was started again once it had stopped, and is healthy` : `${back.to} is left stopped (service.running is false)`;
+    return { ...refused('window', [`${reason}; nothing was switched: ${up}`]), measures: measured(runner.measures()) };
+  }
   const healthy = back.verify ? `${back.to} is healthy again` : `${back.to} is back in place (not started: service.running is false)`;
   return failed('rolled-back', stage, [reason, `rolled back: ${healthy}`], runner.measures());
 }
 
 /** A GlrError's line; anything else is a bug and says so. */
 function reasonOf(e: unknown): string {
-  return isGlrError(e) ? e.message : `internal error (this is a bug in glr): ${e instanceof Error ? e.message : String(e)}`;
+  if (isGlrError(e)) return e.message;
+  // the host refusing a write (a read-only or full disk) is the host's problem, not a bug
+  const err = e as NodeJS.ErrnoException;
+  if (err?.syscall && err.code) return `${err.syscall} ${err.path ?? ''} failed: ${errnoText(e)}`;
+  return `internal error (this is a bug in glr): ${e instanceof Error ? e.message : String(e)}`;
 }
 
 function preparationFailed(plan: Plan, e: unknown): string {

@@ -3,6 +3,8 @@ import { backup } from '../actions/backup.js';
 import { doctor, preSwitch } from '../actions/before-stop.js';
 import { carry, installConfig } from '../actions/carry.js';
 import { checkReady } from '../actions/check-ready.js';
+import { checkVersion } from '../actions/check-version.js';
+import { confirmDesired } from '../actions/confirm-desired.js';
 import type { ApplyContext } from '../actions/context.js';
 import { genvmSetup } from '../actions/genvm-setup.js';
 import { cleanStaging, removeVersion } from '../actions/housekeeping.js';
@@ -46,8 +48,12 @@ export interface StepRunner {
   finish(step: FinishStep, outcome: Outcome): Promise<FinishDone>;
   /** after a failed preparation: remove the version folder it began, if it began one */
   undoPreparation(): Promise<void>;
-  /** after a failed window step: nothing was switched and the node still runs healthy */
+  /** after a failed window step: nothing was switched, no stop reached the node, and it still runs healthy */
   untouched(): Promise<boolean>;
+  /** the window changed what runs (`current` moved, the LLM config edited, a node started) */
+  switched(): boolean;
+  /** what the window could not write (the journal) and went on without: one line each */
+  writeProblems(): string[];
   /** at the end of the apply, whatever happened: put back what the runner changed about glr itself */
   release(): Promise<void>;
   measures(): Measures;
@@ -82,6 +88,9 @@ export class HostRunner implements StepRunner {
         await download(ctx, s);
         return;
       }
+      case 'check-version':
+        await checkVersion(ctx, s.version);
+        return;
       case 'genvm-setup':
         return genvmSetup(ctx, s.version, s.argv);
       case 'carry':
@@ -114,6 +123,8 @@ export class HostRunner implements StepRunner {
         return preSwitch(ctx, s.version, s.from, s.hooks);
       case 'link-release':
         return linkRelease(ctx, s.version, s.names);
+      case 'confirm-desired':
+        return confirmDesired(ctx, s);
     }
   }
 
@@ -191,6 +202,14 @@ export class HostRunner implements StepRunner {
 
   untouched(): Promise<boolean> {
     return this.window_.untouched();
+  }
+
+  switched(): boolean {
+    return this.window_.switched();
+  }
+
+  writeProblems(): string[] {
+    return this.window_.writeProblems();
   }
 
   measures(): Measures {

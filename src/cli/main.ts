@@ -81,6 +81,9 @@ process.on('beforeExit', () => {
   if (pending) internalError(`glr ${process.argv[2] ?? ''} was left waiting on something that can never happen (the event loop drained before it finished)`);
 });
 process.on('uncaughtException', (e) => internalError(message(e), e));
+// a terminal that went away (a dropped SSH session: EIO; a closed pipe: EPIPE) is no failure of
+// glr's: what it was writing is lost, and the run goes on to its end (signals.ts holds SIGHUP)
+for (const out of [process.stdout, process.stderr]) out.on('error', () => {});
 
 // exit explicitly: an idle keep-alive socket or a stray timer must not hold a finished command
 main(process.argv.slice(2)).then(

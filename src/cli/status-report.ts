@@ -1,4 +1,5 @@
 import type { Desired } from '../desired/types.js';
+import { unreadable } from '../observe/glr-folder.js';
 import { observe } from '../observe/observe.js';
 import type { Observed } from '../observe/types.js';
 import { plan } from '../plan/plan.js';
@@ -96,7 +97,9 @@ export async function statusReport(desired: Desired): Promise<StatusReport> {
   const [o, syncedBlock, history, lock, hooks] = await Promise.all([
     observe(desired, { sizes: true }),
     readSyncedBlock(desired.health.url),
-    readHistory(layout.history, { last: STATUS_HISTORY }),
+    readHistory(layout.history, { last: STATUS_HISTORY }).catch((e: unknown) => {
+      throw unreadable(desired.root, layout.glrDir, e);
+    }),
     lockHolder(desired.root),
     readHookReport(layout).catch(() => null),
   ]);

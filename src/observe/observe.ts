@@ -1,7 +1,6 @@
 import { readdir, readFile, statfs } from 'node:fs/promises';
 import type { Desired } from '../desired/types.js';
 import { isVersion } from '../desired/version.js';
-import { refuse } from '../errors.js';
 import { envNamesSet, envSecretValues } from '../genlayer/env-file.js';
 import { readLlmConfig } from '../genlayer/llm-config.js';
 import { type Layout, RUNBOOK_LINKS } from '../layout.js';
@@ -14,9 +13,9 @@ import { diskUsage } from '../runtime/du.js';
 import { readJournal } from '../runtime/journal.js';
 import { isPreparing, readPrepared } from '../runtime/marker.js';
 import { serviceManager, type ServiceManager } from '../runtime/service.js';
-import { errnoText } from '../runtime/text.js';
 import { isGlrError } from '../errors.js';
 import { hasOwnDb, observeConfigFile, observeDesiredFolder, observeKeystore } from './version-files.js';
+import { glrFolderProblems, unreadable } from './glr-folder.js';
 import { observeLinks } from './links.js';
 import { linkedVersion } from './linked-version.js';
 import type { LlmObservation, Observed, RunningFiles, VersionFolder } from './types.js';
@@ -49,8 +48,7 @@ export async function observeWithSecrets(desired: Desired, opts: ObserveOptions 
     return await observeHost(desired, opts);
   } catch (e) {
     if (isGlrError(e)) throw e;
-    const err = e as NodeJS.ErrnoException;
-    throw refuse(`cannot observe ${desired.root}: ${err.path ? `${err.path}: ` : ''}${errnoText(e)}`);
+    throw unreadable(desired.root, desired.layout.glrDir, e);
   }
 }
 
@@ -87,6 +85,7 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<{ ob
       desiredFolder: null,
       trash: [],
       bad: [],
+      glrProblems: [],
     };
     return { observed, secrets: Object.freeze([]) };
   }
@@ -102,7 +101,7 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<{ ob
   for (const v of new Set([desired.version, ...(active ? [active] : [])])) {
     if (versionNames.includes(v)) llm[v] = await observeLlm(layout, v);
   }
-  const [running, diskFreeBytes, journal, history, staging, desiredFolder, trash, bad] = await Promise.all([
+  const [running, diskFreeBytes, journal, history, staging, desiredFolder, trash, bad, glrProblems] = await Promise.all([
     active ? observeRunningFiles(layout, active) : null,
     statfs(layout.root).then((s) => s.bavail * s.bsize),
     readJournal(layout),
@@ -111,6 +110,7 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<{ ob
     versionNames.includes(desired.version) ? observeDesiredFolder(layout, desired.version, desired.configFile !== null) : null,
     listOrNone(layout.trashDir),
     readBadReleases(layout),
+    glrFolderProblems(layout),
   ]);
   const observed: Observed = {
     ...base,
@@ -125,6 +125,7 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<{ ob
     desiredFolder,
     trash,
     bad,
+    glrProblems,
   };
   return { observed, secrets: Object.freeze(running?.secrets ?? []) };
 }

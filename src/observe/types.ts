@@ -39,6 +39,8 @@ export interface Observed {
   trash: string[];
   /** releases rolled back on this host (`{root}/.glr/bad-releases.json`), oldest first */
   bad: BadRelease[];
+  /** what keeps glr from writing `{root}/.glr` (a file where a folder should be, read-only): one line each */
+  glrProblems: string[];
   /** the desired version's folder, when it exists: what it ships at its top, its config.yaml */
   desiredFolder: DesiredFolder | null;
   /** the file's `configFile`, read (only its hash is kept); null when the file sets none */

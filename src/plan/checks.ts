@@ -5,6 +5,8 @@ import { checkBackends, providersToChange } from '../genlayer/llm-config.js';
 import { CURRENT, RUNBOOK_LINKS } from '../layout.js';
 import { linkedVersion } from '../observe/linked-version.js';
 import type { Observed, VersionFolder } from '../observe/types.js';
+import { describeHealth, somethingAnswers } from '../runtime/health-reading.js';
+import { serviceDescription } from '../runtime/service-name.js';
 
 /** Refusals that hold whatever the versions: the root itself and the service manager. */
 export function checkHost(d: Desired, o: Observed): string[] {
@@ -15,12 +17,21 @@ export function checkHost(d: Desired, o: Observed): string[] {
   }
   const out: string[] = [];
   if (o.service.state === null) out.push(o.service.problem ?? 'cannot tell whether the node runs');
+  if (o.service.state === 'stopped' && somethingAnswers(o.health)) out.push(outsideNode(d, o));
   for (const name of o.links.notLinks) {
     out.push(
       `${path.join(d.root, name)} is not a symbolic link; glr switches versions by links only (move it into the running version's folder and link it, as the runbook does)`,
     );
   }
   return out;
+}
+
+/**
+ * A node answers on the health URL while the manager says stopped: it runs outside the manager's
+ * sight, and a start would put a second validator on the same key and DB.
+ */
+function outsideNode(d: Desired, o: Observed): string {
+  return `${serviceDescription(d.service)} says stopped, but a node answers on ${d.health.url} (${describeHealth(o.health)}): it runs outside the service manager (started by hand?). glr never starts a second node: stop that node, or let the manager see it, then run again`;
 }
 
 /**

@@ -6,7 +6,7 @@ import { describeHealth, isHealthyOn } from '../runtime/health-reading.js';
 import { allLinkNames, driftedLinks, llmChanges, missingSources, reusable } from './checks.js';
 import { refusal, type Decision } from './draft.js';
 import { hostWarnings, isSeriesChange, seriesNote, switchRefusals } from './pre-update.js';
-import { backupStep, clearTheWay, prepareSteps, routeLinksStep } from './preparation.js';
+import { backupStep, checkVersionStep, clearTheWay, prepareSteps, routeLinksStep } from './preparation.js';
 import { beforeStopSteps, linkReleaseStep, readyFolderSteps } from './release-steps.js';
 import type { PrepareStep } from './types.js';
 import { switchWindow } from './window.js';
@@ -60,6 +60,9 @@ export function switchTo(d: Desired, o: Observed, from: string): Decision {
     const ready = readyFolderSteps(d, o, from, llm.changes.length > 0);
     prepare.push(...ready.steps);
     warnings.push(...ready.warnings);
+    // a folder prepared earlier (ahead, or by a run that stopped short) is asked again; one
+    // adopted ran healthy as this version under glr's eyes
+    if (o.versions.find((f) => f.version === v)?.prepared?.origin !== 'adopted') prepare.push(checkVersionStep(d));
   }
   prepare.push(...beforeStopSteps(d, from), backupStep(d, from));
   if (!o.versions.find((f) => f.version === from)?.prepared) {
@@ -76,6 +79,12 @@ export function switchTo(d: Desired, o: Observed, from: string): Decision {
   if (d.service.running && reuse === 'ready') {
     prepare.push({ kind: 'warm-cache', version: v, description: `read ${v}'s binaries and GenVM files once, so that it starts from the page cache` });
   }
+  prepare.push({
+    kind: 'confirm-desired',
+    file: d.file,
+    asks: { version: v, root: d.root, sharedDb: d.sharedDb, sha256: d.release.sha256 },
+    description: `read ${d.file} again: go on only if it still asks for ${v} (a change withdrawn meanwhile is not made; nothing is stopped)`,
+  });
   const window = switchWindow(d, { leaving: from, entering: v, stop: state !== 'stopped', start: d.service.running, synced: !isSeriesChange(from, v) });
   return { intent: 'converge', target: v, prepare, window, warnings, notes };
 }

@@ -49,6 +49,8 @@ export function prepareSteps(d: Desired, o: Observed, from: string): PrepareStep
       reclaimable: reclaimable(d, o).versions,
       description: `download ${d.release.url}, verify it (${d.release.sha256 ? 'pinned sha256, ' : ''}the bucket's x-goog-hash when sent), extract into ${dir}`,
     },
+    // before the slow setup: a release that is not the version it claims goes at once
+    checkVersionStep(d),
     { kind: 'genvm-setup', version: v, argv: d.genvm.setup, description: `run GenVM setup in ${dir}: ${d.genvm.setup.join(' ')}` },
     {
       kind: 'carry',
@@ -70,6 +72,16 @@ export function prepareSteps(d: Desired, o: Observed, from: string): PrepareStep
     },
     { kind: 'mark-prepared', version: v, url: d.release.url, sharedDb: d.sharedDb, description: `mark ${v} prepared (.glr-prepared, written last)` },
   ];
+}
+
+/** The release's own word on its version, before the stop (see actions/check-version.ts). */
+export function checkVersionStep(d: Desired): PrepareStep {
+  const v = d.version;
+  return {
+    kind: 'check-version',
+    version: v,
+    description: `run ${d.layout.versionDir(v)}/bin/genlayernode version: it must name ${v} (a release that names another is refused, nothing stopped; one that cannot say is a warning)`,
+  };
 }
 
 export function setLlmStep(version: string, providers: Record<string, boolean>, keepPrevious: boolean): SetLlmStep {

@@ -31,6 +31,11 @@ export type PrepareStep =
    * `reclaimable`: what `glr prune` would remove now; a disk refusal says how much that frees
    */
   | (Base & { kind: 'download'; version: string; url: string; sha256: string | null; reclaimable: string[] })
+  /**
+   * the release's own `bin/genlayernode version` must name `version`: one that names another
+   * is refused (nothing stopped); one that cannot say is a warning
+   */
+  | (Base & { kind: 'check-version'; version: string })
   | (Base & { kind: 'genvm-setup'; version: string; argv: string[] })
   /**
    * config.yaml and .env byte for byte, the keystore with modes 600/700; with `configFile`, that
@@ -54,6 +59,7 @@ export type PrepareStep =
   | (Base & { kind: 'route-links'; version: string; links: string[] })
   /** read the version's binaries and GenVM files once, so that its start reads the page cache */
   | (Base & { kind: 'warm-cache'; version: string })
+  | ConfirmDesiredStep
   /**
    * v0.5.7+: when the release ships genvm-modules-llm-release.yaml, copy it over
    * genvm-module-llm.yaml with `lua_script_path` on the strategy's script (before set-llm);
@@ -73,6 +79,16 @@ export type PrepareStep =
    * .env.example), known once it is extracted
    */
   | (Base & { kind: 'link-release'; version: string; names: string[] | null });
+
+/**
+ * The last step before the stop: the desired file read again; when it no longer asks for this
+ * switch (`asks`: what it asked when the plan was made), the switch is not made (nothing stopped)
+ */
+export type ConfirmDesiredStep = Base & {
+  kind: 'confirm-desired';
+  file: string;
+  asks: { version: string; root: string; sharedDb: string; sha256: string | null };
+};
 
 /**
  * Sets providers in a version's GenVM LLM config. In the prepare phase for a new version; in the

@@ -26,6 +26,13 @@ export function isNotFound(e: unknown): boolean {
   return c === 'ENOENT' || c === 'ENOTDIR';
 }
 
+/** `e` with `path` set to `file` when the call that failed did not say it (readFile on a folder: EISDIR). */
+export function withPath(e: unknown, file: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err === 'object' && err.code && !err.path) err.path = file;
+  return e;
+}
+
 export function errnoCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException)?.code;
 }
@@ -40,7 +47,7 @@ export async function readJsonOrNull(file: string): Promise<unknown> {
     text = await readFile(file, 'utf8');
   } catch (e) {
     if (isNotFound(e)) return null;
-    throw e;
+    throw withPath(e, file);
   }
   try {
     return JSON.parse(text) as unknown;

@@ -32,6 +32,15 @@ export function isHealthyOn(r: HealthReading, version: string): boolean {
   return r.httpStatus === 200 && r.nodeVersion === version && r.validating?.status === 'up';
 }
 
+/**
+ * Something listens on the health URL: an HTTP answer of any kind, or a connection accepted and
+ * held without an answer (a node that boots holds its connections until it has booted), or one
+ * accepted and reset. Only a refused connection (or a host not found) says that nothing runs there.
+ */
+export function somethingAnswers(r: HealthReading): boolean {
+  return r.answered || r.problem === 'timed out' || r.problem === 'connection reset';
+}
+
 /** One line for logs and messages; node-supplied text is cut short. */
 export function describeHealth(r: HealthReading): string {
   if (!r.answered) return `no answer (${r.problem ?? 'unknown'})`;

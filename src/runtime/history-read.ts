@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { isNotFound } from './fsx.js';
+import { isNotFound, withPath } from './fsx.js';
 import { historyFiles } from './history-files.js';
 import { HISTORY_OUTCOMES, type HistoryOutcome, type HistoryPhase, type HistoryRecord } from './history-record.js';
 
@@ -103,7 +103,7 @@ async function loadNewestFirst(file: string, enough: (recordsOldestFirst: ReadRe
       text = await readFile(f, 'utf8');
     } catch (e) {
       if (isNotFound(e)) continue; // rotated away between the listing and the read
-      throw e;
+      throw withPath(e, f);
     }
     records = [...parseLines(text, seen), ...records];
     if (enough(records)) break;

@@ -1,6 +1,8 @@
 import { refuse } from '../errors.js';
 import { run } from './exec.js';
+import { serviceDescription } from './service-name.js';
 import { clip, tail } from './text.js';
+import { parseTimespanMs } from './timespan.js';
 
 /**
  * What the service manager says about the node:
@@ -16,7 +18,18 @@ export interface ServiceManager {
   /** throws GlrError when the state cannot be told: never guess that a node is stopped */
   state(): Promise<ServiceState>;
   start(): Promise<void>;
-  stop(): Promise<void>;
+  /**
+   * Asks the node to stop. Its exit code is only a hint (a stop command may stop the node and
+   * then fail, or return before the node has gone): the caller asks `state()` to decide.
+   * `timeoutMs`: how long the command itself may run (default SERVICE_TIMEOUTS.stopMs).
+   */
+  stop(timeoutMs?: number): Promise<void>;
+  /**
+   * How long a stop may take before the manager itself gives up on it: systemd's `TimeoutStopSec`
+   * of the unit (plus the time its final SIGKILL takes); `fallbackMs` for a manager that does
+   * not say (service.manager command) or when it cannot be read.
+   */
+  stopBoundMs(fallbackMs: number): Promise<number>;
   /**
    * systemd only: what `systemctl is-enabled UNIT` says (`enabled`, `disabled`, `masked`...), or
    * null when it cannot be told. A unit that is not enabled does not come back after a reboot.
@@ -29,6 +42,11 @@ export type ServiceSpec =
   { running: boolean; manager: 'systemd'; unit: string } | { running: boolean; manager: 'command'; start: string[]; stop: string[]; status: string[] };
 
 export const SERVICE_TIMEOUTS = { statusMs: 15_000, startMs: 120_000, stopMs: 180_000 };
+
+/** systemd's TimeoutStopSec=infinity waits for ever; glr waits at most this long */
+const STOP_BOUND_CAP_MS = 30 * 60_000;
+/** after TimeoutStopSec systemd sends SIGKILL and waits for the processes to go */
+const SYSTEMD_KILL_MARGIN_MS = 15_000;
 
 /**
  * `scrub` is applied to any text of the manager's own output quoted in a message: an operator's
@@ -44,7 +62,7 @@ class Systemd implements ServiceManager {
     private readonly unit: string,
     private readonly scrub: (text: string) => string,
   ) {
-    this.description = `systemd unit ${unit}`;
+    this.description = serviceDescription({ manager: 'systemd', unit, running: true });
   }
 
   async state(): Promise<ServiceState> {
@@ -80,16 +98,20 @@ class Systemd implements ServiceManager {
     return /^[a-z-]+$/.test(answer) ? answer : null;
   }
 
+  async stopBoundMs(fallbackMs: number): Promise<number> {
+    const r = await run(['systemctl', 'show', '--property=TimeoutStopUSec', '--value', '--', this.unit], { timeoutMs: SERVICE_TIMEOUTS.statusMs });
+    const ms = r.exitCode === 0 ? parseTimespanMs(r.output) : null;
+    return ms === null ? fallbackMs : Math.min(ms, STOP_BOUND_CAP_MS) + SYSTEMD_KILL_MARGIN_MS;
+  }
+
   async start(): Promise<void> {
-    await this.systemctl('start');
+    await this.systemctl('start', SERVICE_TIMEOUTS.startMs);
   }
-  async stop(): Promise<void> {
-    await this.systemctl('stop');
+  async stop(timeoutMs = SERVICE_TIMEOUTS.stopMs): Promise<void> {
+    await this.systemctl('stop', timeoutMs);
   }
-  private async systemctl(verb: 'start' | 'stop'): Promise<void> {
-    const r = await run(['systemctl', verb, '--', this.unit], {
-      timeoutMs: verb === 'start' ? SERVICE_TIMEOUTS.startMs : SERVICE_TIMEOUTS.stopMs,
-    });
+  private async systemctl(verb: 'start' | 'stop', timeoutMs: number): Promise<void> {
+    const r = await run(['systemctl', verb, '--', this.unit], { timeoutMs });
     if (r.exitCode !== 0) {
       throw refuse(
         `systemctl ${verb} ${this.unit} failed: ${r.failure ?? `exit ${r.exitCode}`}${r.output ? `: ${this.scrub(clip(tail(r.output, 1), 120))}` : ''}`,
@@ -113,7 +135,7 @@ class CommandManager implements ServiceManager {
     private readonly statusArgv: string[],
     private readonly scrub: (text: string) => string,
   ) {
-    this.description = `the node service (status: ${statusArgv[0]})`;
+    this.description = serviceDescription({ manager: 'command', start: startArgv, stop: stopArgv, status: statusArgv, running: true });
   }
 
   /**
@@ -137,8 +159,11 @@ class CommandManager implements ServiceManager {
   async start(): Promise<void> {
     await this.invoke('start', this.startArgv, SERVICE_TIMEOUTS.startMs);
   }
-  async stop(): Promise<void> {
-    await this.invoke('stop', this.stopArgv, SERVICE_TIMEOUTS.stopMs);
+  async stop(timeoutMs = SERVICE_TIMEOUTS.stopMs): Promise<void> {
+    await this.invoke('stop', this.stopArgv, timeoutMs);
+  }
+  stopBoundMs(fallbackMs: number): Promise<number> {
+    return Promise.resolve(fallbackMs);
   }
   private async invoke(what: string, argv: string[], timeoutMs: number): Promise<void> {
     const r = await run(argv, { timeoutMs });

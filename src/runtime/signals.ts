@@ -1,8 +1,12 @@
 import { InterruptedError } from '../errors.js';
 import type { Logger } from './logger.js';
 
+/** The signals that ask glr to stop: SIGHUP is what a dropped SSH session sends. */
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /**
- * SIGINT/SIGTERM while glr works. Outside the switch window a signal aborts the run (downloads
+ * SIGINT/SIGTERM/SIGHUP while glr works (SIGHUP is handled as SIGTERM: a `glr reconcile` typed
+ * over SSH gets it when the connection drops, and must not leave the node down). Outside the switch window a signal aborts the run (downloads
  * and setup are cancelled through `signal`, half-prepared folders are removed, exit 1). Inside
  * the window it is held: the worst moment to stop is with the node down, so glr finishes
  * bringing a node up (the new one, or the old one back) and only then stops.
@@ -16,13 +20,11 @@ export class SignalGuard {
   constructor(private readonly log: Logger) {}
 
   install(): this {
-    process.on('SIGINT', this.handler);
-    process.on('SIGTERM', this.handler);
+    for (const sig of STOP_SIGNALS) process.on(sig, this.handler);
     return this;
   }
   uninstall(): void {
-    process.off('SIGINT', this.handler);
-    process.off('SIGTERM', this.handler);
+    for (const sig of STOP_SIGNALS) process.off(sig, this.handler);
   }
 
   /** aborted when a signal arrives outside the window */

@@ -39,7 +39,22 @@ export function errnoText(e: unknown): string {
       return 'a part of the path is not a folder';
     case 'ENOSPC':
       return 'no space left on the device';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'EIO':
+      return 'I/O error';
     default:
       return code ?? clip(e instanceof Error ? e.message : String(e));
   }
+}
+
+/**
+ * What a log line says of an error: the host refusing a file operation (an errno with a path) as
+ * one line, which is all there is to it; anything else as it is (a bug keeps its stack).
+ */
+export function loggable(e: unknown): unknown {
+  const err = e as NodeJS.ErrnoException;
+  return err?.code && err.syscall ? `${err.path ? `${err.path}: ` : ''}${errnoText(e)}` : e;
 }

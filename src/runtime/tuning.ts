@@ -18,7 +18,10 @@ export interface Tuning {
   healthRequestMs: number;
   /** while verifying: the service manager is asked this often whether the node still runs */
   statusPollMs: number;
-  /** how long `stop` may take to be confirmed by the status */
+  /**
+   * service.manager command: how long a stop may take to be confirmed by the status (systemd
+   * says its own: the unit's TimeoutStopSec); the default is systemd's DefaultTimeoutStopSec
+   */
   confirmStopMs: number;
   /** GenVM setup may take this long */
   setupTimeoutMs: number;
@@ -46,7 +49,7 @@ const KNOBS: Record<keyof Tuning, Knob> = {
   healthPollMs: { env: 'GLR_HEALTH_POLL_MS', default: 20, scale: 1, min: 5, max: 10_000 },
   healthRequestMs: { env: 'GLR_HEALTH_REQUEST_MS', default: 1000, scale: 1, min: 50, max: 60_000 },
   statusPollMs: { env: 'GLR_STATUS_POLL_MS', default: 250, scale: 1, min: 20, max: 60_000 },
-  confirmStopMs: { env: 'GLR_CONFIRM_STOP_SECONDS', default: 30, scale: 1000, min: 1, max: 3600 },
+  confirmStopMs: { env: 'GLR_CONFIRM_STOP_SECONDS', default: 90, scale: 1000, min: 1, max: 3600 },
   setupTimeoutMs: { env: 'GLR_SETUP_TIMEOUT_SECONDS', default: 1800, scale: 1000, min: 1, max: 86_400 },
   diskReserveBytes: { env: 'GLR_DISK_RESERVE_MB', default: 256, scale: 2 ** 20, min: 0, max: 2 ** 30 },
   failureBackoffMs: { env: 'GLR_FAILURE_BACKOFF_SECONDS', default: 300, scale: 1000, min: 1, max: 86_400 },

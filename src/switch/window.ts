@@ -1,15 +1,16 @@
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApplyContext } from '../actions/context.js';
 import { restoreLlm, setLlm } from '../actions/set-llm.js';
-import { ExitCode, GlrError } from '../errors.js';
+import { ExitCode, GlrError, refuse } from '../errors.js';
 import type { Measures, OutcomeKind } from '../plan/outcome.js';
 import type { Plan, SetLlmStep, VerifyStep } from '../plan/types.js';
 import { failpoint } from '../runtime/failpoint.js';
 import { readHealth } from '../runtime/health.js';
-import { isHealthyOn } from '../runtime/health-reading.js';
+import { describeHealth, isHealthyOn, somethingAnswers } from '../runtime/health-reading.js';
 import { writeJournal, type JournalEntry, type JournalPhase } from '../runtime/journal.js';
 import { readlinkOrNull, replaceLink } from '../runtime/links.js';
+import { errnoText } from '../runtime/text.js';
+import { StillRunning, stopAndConfirm } from './stop.js';
 import { waitHealthy, waitSyncedPast, watchLastHealthy, type VerifyResult } from './verify.js';
 
 /** The journal phase each outcome closes a switch with. */
@@ -44,14 +45,28 @@ export class SwitchWindow {
   private phase: JournalPhase | null = null;
   /** set when this window confirmed the node stopped; cleared by a start */
   private confirmedStopped = false;
+  /** a stop this window asked for reached the node (its command returned 0): the node is going down */
+  private stopDelivered = false;
+  /** this window changed what runs: `current` moved, the LLM config was edited, or a node was started */
+  private changed = false;
+  /** this window's set-llm began (restore-llm has something to put back) */
+  private llmSet = false;
+  /** the first journal write that failed, as the outcome reports it */
+  private unwritten: string | null = null;
 
   constructor(
     private readonly ctx: ApplyContext,
     private readonly plan: Plan,
   ) {}
 
-  /** The one place a journal record is built. */
+  /**
+   * The one place a journal record is built. The journal serves recovery; a write that fails
+   * never keeps glr from bringing a node up: once the window has begun, the failure is logged and
+   * reported in the outcome (`unwritten`), and the window goes on. Only the opening record of a
+   * switch, before anything is stopped, refuses the switch when it cannot be written.
+   */
   private async record(phase: JournalPhase, reason?: string): Promise<void> {
+    const { layout, log } = this.ctx;
     const sw = this.plan.switch ?? { leaving: null, entering: this.plan.target };
     const entry: JournalEntry = {
       leaving: sw.leaving,
@@ -62,9 +77,16 @@ export class SwitchWindow {
       pid: process.pid,
       ...(reason ? { reason } : {}),
     };
-    await writeJournal(this.ctx.layout, entry);
+    try {
+      await writeJournal(layout, entry);
+    } catch (e) {
+      const why = errnoText(e);
+      if (phase === 'switching' && this.times.stoppedAt === null) throw refuse(`the journal (${layout.journal}) cannot be written: ${why}`);
+      this.unwritten ??= `the journal (${layout.journal}) could not be written: ${why}`;
+      log.error({ phase, err: why }, `could not record ${phase} in the journal; going on (a node is brought up regardless)`);
+    }
     this.phase = phase;
-    await failpoint(phase, this.ctx.log);
+    await failpoint(phase, log);
   }
 
   async openJournal(phase: 'switching' | 'rolling-back', reason?: string): Promise<void> {
@@ -75,22 +97,21 @@ export class SwitchWindow {
     await this.record(CLOSING[outcome], outcome === 'applied' ? undefined : reason);
   }
 
-  /** Stop, then wait until the manager confirms it: nothing else starts while anything runs. */
+  /**
+   * Stop, then wait until the manager confirms it (see stop.ts: as long as the manager's own stop
+   * may take): nothing else starts while anything runs.
+   */
   async stop(): Promise<void> {
-    const { service, tuning } = this.ctx;
     const first = this.times.stoppedAt === null;
     const watch = first ? watchLastHealthy(this.ctx, this.stoppingVersion()) : null;
     if (first) this.times.stoppedAt = Date.now();
     try {
-      await service.stop();
-      const deadline = Date.now() + tuning.confirmStopMs;
-      for (;;) {
-        const state = await service.state();
-        if (state === 'stopped') break;
-        if (Date.now() > deadline)
-          throw new GlrError(ExitCode.operatorMustAct, `${service.description} did not stop (it says ${state}); nothing else was started`);
-        await sleep(100);
-      }
+      const { delivered } = await stopAndConfirm(this.ctx);
+      this.stopDelivered ||= delivered;
+    } catch (e) {
+      // a stop command that returned 0 reached the node, even if it has not gone yet
+      this.stopDelivered ||= e instanceof StillRunning && e.delivered;
+      throw e;
     } finally {
       const last = watch?.stop() ?? null;
       if (first) this.times.lastHealthyAt = last;
@@ -101,29 +122,44 @@ export class SwitchWindow {
 
   /** One rename of a fresh link over `current`: every switch link follows at once. */
   async swap(to: string): Promise<void> {
+    const before = await readlinkOrNull(this.ctx.layout.current).catch(() => null);
+    if (before === null || path.basename(before) !== to) this.changed = true;
     await replaceLink(this.ctx.layout.current, to);
     await this.progress('swapped');
   }
 
   async setLlm(step: SetLlmStep): Promise<void> {
+    this.changed = true;
+    this.llmSet = true;
     await setLlm(this.ctx, step.version, step.providers, step.keepPrevious);
   }
 
+  /** Puts back the LLM config this window's set-llm saved; nothing when it did not get to run. */
   async restoreLlm(version: string): Promise<void> {
-    await restoreLlm(this.ctx, version);
+    if (this.llmSet) await restoreLlm(this.ctx, version);
   }
 
   /**
    * Starts the node. When this window did not itself confirm the node stopped (it was found
-   * stopped when the plan was made), the manager is asked again first: never start a second one.
+   * stopped when the plan was made), the manager is asked again first; and whatever the manager
+   * says, nothing may answer on the health URL: a node there runs, and a start would be a second.
    */
   async start(): Promise<void> {
+    const { service, healthUrl, tuning } = this.ctx;
     if (!this.confirmedStopped) {
-      const state = await this.ctx.service.state();
+      const state = await service.state();
       if (state !== 'stopped')
         throw new GlrError(ExitCode.operatorMustAct, `the node runs again before glr started it (service ${state}); not starting a second one`);
     }
+    const there = await readHealth(healthUrl, tuning.healthRequestMs);
+    if (somethingAnswers(there)) {
+      throw new GlrError(
+        ExitCode.operatorMustAct,
+        `a node answers on ${healthUrl} (${describeHealth(there)}) although ${service.description} says stopped: not starting a second node`,
+      );
+    }
     this.confirmedStopped = false;
+    this.changed = true;
     await this.ctx.service.start();
     if (this.times.startedAt === null) {
       this.times.startedAt = Date.now();
@@ -159,17 +195,29 @@ export class SwitchWindow {
   }
 
   /**
-   * After a failed window step: true when nothing was switched and the node it began with still
-   * runs healthy, so that the failure is a plain refusal (exit 1) and no rollback is needed.
+   * After a failed window step: true when nothing was switched, no stop reached the node, and it
+   * still runs healthy as it began, so that the failure is a plain refusal (exit 1) and no
+   * rollback is needed. A node that was asked to stop is never "still running": it may go down
+   * at any moment, and glr brings one up before it returns.
    */
   async untouched(): Promise<boolean> {
     const sw = this.plan.switch;
-    if (!sw?.leaving) return false;
+    if (!sw?.leaving || this.changed || this.stopDelivered) return false;
     const current = await readlinkOrNull(this.ctx.layout.current).catch(() => null);
     const swapped = current !== null && path.basename(current) === sw.entering && sw.leaving !== sw.entering;
     if (swapped) return false;
     const state = await this.ctx.service.state().catch(() => null);
     return state === 'running' && isHealthyOn(await readHealth(this.ctx.healthUrl), sw.leaving);
+  }
+
+  /** What the window could not write (the journal), one line each: reported with the outcome. */
+  writeProblems(): string[] {
+    return this.unwritten ? [this.unwritten] : [];
+  }
+
+  /** Whether this window changed what runs (see `changed`): after a failure, whether anything was switched. */
+  switched(): boolean {
+    return this.changed;
   }
 
   /** The window's own measures: stop → start returned, and the downtime as a prober sees it. */

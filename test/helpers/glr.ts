@@ -80,12 +80,12 @@ export function planKinds(stdout: string): string[] {
   return stepsOf(JSON.parse(stdout) as Plan).map((s) => s.step.kind);
 }
 
-/** The window, verification and finish of a switch that starts the node (no hooks), in order. */
-export const SWITCH_STEPS = ['open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal', 'mark-release'];
+/** The file read again (the last step before the stop), the window, verification and finish of a switch that starts the node (no hooks), in order. */
+export const SWITCH_STEPS = ['confirm-desired', 'open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal', 'mark-release'];
 
 /** v0.4.3 → v0.4.5 on a runbook host, everything to prepare (no hooks, no doctor), in order. */
 export const RUNBOOK_UPGRADE_STEPS = [
-  ...['download', 'genvm-setup', 'carry', 'link-db', 'set-llm', 'check-ready', 'mark-prepared'],
+  ...['download', 'check-version', 'genvm-setup', 'carry', 'link-db', 'set-llm', 'check-ready', 'mark-prepared'],
   ...['backup', 'adopt', 'route-links', 'link-release'],
   ...SWITCH_STEPS,
 ];

@@ -47,6 +47,7 @@ describe('prepareAhead: patch', () => {
     // only the preparation: no backup, no adoption, no window
     expect(w.logs().find((l) => l.msg === 'prepareAhead: plan for v0.4.5')?.steps).toEqual([
       'download',
+      'check-version',
       'genvm-setup',
       'carry',
       'link-db',
@@ -60,9 +61,9 @@ describe('prepareAhead: patch', () => {
     await waitFor(() => w.has(/^v0\.4\.5 is healthy/), { timeoutMs: 30_000, what: 'the switch to v0.4.5' });
     const switchPlan = w
       .logs()
-      .filter((l) => l.msg === 'plan: 11 step(s)')
+      .filter((l) => l.msg === 'plan: 13 step(s)')
       .at(-1)?.steps as string[];
-    expect(switchPlan).toEqual(['backup', 'adopt', 'route-links', 'warm-cache', ...SWITCH_STEPS]);
+    expect(switchPlan).toEqual(['check-version', 'backup', 'adopt', 'route-links', 'warm-cache', ...SWITCH_STEPS]);
     expect(w.count(/^pass started$/)).toBeGreaterThan(passes);
     expect(tarballGets(s, 'v0.4.5')).toBe(1);
     expect(await s.host.healthyOn('v0.4.5')).toBe(true);

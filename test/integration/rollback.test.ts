@@ -113,7 +113,18 @@ describe('the node down or kept down', () => {
     expect((await runGlr(['reconcile', '-f', sb.host.writeDesired({ version: 'v0.4.5' })])).code).toBe(0);
     const back = sb.host.writeDesired({ version: 'v0.4.3', providers: null });
     const dry = await runGlr(['reconcile', '--dry-run', '--json', '-f', back]);
-    expect(planKinds(dry.stdout)).toEqual(['backup', 'warm-cache', 'open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal', 'mark-release']);
+    expect(planKinds(dry.stdout)).toEqual([
+      'backup',
+      'warm-cache',
+      'confirm-desired',
+      'open-journal',
+      'stop',
+      'swap',
+      'start',
+      'verify',
+      'close-journal',
+      'mark-release',
+    ]);
     const r = await runGlr(['reconcile', '-f', back]);
     expect(r.code, r.stderr).toBe(0);
     expect(await sb.host.healthyOn('v0.4.3')).toBe(true);

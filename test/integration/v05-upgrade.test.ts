@@ -66,6 +66,7 @@ describe('v0.5.10 → v0.5.11 on a greybox host', () => {
     expect(dry.code, dry.stderr).toBe(2);
     expect(planKinds(dry.stdout)).toEqual([
       'download',
+      'check-version',
       'genvm-setup',
       'carry',
       'link-db',
@@ -79,6 +80,7 @@ describe('v0.5.10 → v0.5.11 on a greybox host', () => {
       'adopt',
       'route-links',
       'link-release',
+      'confirm-desired',
       'open-journal',
       'stop',
       'swap',

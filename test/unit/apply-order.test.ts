@@ -44,6 +44,8 @@ function recorder(failAt: number | null): StepRunner & { ran: string[] } {
     },
     undoPreparation: async () => {},
     untouched: async () => false,
+    switched: () => true,
+    writeProblems: () => [],
     release: async () => {},
     measures: () => ({ windowMs: null, downtimeMs: null }),
   };

@@ -94,6 +94,7 @@ export function runbookHost(over: Partial<Observed> = {}): Observed {
     configFile: null,
     trash: [],
     bad: [],
+    glrProblems: [],
     ...over,
   };
 }

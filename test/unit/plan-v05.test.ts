@@ -34,7 +34,17 @@ const d05 = (over: Partial<Desired> = {}) =>
 describe('plan: the LLM strategy (v0.5.7+ releases)', () => {
   it('a v0.5 release: llm-release between link-db and set-llm, keeping the running version’s greybox', () => {
     const p = plan(d05(), v05({}, GREYBOX_LUA));
-    expect(kinds(p).slice(0, 8)).toEqual(['download', 'genvm-setup', 'carry', 'link-db', 'llm-release', 'set-llm', 'check-ready', 'mark-prepared']);
+    expect(kinds(p).slice(0, 9)).toEqual([
+      'download',
+      'check-version',
+      'genvm-setup',
+      'carry',
+      'link-db',
+      'llm-release',
+      'set-llm',
+      'check-ready',
+      'mark-prepared',
+    ]);
     expect(step(p, 'llm-release')).toMatchObject({ version: 'v0.5.11', strategy: 'greybox' });
     expect(step(p, 'llm-release')!.description).toMatch(
       /genvm-modules-llm-release\.yaml .* lua_script_path on genvm-llm-greybox\.lua \(greybox, kept from v0\.5\.10\)/,
@@ -71,10 +81,10 @@ describe('plan: the LLM strategy (v0.5.7+ releases)', () => {
     const o = managedHost('v0.4.3');
     o.runningFiles = { ...o.runningFiles!, envNames: ['HEURISTKEY', 'NODE_PASSWORD', 'OPENROUTERKEY'] };
     o.llm['v0.4.5'] = { ok: true, backends: withOpenAi(true), luaScriptPath: DEFAULT_LUA };
-    expect(kinds(plan(d, o)).slice(0, 3)).toEqual(['llm-release', 'set-llm', 'backup']);
-    // on the strategy asked already: nothing
+    expect(kinds(plan(d, o)).slice(0, 4)).toEqual(['llm-release', 'set-llm', 'check-version', 'backup']);
+    // on the strategy asked already: nothing (the folder's binary is asked its version, as for any folder prepared earlier)
     o.llm['v0.4.5'] = { ok: true, backends: withOpenAi(true), luaScriptPath: GREYBOX_LUA };
-    expect(kinds(plan(d, o))[0]).toBe('backup');
+    expect(kinds(plan(d, o)).slice(0, 2)).toEqual(['check-version', 'backup']);
   });
 
   it('on a kept host, llm.strategy other than the running one is a warning (applied at the next preparation), not a restart', () => {
@@ -92,10 +102,12 @@ describe('plan: before the stop (doctor, hooks.preSwitch) and after it (hooks.po
   it('doctor, then preSwitch, after the preparation and before the backup; postSwitch in the finish, before the journal closes', () => {
     const p = plan(desired({ preflight: { doctor: true }, hooks }), managedHost('v0.4.3'));
     expect(stepsOf(p).map((s) => `${s.phase}:${s.step.kind}`)).toEqual([
+      'prepare:check-version',
       'prepare:doctor',
       'prepare:pre-switch',
       'prepare:backup',
       'prepare:warm-cache',
+      'prepare:confirm-desired',
       'window:open-journal',
       'window:stop',
       'window:swap',
@@ -156,7 +168,7 @@ describe('plan: every entry a release ships, linked through current', () => {
   it('before the download: one step for every entry the release ships, after the links are routed', () => {
     const p = plan(desired(), runbookHost());
     expect(step(p, 'link-release')).toMatchObject({ version: 'v0.4.5', names: null });
-    expect(kinds(p).slice(-9, -7)).toEqual(['route-links', 'link-release']);
+    expect(kinds(p).slice(-10, -8)).toEqual(['route-links', 'link-release']);
   });
 
   it('a prepared folder: only the names the root lacks; .env.example, glr’s markers and the switch links are not linked again', () => {

@@ -20,10 +20,13 @@ import {
 } from './fixtures.js';
 
 const kinds = (d: Desired, o: Observed) => stepsOf(plan(d, o)).map((s) => s.step.kind);
-const FULL_PREPARE = ['download', 'genvm-setup', 'carry', 'link-db', 'set-llm', 'check-ready', 'mark-prepared'];
-const WINDOW = ['open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal', 'mark-release'];
+const FULL_PREPARE = ['download', 'check-version', 'genvm-setup', 'carry', 'link-db', 'set-llm', 'check-ready', 'mark-prepared'];
+/** the file read again (the last prepare step of a switch), then the window */
+const WINDOW = ['confirm-desired', 'open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal', 'mark-release'];
 /** the last prepare step of a switch to a folder prepared by an earlier run */
 const WARM = 'warm-cache';
+/** the first: that folder's binary asked again which version it is */
+const CHECK = 'check-version';
 
 describe('plan: the cases of a switch', () => {
   const cases: { name: string; d?: Partial<Desired>; o: Observed; expect: string[] }[] = [
@@ -35,17 +38,17 @@ describe('plan: the cases of a switch', () => {
     {
       name: 'the version folder already prepared: skip to the switch',
       o: managedHost('v0.4.3'),
-      expect: ['backup', WARM, ...WINDOW],
+      expect: [CHECK, 'backup', WARM, ...WINDOW],
     },
     {
       name: 'prepared but not running (node down): no stop, start and verify',
       o: managedHost('v0.4.3', { service: { state: 'stopped', problem: null, enabled: null }, health: noAnswer }),
-      expect: ['backup', WARM, 'open-journal', 'swap', 'start', 'verify', 'close-journal', 'mark-release'],
+      expect: [CHECK, 'backup', WARM, 'confirm-desired', 'open-journal', 'swap', 'start', 'verify', 'close-journal', 'mark-release'],
     },
     {
       name: 'a crash-looping node (systemd auto-restart) is stopped first',
       o: managedHost('v0.4.3', { service: { state: 'restarting', problem: null, enabled: null }, health: noAnswer }),
-      expect: ['backup', WARM, ...WINDOW],
+      expect: [CHECK, 'backup', WARM, ...WINDOW],
     },
     {
       name: 'no providers asked: no LLM edit',
@@ -72,7 +75,7 @@ describe('plan: the cases of a switch', () => {
       name: 'service.running false: switch the links, never start',
       d: { service: { running: false, manager: 'systemd', unit: 'genlayer-node' } },
       o: managedHost('v0.4.3'),
-      expect: ['backup', 'open-journal', 'stop', 'swap', 'close-journal', 'mark-release'],
+      expect: [CHECK, 'backup', 'confirm-desired', 'open-journal', 'stop', 'swap', 'close-journal', 'mark-release'],
     },
   ];
   for (const c of cases) {
@@ -100,6 +103,8 @@ describe('plan: the cases of a switch', () => {
       'set-llm': 'openai on',
       'check-ready': 'v0.4.5 is complete',
       'mark-prepared': '.glr-prepared',
+      'check-version': 'v0.4.5/bin/genlayernode version: it must name v0.4.5',
+      'confirm-desired': `read ${d.file} again: go on only if it still asks for v0.4.5`,
       backup: 'v0.4.3',
       adopt: 'adopt v0.4.3',
       'route-links': `${ROOT}/current → v0.4.3`,
@@ -282,6 +287,25 @@ describe('plan: refusals (exit 1, nothing planned)', () => {
     ).toMatch(/status command failed/);
   });
 
+  it('a node that answers while the manager says stopped runs outside it: never started again, whatever the file asks', () => {
+    const stopped = { state: 'stopped' as const, problem: null, enabled: null };
+    for (const health of [healthy('v0.4.3'), syncing('v0.4.3'), { ...noAnswer, problem: 'timed out' }]) {
+      for (const version of ['v0.4.3', 'v0.4.5']) {
+        expect(refusal(desired({ version }), runbookHost({ service: stopped, health }))).toMatch(
+          /^systemd unit genlayer-node says stopped, but a node answers on .*: it runs outside the service manager/,
+        );
+      }
+    }
+    // nothing listening: a stopped node is simply started
+    expect(plan(desired({ version: 'v0.4.3' }), runbookHost({ service: stopped, health: noAnswer })).refusals).toEqual([]);
+  });
+
+  it("glr's own folder unusable: a plan that would write is refused; a converged host is not", () => {
+    const problem = `${ROOT}/.glr is not a folder: glr keeps its journal, history, staging and backups under ${ROOT}/.glr; move it aside and run again`;
+    expect(refusal(desired(), runbookHost({ glrProblems: [problem] }))).toBe(problem);
+    expect(plan(desired({ version: 'v0.4.3', llm: { strategy: null, providers: {} } }), runbookHost({ glrProblems: [problem] })).refusals).toEqual([]);
+  });
+
   it('a root that does not exist, or is not a GenLayer root', () => {
     expect(refusal(desired(), runbookHost({ root: { path: ROOT, exists: false, isDir: false } }))).toMatch(/does not exist/);
     expect(
@@ -314,7 +338,7 @@ describe('plan: after a crash (the journal is a witness)', () => {
   it('killed after the stop, before the swap: the switch goes on from the stopped node', () => {
     expect(
       kinds(desired(), managedHost('v0.4.3', { service: { state: 'stopped', problem: null, enabled: null }, health: noAnswer, journal: journal('stopped') })),
-    ).toEqual(['backup', WARM, 'open-journal', 'swap', 'start', 'verify', 'close-journal', 'mark-release']);
+    ).toEqual([CHECK, 'backup', WARM, 'confirm-desired', 'open-journal', 'swap', 'start', 'verify', 'close-journal', 'mark-release']);
   });
 
   it('killed during a rollback: finish the rollback first', () => {

@@ -171,7 +171,16 @@ describe('prepare ahead', () => {
     expect(p.intent).toBe('prepare-ahead');
     expect(p.target).toBe('v0.4.6');
     expect(p.switch).toBeNull();
-    expect(stepsOf(p).map((s) => s.step.kind)).toEqual(['download', 'genvm-setup', 'carry', 'link-db', 'set-llm', 'check-ready', 'mark-prepared']);
+    expect(stepsOf(p).map((s) => s.step.kind)).toEqual([
+      'download',
+      'check-version',
+      'genvm-setup',
+      'carry',
+      'link-db',
+      'set-llm',
+      'check-ready',
+      'mark-prepared',
+    ]);
     expect(p.prepare.find((s) => s.kind === 'carry')).toMatchObject({ from: 'v0.4.5', version: 'v0.4.6' });
   });
 

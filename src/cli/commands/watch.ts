@@ -9,7 +9,7 @@ export const help = `glr watch [-f FILE] [--interval SECONDS]
 
 Reconcile now, then again whenever FILE changes (debounced) and every interval, to
 catch drift: a link re-pointed, a node stopped, a folder deleted. Each pass compares
-the whole file with the whole host; events only wake it up. Runs until SIGTERM/SIGINT
+the whole file with the whole host; events only wake it up. Runs until SIGTERM/SIGINT/SIGHUP
 (in the switch window the node is brought up first). Holds the root's lock while it runs.
 
 An invalid FILE is logged and ignored: the last valid state is kept. A release that

@@ -1,0 +1,81 @@
+/**
+ * A node the service manager does not know about: it runs and answers /health while the manager
+ * says stopped (started by hand, in tmux, by an old unit; here its pid file was moved away, so
+ * the sandbox's status says stopped). A node that answers is running, whatever the manager says:
+ * glr refuses before anything starts or stops, and never starts a node while anything answers on
+ * the health URL, also right before each start in the window. The fake node's double-signing
+ * witness must stay empty.
+ */
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../sandbox/host.js';
+import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { errorLines, hasStackTrace, runGlr, startGlr } from '../helpers/glr.js';
+
+let sb: Sandbox | undefined;
+afterEach(async () => {
+  await sb?.cleanup();
+  sb = undefined;
+});
+
+/** The node keeps running, but the manager loses sight of it (its pid file moved away). */
+function hideFromManager(s: Sandbox): void {
+  renameSync(path.join(s.host.state, 'node.pid'), path.join(s.host.state, 'node.pid.outside'));
+  expect(s.host.svc('status')).toBe(3);
+}
+
+/** svc.js's starts (one line each in its events log). */
+const starts = (s: Sandbox) =>
+  readFileSync(path.join(s.host.state, 'events.log'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(' start ')).length;
+
+const OUTSIDE =
+  /^glr: the node service \(status: \/bin\/sh\) says stopped, but a node answers on http:\/\/127\.0\.0\.1:\d+\/health \(HTTP 200, version v0\.4\.3, validating up\): it runs outside the service manager \(started by hand\?\)\. glr never starts a second node: stop that node, or let the manager see it, then run again$/;
+
+describe('a node that answers while the manager says stopped', () => {
+  for (const version of ['v0.4.3', 'v0.4.5']) {
+    it(`desired ${version}: refused before anything starts or stops, both facts named (dry-run too)`, async () => {
+      sb = await createSandbox();
+      const s = sb;
+      await s.publish({ version: 'v0.4.5' });
+      hideFromManager(s);
+      const file = s.host.writeDesired({ version });
+      const dry = await runGlr(['reconcile', '--dry-run', '-f', file]);
+      expect(dry.code, dry.stdout + dry.stderr).toBe(1);
+      expect(errorLines(dry)).toEqual([expect.stringMatching(OUTSIDE)]);
+      const r = await runGlr(['reconcile', '-f', file]);
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(errorLines(r)).toEqual([expect.stringMatching(OUTSIDE)]);
+      expect(hasStackTrace(r)).toBe(false);
+      expect(starts(s)).toBe(1);
+      expect(existsSync(path.join(s.host.root, 'v0.4.5'))).toBe(false);
+      expect(await s.host.healthyOn('v0.4.3')).toBe(true);
+      expect(s.host.doubleRuns()).toEqual([]);
+    });
+  }
+
+  it('a node started outside the manager during the window: glr does not start a second one', async () => {
+    sb = await createSandbox();
+    const s = sb;
+    await s.publish({ version: 'v0.4.5' });
+    // the node is down: the plan starts one after the swap, without a stop of its own
+    expect(s.host.svc('stop')).toBe(0);
+    const { child, done } = startGlr(['reconcile', '-f', s.host.writeDesired({ version: 'v0.4.5' })], { env: { GLR_FAILPOINT: 'swapped:3000' } });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    await waitFor(() => stderr.includes('failpoint swapped reached'), { timeoutMs: 30_000, what: 'the swap' });
+    // someone starts the node by hand meanwhile, outside the manager's sight
+    expect(s.host.svc('start')).toBe(0);
+    hideFromManager(s);
+    const r = await done;
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    expect(r.stdout).toMatch(
+      /a node answers on http:\/\/127\.0\.0\.1:\d+\/health \([^)]*\) although the node service \(status: \/bin\/sh\) says stopped: not starting a second node/,
+    );
+    expect(r.stdout).toMatch(/the operator must act$/m);
+    expect(starts(s)).toBe(2); // the host's first start and the one by hand: none by glr
+    expect(s.host.doubleRuns()).toEqual([]);
+  });
+});
