@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ApplyContext } from '../actions/context.js';
 import { restoreLlm, setLlm } from '../actions/set-llm.js';
-import { ExitCode, GlrError, refuse } from '../errors.js';
+import { ExitCode, GlrError, isGlrError, refuse } from '../errors.js';
 import type { OutcomeKind } from '../plan/outcome.js';
 import type { Plan, SetLlmStep, VerifyStep } from '../plan/types.js';
 import { failpoint } from '../runtime/failpoint.js';
@@ -160,7 +160,18 @@ export class SwitchWindow {
     }
     this.confirmedStopped = false;
     this.changed = true;
-    await this.ctx.service.start();
+    // a start's exit code is a hint (a start script may start the node and then fail): the status decides
+    const failed = await service.start().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    if (failed !== null) {
+      if ((await service.state().catch(() => null)) !== 'running') throw failed;
+      this.ctx.log.warn(
+        { err: isGlrError(failed) ? failed.message : String(failed) },
+        `the start command failed, but ${service.description} says running; verifying it`,
+      );
+    }
     if (this.times.startedAt === null) {
       this.times.startedAt = Date.now();
       const { windowMs } = this.measures();

@@ -40,6 +40,13 @@ const stopsThenFails = (s: Sandbox) => [
   `'${process.execPath}' '${SVC_JS}' stop --root '${s.host.root}' --state '${s.host.state}'; echo 'stop: could not remove the pid file' >&2; exit 1`,
 ];
 
+/** the sandbox's own start, then a failing exit code */
+const startsThenFails = (s: Sandbox) => [
+  '/bin/sh',
+  '-c',
+  `'${process.execPath}' '${SVC_JS}' start --root '${s.host.root}' --state '${s.host.state}'; echo 'start: could not write the unit log' >&2; exit 1`,
+];
+
 /** After glr returned: the node it signalled has exited, and a node runs healthy on `version`. */
 async function expectUpAfterTheOldNodeIsGone(s: Sandbox, signalled: number, version: string): Promise<void> {
   await waitFor(() => !isAlive(signalled), { timeoutMs: 30_000, what: 'the signalled node to exit' });
@@ -106,6 +113,18 @@ describe("a stop command's exit code is a hint; the status decides", () => {
     const s = sb;
     await s.publish({ version: 'v0.4.5' });
     const r = await runGlr(['reconcile', '-f', withStop(s, 'v0.4.5', stopsThenFails(s))]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(await s.host.healthyOn('v0.4.5')).toBe(true);
+    expect(s.host.doubleRuns()).toEqual([]);
+  });
+
+  it('a start that starts the node, then exits 1: the status says running, health decides (exit 0)', async () => {
+    sb = await createSandbox();
+    const s = sb;
+    await s.publish({ version: 'v0.4.5' });
+    const text = s.host.desiredYaml({ version: 'v0.4.5' });
+    writeFileSync(s.host.file, text.replace(/^ {2}start: .*$/m, `  start: ${JSON.stringify(startsThenFails(s))}`));
+    const r = await runGlr(['reconcile', '-f', s.host.file]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(await s.host.healthyOn('v0.4.5')).toBe(true);
     expect(s.host.doubleRuns()).toEqual([]);
