@@ -63,7 +63,7 @@ export class SwitchWindow {
    * The one place a journal record is built. The journal serves recovery; a write that fails
    * never keeps glr from bringing a node up: once the window has begun, the failure is logged and
    * reported in the outcome (`unwritten`), and the window goes on. Only the opening record of a
-   * switch, before anything is stopped, refuses the switch when it cannot be written.
+   * switch that would stop a running node refuses it (the node stays up) when it cannot be written.
    */
   private async record(phase: JournalPhase, reason?: string): Promise<void> {
     const { layout, log } = this.ctx;
@@ -80,8 +80,11 @@ export class SwitchWindow {
     try {
       await writeJournal(layout, entry);
     } catch (e) {
-      const why = errnoText(e);
-      if (phase === 'switching' && this.times.stoppedAt === null) throw refuse(`the journal (${layout.journal}) cannot be written: ${why}`);
+      const where = (e as NodeJS.ErrnoException).path;
+      const why = `${where && where !== layout.journal && !where.includes('.journal.json.') ? `${where}: ` : ''}${errnoText(e)}`;
+      // a running node about to be stopped stays up; a node that is down is brought up regardless
+      const beforeTheStop = phase === 'switching' && this.times.stoppedAt === null && this.plan.window.some((w) => w.kind === 'stop');
+      if (beforeTheStop) throw refuse(`the journal (${layout.journal}) cannot be written: ${why}`);
       this.unwritten ??= `the journal (${layout.journal}) could not be written: ${why}`;
       log.error({ phase, err: why }, `could not record ${phase} in the journal; going on (a node is brought up regardless)`);
     }

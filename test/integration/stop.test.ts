@@ -56,15 +56,16 @@ async function expectUpAfterTheOldNodeIsGone(s: Sandbox, signalled: number, vers
 
 describe('a node slower to stop than the bound', () => {
   it('service.manager command: the switch is kept off, and the old node is up and healthy before glr returns (exit 1)', async () => {
-    sb = await createSandbox({ release: { stopMs: 3000 } });
+    // the node takes 4.5 s to stop; glr's bound is 3 s: past it, and well within a second one
+    sb = await createSandbox({ release: { stopMs: 4500 } });
     const s = sb;
     await s.publish({ version: 'v0.4.5' });
     const old = nodePid(s);
-    const r = await runGlr(['reconcile', '-f', withStop(s, 'v0.4.5', signalOnly(s))], { env: { GLR_CONFIRM_STOP_SECONDS: '2' } });
+    const r = await runGlr(['reconcile', '-f', withStop(s, 'v0.4.5', signalOnly(s))], { env: { GLR_CONFIRM_STOP_SECONDS: '3' } });
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(errorLines(r)).toEqual([
       expect.stringMatching(
-        /^glr: the node service \(status: \/bin\/sh\) did not stop within 2 s of being asked \(it says running\); nothing was switched: v0\.4\.3 was started again once it had stopped, and is healthy$/,
+        /^glr: the node service \(status: \/bin\/sh\) did not stop within 3 s of being asked \(it says running\); nothing was switched: v0\.4\.3 was started again once it had stopped, and is healthy$/,
       ),
     ]);
     expect(s.host.linkVersions()).toEqual(['v0.4.3']);
