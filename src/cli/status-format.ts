@@ -69,7 +69,7 @@ export function formatStatus(s: StatusReport): string {
   if (s.rollbacksTotal) out.push(`${' '.repeat(10)}${s.rollbacksTotal} rollback(s) in all`);
   add('lock', [
     s.lock
-      ? `held by ${s.lock.pid === null ? 'a glr that does not answer' : `pid ${s.lock.pid} (glr ${s.lock.command}, since ${when(s.lock.since)})`}`
+      ? `held by ${s.lock.pid === null ? 'a glr that does not answer (or runs in another network namespace, a container)' : `pid ${s.lock.pid} (glr ${s.lock.command}, since ${when(s.lock.since)})`}`
       : 'free (no glr works on this root)',
   ]);
   add('warnings', s.plan.warnings.length ? s.plan.warnings.map((w) => `- ${w}`) : ['none']);

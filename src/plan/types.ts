@@ -1,7 +1,8 @@
 /**
  * A plan is a value. `--dry-run` prints it (as text, or as this JSON with `--json`) and `apply`
  * executes it: both walk `stepsOf(plan)` (src/plan/steps.ts), so the order printed is the order
- * run. Each step carries everything it needs; apply never consults the desired file again.
+ * run. Each step carries everything it needs; apply never consults the desired file again, but
+ * to ask, in `confirm-desired` right before the stop, whether the change was withdrawn.
  *
  * Its phases, in the order they run:
  *   prepare  while the old node keeps validating; a failure here undoes what it began (exit 1)

@@ -4,13 +4,20 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { refuse } from '../errors.js';
+import { folderLocked, lockFolder } from './folder-lock.js';
 
 /**
- * One glr at a time per root. The lock is a Linux abstract-namespace Unix socket named after
- * the root's real path: the kernel holds it exactly as long as the holder lives, so a holder
- * killed by SIGKILL or a power loss frees it at once, and a live holder's lock can never be
- * taken (no stale-file heuristics, nothing to delete). Taking it writes nothing under the root;
- * the holder answers on the socket with who it is, so a second glr can name it.
+ * One glr at a time per root, two locks taken together, both held by the kernel exactly as long
+ * as the holder lives (a holder killed by SIGKILL or a power loss frees them at once; no
+ * stale-file heuristics, nothing to delete), and neither writes anything:
+ *
+ * - `flock(2)` on the root folder itself (folder-lock.ts): every glr that can see the root sees
+ *   it, whatever namespace it runs in (a container with the root mounted in locks the same
+ *   inode). This is the lock that excludes.
+ * - an abstract-namespace Unix socket named after the root's real path, on which the holder
+ *   answers who it is (pid, command, since), so that a second glr, or `glr status`, can name it.
+ *   Abstract sockets are per network namespace: a holder in another one cannot be named, only
+ *   found by its folder lock.
  */
 export interface LockInfo {
   pid: number;
@@ -37,6 +44,8 @@ export async function acquireLock(root: string, command: string): Promise<HeldLo
     socket.end(`${JSON.stringify(info)}\n`);
   });
   server.unref();
+  const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  // the socket first: a second glr in this namespace then always finds a holder that answers
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -44,13 +53,18 @@ export async function acquireLock(root: string, command: string): Promise<HeldLo
     });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
-    const holder = await askHolder(name);
-    throw refuse(
-      holder
-        ? `another glr (pid ${holder.pid}, \`glr ${holder.command}\`, since ${holder.since}) is working on ${root}; wait for it, or stop it`
-        : `another glr is working on ${root}; wait for it, or stop it`,
-      { holder },
-    );
+    throw await refusal(root, name, 'socket');
+  }
+  let folder: Awaited<ReturnType<typeof lockFolder>>;
+  try {
+    folder = await lockFolder(root);
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  if (folder === 'held') {
+    await close();
+    throw await refusal(root, name, 'folder');
   }
   let released = false;
   return {
@@ -58,9 +72,23 @@ export async function acquireLock(root: string, command: string): Promise<HeldLo
     async release() {
       if (released) return;
       released = true;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await folder?.release();
+      await close();
     },
   };
+}
+
+/** The refusal of a second glr: it names the holder when the holder answers on the socket. */
+async function refusal(root: string, name: string, found: 'folder' | 'socket') {
+  const holder = await askHolder(name);
+  return refuse(
+    holder
+      ? `another glr (pid ${holder.pid}, \`glr ${holder.command}\`, since ${holder.since}) is working on ${root}; wait for it, or stop it`
+      : found === 'folder'
+        ? `another glr is working on ${root} (it holds the lock on that folder, from another network namespace or container: it cannot be named from here); wait for it, or stop it`
+        : `another glr is working on ${root}; wait for it, or stop it`,
+    { holder },
+  );
 }
 
 /** What `lockHolder` says of a holder that did not say who it is in time. */
@@ -73,11 +101,21 @@ interface UnknownHolder {
 
 /**
  * Who holds the root's lock, without taking it (for `glr status`): the holder's answer on the
- * socket, or null when nobody holds it (nothing listens). A holder that does not answer within
- * two seconds is reported as an `UnknownHolder`.
+ * socket; an `UnknownHolder` when it does not answer within two seconds, or when nothing answers
+ * but the root folder is locked (a holder in another network namespace); null when nobody holds it.
  */
 export async function lockHolder(root: string): Promise<LockInfo | UnknownHolder | null> {
-  const name = await socketName(root);
+  const answer = await askSocket(await socketName(root));
+  if (answer !== null) return answer;
+  return (await folderLocked(root)) ? { pid: null, since: null, host: null, command: null } : null;
+}
+
+/**
+ * The one reading of the holder's socket: what the holder says (LockInfo), an UnknownHolder when
+ * something holds the socket but does not say who it is within two seconds, null when nothing
+ * listens there.
+ */
+function askSocket(name: string): Promise<LockInfo | UnknownHolder | null> {
   return new Promise((resolve) => {
     let data = '';
     let connected = false;
@@ -101,23 +139,8 @@ export async function lockHolder(root: string): Promise<LockInfo | UnknownHolder
   });
 }
 
-function askHolder(name: string): Promise<LockInfo | null> {
-  return new Promise((resolve) => {
-    let data = '';
-    const socket = net.connect({ path: name });
-    const done = (v: LockInfo | null) => {
-      socket.destroy();
-      resolve(v);
-    };
-    socket.setTimeout(2000, () => done(null));
-    socket.on('data', (d) => (data += d.toString('utf8')));
-    socket.on('end', () => {
-      try {
-        done(JSON.parse(data) as LockInfo);
-      } catch {
-        done(null);
-      }
-    });
-    socket.on('error', () => done(null));
-  });
+/** The holder as it names itself; null when it does not (a refusal then says so without a name). */
+async function askHolder(name: string): Promise<LockInfo | null> {
+  const answer = await askSocket(name);
+  return answer?.pid ? answer : null;
 }

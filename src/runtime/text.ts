@@ -41,6 +41,8 @@ export function errnoText(e: unknown): string {
       return 'no space left on the device';
     case 'EROFS':
       return 'read-only file system';
+    case 'EEXIST':
+      return 'already exists';
     case 'EDQUOT':
       return 'disk quota exceeded';
     case 'EIO':

@@ -34,8 +34,9 @@ export class StillRunning extends GlrError {
  */
 export async function stopAndConfirm(ctx: ApplyContext): Promise<Stopped> {
   const { service, tuning, log } = ctx;
-  if ((await service.state()) === 'stopped') return { asked: false, delivered: false };
-  const boundMs = await service.stopBoundMs(tuning.confirmStopMs);
+  // both asked at once: this is already the switch window
+  const [before, boundMs] = await Promise.all([service.state(), service.stopBoundMs(tuning.confirmStopMs)]);
+  if (before === 'stopped') return { asked: false, delivered: false };
   const deadline = Date.now() + boundMs;
   const failure = await service.stop(boundMs).then(
     () => null,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ApplyContext } from '../actions/context.js';
 import { restoreLlm, setLlm } from '../actions/set-llm.js';
-import { ExitCode, GlrError, refuse } from '../errors.js';
+import { ExitCode, GlrError, isGlrError, refuse } from '../errors.js';
 import type { Measures, OutcomeKind } from '../plan/outcome.js';
 import type { Plan, SetLlmStep, VerifyStep } from '../plan/types.js';
 import { failpoint } from '../runtime/failpoint.js';
@@ -63,7 +63,7 @@ export class SwitchWindow {
    * The one place a journal record is built. The journal serves recovery; a write that fails
    * never keeps glr from bringing a node up: once the window has begun, the failure is logged and
    * reported in the outcome (`unwritten`), and the window goes on. Only the opening record of a
-   * switch, before anything is stopped, refuses the switch when it cannot be written.
+   * switch that would stop a running node refuses it (the node stays up) when it cannot be written.
    */
   private async record(phase: JournalPhase, reason?: string): Promise<void> {
     const { layout, log } = this.ctx;
@@ -80,8 +80,11 @@ export class SwitchWindow {
     try {
       await writeJournal(layout, entry);
     } catch (e) {
-      const why = errnoText(e);
-      if (phase === 'switching' && this.times.stoppedAt === null) throw refuse(`the journal (${layout.journal}) cannot be written: ${why}`);
+      const where = (e as NodeJS.ErrnoException).path;
+      const why = `${where && where !== layout.journal && !where.includes('.journal.json.') ? `${where}: ` : ''}${errnoText(e)}`;
+      // a running node about to be stopped stays up; a node that is down is brought up regardless
+      const beforeTheStop = phase === 'switching' && this.times.stoppedAt === null && this.plan.window.some((w) => w.kind === 'stop');
+      if (beforeTheStop) throw refuse(`the journal (${layout.journal}) cannot be written: ${why}`);
       this.unwritten ??= `the journal (${layout.journal}) could not be written: ${why}`;
       log.error({ phase, err: why }, `could not record ${phase} in the journal; going on (a node is brought up regardless)`);
     }
@@ -160,7 +163,18 @@ export class SwitchWindow {
     }
     this.confirmedStopped = false;
     this.changed = true;
-    await this.ctx.service.start();
+    // a start's exit code is a hint (a start script may start the node and then fail): the status decides
+    const failed = await service.start().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    if (failed !== null) {
+      if ((await service.state().catch(() => null)) !== 'running') throw failed;
+      this.ctx.log.warn(
+        { err: isGlrError(failed) ? failed.message : String(failed) },
+        `the start command failed, but ${service.description} says running; verifying it`,
+      );
+    }
     if (this.times.startedAt === null) {
       this.times.startedAt = Date.now();
       const { windowMs } = this.measures();

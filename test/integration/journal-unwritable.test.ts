@@ -4,12 +4,18 @@
  * recovery, and failing to write it never keeps glr from bringing a node up. The outcome says
  * the journal could not be written; nothing is reported as a bug in glr.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ApplyContext } from '../../src/actions/context.js';
+import type { Plan, WindowStep } from '../../src/plan/types.js';
+import { SwitchWindow } from '../../src/switch/window.js';
 import { waitFor } from '../../sandbox/host.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 import { hasStackTrace } from '../helpers/glr.js';
 import { startGlrWithOwnMounts } from '../helpers/mounts.js';
+import { applyContext } from '../helpers/apply-context.js';
 
 let sb: Sandbox | undefined;
 afterEach(async () => {
@@ -20,7 +26,7 @@ afterEach(async () => {
 /** reconcile to `version`, with `.glr` read-only for glr from the moment the node is confirmed stopped */
 async function readOnlyAfterTheStop(s: Sandbox, version: string, timeoutSeconds = 10) {
   const file = s.host.writeDesired({ version, timeoutSeconds });
-  const glr = startGlrWithOwnMounts(['reconcile', '-f', file], { GLR_FAILPOINT: 'stopped:1000' });
+  const glr = startGlrWithOwnMounts(['reconcile', '-f', file], { GLR_FAILPOINT: 'stopped:2000' });
   await waitFor(() => glr.stderr().includes('failpoint stopped reached'), { timeoutMs: 30_000, what: 'the stop' });
   glr.readOnly(path.join(s.host.root, '.glr'));
   return glr.done;
@@ -56,5 +62,33 @@ describe('.glr refuses writes inside the window', () => {
     expect(await s.host.healthyOn('v0.4.3')).toBe(true);
     expect(s.host.linkVersions()).toEqual(['v0.4.3']);
     expect(s.host.doubleRuns()).toEqual([]);
+  });
+});
+
+describe('the opening record of the journal, when it cannot be written', () => {
+  let root: string | undefined;
+  afterEach(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+    root = undefined;
+  });
+
+  /** a window over a root whose .glr is a file: every journal write fails */
+  function windowOn(steps: WindowStep['kind'][]): SwitchWindow {
+    root = mkdtempSync(path.join(os.tmpdir(), 'glr-journal-'));
+    writeFileSync(path.join(root, '.glr'), 'not a folder\n');
+    const ctx: ApplyContext = applyContext(root);
+    const plan = { switch: { leaving: 'v0.4.3', entering: 'v0.4.5' }, target: 'v0.4.5', intent: 'converge', window: steps.map((kind) => ({ kind })) };
+    return new SwitchWindow(ctx, plan as unknown as Plan);
+  }
+
+  it('refuses a switch that would stop a running node (it stays up)', async () => {
+    const w = windowOn(['open-journal', 'stop', 'swap', 'start']);
+    await expect(w.openJournal('switching')).rejects.toThrow(/^the journal \(\S+\/\.glr\/journal\.json\) cannot be written: \S+\/\.glr: already exists$/);
+  });
+
+  it('does not keep a node that is down from being started: the window goes on, the outcome names it', async () => {
+    const w = windowOn(['open-journal', 'start']);
+    await w.openJournal('switching');
+    expect(w.writeProblems()).toEqual([expect.stringMatching(/^the journal \(\S+\/\.glr\/journal\.json\) could not be written: \S+\/\.glr: already exists$/)]);
   });
 });

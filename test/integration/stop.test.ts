@@ -40,6 +40,13 @@ const stopsThenFails = (s: Sandbox) => [
   `'${process.execPath}' '${SVC_JS}' stop --root '${s.host.root}' --state '${s.host.state}'; echo 'stop: could not remove the pid file' >&2; exit 1`,
 ];
 
+/** the sandbox's own start, then a failing exit code */
+const startsThenFails = (s: Sandbox) => [
+  '/bin/sh',
+  '-c',
+  `'${process.execPath}' '${SVC_JS}' start --root '${s.host.root}' --state '${s.host.state}'; echo 'start: could not write the unit log' >&2; exit 1`,
+];
+
 /** After glr returned: the node it signalled has exited, and a node runs healthy on `version`. */
 async function expectUpAfterTheOldNodeIsGone(s: Sandbox, signalled: number, version: string): Promise<void> {
   await waitFor(() => !isAlive(signalled), { timeoutMs: 30_000, what: 'the signalled node to exit' });
@@ -49,15 +56,16 @@ async function expectUpAfterTheOldNodeIsGone(s: Sandbox, signalled: number, vers
 
 describe('a node slower to stop than the bound', () => {
   it('service.manager command: the switch is kept off, and the old node is up and healthy before glr returns (exit 1)', async () => {
-    sb = await createSandbox({ release: { stopMs: 3000 } });
+    // the node takes 4.5 s to stop; glr's bound is 3 s: past it, and well within a second one
+    sb = await createSandbox({ release: { stopMs: 4500 } });
     const s = sb;
     await s.publish({ version: 'v0.4.5' });
     const old = nodePid(s);
-    const r = await runGlr(['reconcile', '-f', withStop(s, 'v0.4.5', signalOnly(s))], { env: { GLR_CONFIRM_STOP_SECONDS: '2' } });
+    const r = await runGlr(['reconcile', '-f', withStop(s, 'v0.4.5', signalOnly(s))], { env: { GLR_CONFIRM_STOP_SECONDS: '3' } });
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(errorLines(r)).toEqual([
       expect.stringMatching(
-        /^glr: the node service \(status: \/bin\/sh\) did not stop within 2 s of being asked \(it says running\); nothing was switched: v0\.4\.3 was started again once it had stopped, and is healthy$/,
+        /^glr: the node service \(status: \/bin\/sh\) did not stop within 3 s of being asked \(it says running\); nothing was switched: v0\.4\.3 was started again once it had stopped, and is healthy$/,
       ),
     ]);
     expect(s.host.linkVersions()).toEqual(['v0.4.3']);
@@ -106,6 +114,18 @@ describe("a stop command's exit code is a hint; the status decides", () => {
     const s = sb;
     await s.publish({ version: 'v0.4.5' });
     const r = await runGlr(['reconcile', '-f', withStop(s, 'v0.4.5', stopsThenFails(s))]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(await s.host.healthyOn('v0.4.5')).toBe(true);
+    expect(s.host.doubleRuns()).toEqual([]);
+  });
+
+  it('a start that starts the node, then exits 1: the status says running, health decides (exit 0)', async () => {
+    sb = await createSandbox();
+    const s = sb;
+    await s.publish({ version: 'v0.4.5' });
+    const text = s.host.desiredYaml({ version: 'v0.4.5' });
+    writeFileSync(s.host.file, text.replace(/^ {2}start: .*$/m, `  start: ${JSON.stringify(startsThenFails(s))}`));
+    const r = await runGlr(['reconcile', '-f', s.host.file]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(await s.host.healthyOn('v0.4.5')).toBe(true);
     expect(s.host.doubleRuns()).toEqual([]);

@@ -83,7 +83,7 @@ describe('glr status, as text', () => {
         hooks: { at: '2026-11-24T21:25:03.120Z', outcome: 'switched', running: 'v0.5.10', from: 'v0.5.9', runs: 1, failed: [] },
       }),
     );
-    expect(t).toContain('lock      held by a glr that does not answer');
+    expect(t).toContain('lock      held by a glr that does not answer (or runs in another network namespace, a container)');
     expect(t).toContain('hooks     postSwitch after the switch to v0.5.10 (2026-11-24 21:25:03Z): all 1 ok');
   });
 });

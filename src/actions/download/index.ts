@@ -1,7 +1,7 @@
 import { mkdir, rename, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { Agent, RetryAgent, request, type Dispatcher } from 'undici';
+import { Agent, interceptors, RetryAgent, request, type Dispatcher } from 'undici';
 import { GlrError, refuse } from '../../errors.js';
 import { PREPARING_MARKER } from '../../layout.js';
 import { failpoint } from '../../runtime/failpoint.js';
@@ -16,6 +16,8 @@ import { downloadError, isDataError, unpackProblem, type Release } from './messa
 import { Progress } from './progress.js';
 import { Unpack } from './unpack.js';
 
+/** Redirects followed for a release download (a mirror may send one, a CDN another); a longer chain is refused. */
+const MAX_REDIRECTS = 5;
 /** A release unpacks to about this many times its compressed size. */
 const EXPANSION = 3;
 /** a minor GC after this many bytes through the pipeline (read + unpacked): src/runtime/gc.ts */
@@ -64,7 +66,9 @@ export async function download(ctx: ApplyContext, a: { version: string; url: str
 
 function newDispatcher(ctx: ApplyContext): Dispatcher {
   const { tuning } = ctx;
-  return new RetryAgent(new Agent({ connect: { timeout: 15_000 } }), {
+  // past MAX_REDIRECTS the last 3xx comes back as the answer
+  const redirecting = new Agent({ connect: { timeout: 15_000 } }).compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS }));
+  return new RetryAgent(redirecting, {
     maxRetries: tuning.downloadRetries,
     minTimeout: tuning.downloadRetryBaseMs,
     maxTimeout: Math.max(tuning.downloadRetryBaseMs, 30_000),
@@ -103,7 +107,9 @@ async function fetchInto(ctx: ApplyContext, a: Release & { sha256: string | null
       throw refuse(
         res.statusCode === 404
           ? `release ${a.version} not found (HTTP 404 from ${a.url}); is the version published, and is release.url right?`
-          : `downloading ${where} failed: HTTP ${res.statusCode}${res.statusCode >= 500 || res.statusCode === 429 ? ` (tried ${tuning.downloadRetries + 1} times); the bucket has trouble: run again later` : '; check release.url'}`,
+          : res.statusCode >= 300 && res.statusCode < 400
+            ? `downloading ${where} failed: still redirected (HTTP ${res.statusCode}) after ${MAX_REDIRECTS} redirects; check release.url`
+            : `downloading ${where} failed: HTTP ${res.statusCode}${res.statusCode >= 500 || res.statusCode === 429 ? ` (tried ${tuning.downloadRetries + 1} times); the bucket has trouble: run again later` : '; check release.url'}`,
       );
     }
     const header = Number(res.headers['content-length'] ?? NaN);
