@@ -142,7 +142,10 @@ describe('prepareAhead: patch', () => {
     await waitFor(() => w.has(/^v0\.4\.5 is healthy/), { timeoutMs: 60_000, what: 'the switch after the preparation' });
     expect(w.count(/cancelled/)).toBe(1);
     expect(w.has(/^v0\.4\.5 is prepared ahead/)).toBe(true);
-    expect(tarballGets(s, 'v0.4.5')).toBe(2);
+    // one download for the preparation that finished, and at most one more for the cancelled one
+    // (on a loaded machine the edit may cancel it before its request went out)
+    expect(tarballGets(s, 'v0.4.5')).toBeGreaterThanOrEqual(1);
+    expect(tarballGets(s, 'v0.4.5')).toBeLessThanOrEqual(2);
     expect(s.host.doubleRuns()).toEqual([]);
   });
 
