@@ -4,6 +4,7 @@ import { refused, type Measures, type Outcome, type OutcomeKind, type Stage } fr
 import { stepsOf } from '../plan/steps.js';
 import type { Phase, Plan, Step } from '../plan/types.js';
 import { appliedMessage } from './messages.js';
+import type { TelemetryReading } from '../runtime/telemetry.js';
 import { HostRunner, type StepRunner } from './runner.js';
 
 /** How an apply ended, and every step that ran, in order, with its duration. */
@@ -14,6 +15,8 @@ export interface Applied {
   completed: Step[];
   /** version folders retention removed */
   removed: string[];
+  /** what check-telemetry saw of the Alloy container after the change; null when it did not look */
+  telemetry?: TelemetryReading | null;
 }
 
 /**
@@ -58,6 +61,7 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
   let holding = false;
   const reported: string[] = [];
   const removed: string[] = [];
+  let telemetry: TelemetryReading | null = null;
   try {
     for (const { phase, step } of stepsOf(plan)) {
       if (phase === 'finish') {
@@ -71,6 +75,7 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
         });
         reported.push(...(done?.reported ?? []));
         removed.push(...(done?.removed ?? []));
+        if (done?.telemetry) telemetry = done.telemetry;
         continue;
       }
       if (outcome) continue;
@@ -98,7 +103,7 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
         outcome = await recover(plan, ctx, runner, reasonOf(e), phase, timed);
       }
     }
-    return { outcome: withReported(outcome ?? success(plan, runner), reported), phases, completed, removed };
+    return { outcome: withReported(outcome ?? success(plan, runner), reported), phases, completed, removed, telemetry };
   } finally {
     await runner.release();
     if (holding) ctx.signals.release();

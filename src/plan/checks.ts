@@ -5,6 +5,7 @@ import { checkBackends, providersToChange } from '../genlayer/llm-config.js';
 import { CURRENT, RUNBOOK_LINKS } from '../layout.js';
 import { linkedVersion } from '../observe/linked-version.js';
 import type { Observed, VersionFolder } from '../observe/types.js';
+import { nodeKeys } from './node-env.js';
 
 /** Refusals that hold whatever the versions: the root itself and the service manager. */
 export function checkHost(d: Desired, o: Observed): string[] {
@@ -76,7 +77,8 @@ export function llmProblems(d: Desired, o: Observed, v: string): string[] {
   const llm = o.llm[v];
   if (!llm) return [];
   if (!llm.ok) return [`${v}: ${llm.problem}`];
-  return checkBackends(v, llm.backends, d.llm.providers, o.runningFiles?.envNames ?? []);
+  const keys = nodeKeys(o);
+  return checkBackends(v, llm.backends, d.llm.providers, keys.names, keys.at);
 }
 
 /**

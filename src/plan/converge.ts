@@ -61,7 +61,7 @@ export function switchTo(d: Desired, o: Observed, from: string): Decision {
     prepare.push(...ready.steps);
     warnings.push(...ready.warnings);
   }
-  prepare.push(...beforeStopSteps(d, from), backupStep(d, from));
+  prepare.push(...beforeStopSteps(d, o, from), backupStep(d, from));
   if (!o.versions.find((f) => f.version === from)?.prepared) {
     prepare.push({ kind: 'adopt', version: from, sharedDb: d.sharedDb, description: `adopt ${from} (running before glr) as the version to roll back to` });
   }

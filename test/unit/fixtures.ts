@@ -18,11 +18,15 @@ export function desired(over: Partial<Omit<Desired, 'layout'>> = {}): Desired {
     service: { running: true, manager: 'systemd' as const, unit: 'genlayer-node' } as Desired['service'],
     health: { url: 'http://localhost:9153/health', timeoutSeconds: 300 },
     configFile: null,
-    preflight: { doctor: false },
+    preflight: { doctor: false, webdriver: null },
     hooks: { preSwitch: [], postSwitch: [] },
     retain: 3,
     metrics: { textfile: null },
     prepareAhead: 'off' as const,
+    network: null,
+    runAs: null,
+    // the sandbox's hosts run no Docker: the WebDriver and Alloy checks are asked for where tested
+    telemetry: { alloy: { container: null, logPath: '/var/log/genlayer/node.log' } },
     ...over,
   };
   return { ...d, layout: new Layout(d.root) };
@@ -94,6 +98,8 @@ export function runbookHost(over: Partial<Observed> = {}): Observed {
     configFile: null,
     trash: [],
     bad: [],
+    unit: null,
+    telemetry: null,
     ...over,
   };
 }
