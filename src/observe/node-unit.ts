@@ -6,7 +6,7 @@ import { run } from '../runtime/exec.js';
 import { isNotFound } from '../runtime/fsx.js';
 import type { UnitFacts } from '../runtime/service.js';
 import { errnoText } from '../runtime/text.js';
-import type { EnvFile, NodeUnit } from './types.js';
+import { UNIT_ENVIRONMENT, type EnvFile, type NodeUnit } from './types.js';
 
 /**
  * The node's environment as its service gives it: the unit's User, Group, EnvironmentFile= and
@@ -44,6 +44,13 @@ export async function observeNodeUnit(
   const apart: UnitSecrets = { secrets: [], values: new Map() };
   const files: EnvFile[] = [];
   const keys: Record<string, string> = {};
+  // Environment= first: systemd lets the files override it
+  const own = facts?.environment ?? {};
+  for (const [k, v] of Object.entries(own)) {
+    if (v !== '') keys[k] = UNIT_ENVIRONMENT;
+    if (v.length >= 6) apart.secrets.push(v);
+  }
+  if (Object.keys(own).length) apart.values.set(UNIT_ENVIRONMENT, Object.freeze({ ...own }));
   for (const f of listed) {
     const read = await readEnv(f.path, cache);
     const inVersion = read.real && versionDir && read.real.startsWith(versionDir + path.sep) ? path.relative(versionDir, read.real) : null;
@@ -72,6 +79,9 @@ export async function observeNodeUnit(
       group: told.group,
       owner: owner.owner,
       problem: owner.problem,
+      environmentNames: Object.keys(own)
+        .filter((k) => own[k] !== '')
+        .sort(),
       environmentFiles: files,
       keys,
       password: password.shown,

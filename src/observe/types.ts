@@ -66,6 +66,8 @@ export interface NodeUnit {
   owner: { uid: number; gid: number } | null;
   /** why the user or group cannot be resolved on this host */
   problem: string | null;
+  /** the names the unit's own `Environment=` sets non-empty (loaded before the files, which override them) */
+  environmentNames: string[];
   /** every environment file the node is given, in the order it is loaded */
   environmentFiles: EnvFile[];
   /** variable name → the file that gives it to the node non-empty (the last one loaded); `.env` is the running version's */
@@ -76,6 +78,9 @@ export interface NodeUnit {
   program: string | null;
   workingDirectory: string | null;
 }
+
+/** How the unit's own `Environment=` lines are named where a key is said to be set (and kept apart by observe). */
+export const UNIT_ENVIRONMENT = "the unit's Environment=";
 
 /**
  * One of the node's environment files, as a step needs it: inside the version's folder (read

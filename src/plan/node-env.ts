@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Desired } from '../desired/types.js';
 import { isVersion } from '../desired/version.js';
 import { DOT_ENV, type KeyPlaces } from '../genlayer/env-file.js';
-import type { Observed } from '../observe/types.js';
+import { UNIT_ENVIRONMENT, type Observed } from '../observe/types.js';
 import type { NodeEnvFile, PrepareStep } from './types.js';
 
 /**
@@ -15,8 +15,8 @@ import type { NodeEnvFile, PrepareStep } from './types.js';
 export function nodeKeys(o: Observed): { names: string[]; at: KeyPlaces } {
   const u = o.unit;
   if (!u) return { names: o.runningFiles?.envNames ?? [], at: DOT_ENV };
-  const labels = u.environmentFiles.map((f) => (f.inVersion === '.env' ? '.env' : f.path));
-  const files = labels.length ? labels.join(', ') : 'no environment file (the unit has no EnvironmentFile=)';
+  const labels = [...(u.environmentNames.length ? [UNIT_ENVIRONMENT] : []), ...u.environmentFiles.map((f) => (f.inVersion === '.env' ? '.env' : f.path))];
+  const files = labels.length ? labels.join(', ') : "the node's environment (its unit sets no Environment= and loads no EnvironmentFile=)";
   return { names: Object.keys(u.keys).sort(), at: { files, of: (name) => u.keys[name] ?? files } };
 }
 
@@ -24,7 +24,8 @@ export function nodeKeys(o: Observed): { names: string[]; at: KeyPlaces } {
 export function nodeEnvFiles(o: Observed): NodeEnvFile[] {
   const u = o.unit;
   if (!u) return [{ inVersion: '.env' }];
-  return u.environmentFiles.filter((f) => f.exists).map((f) => (f.inVersion !== null ? { inVersion: f.inVersion } : { path: f.path, names: f.names }));
+  const own: NodeEnvFile[] = u.environmentNames.length ? [{ path: UNIT_ENVIRONMENT, names: u.environmentNames }] : [];
+  return [...own, ...u.environmentFiles.filter((f) => f.exists).map((f) => (f.inVersion !== null ? { inVersion: f.inVersion } : { path: f.path, names: f.names }))];
 }
 
 /** Environment files inside the running version's folder besides `.env`: carried like it (byte for byte, 600). */

@@ -73,7 +73,8 @@ export function beforeStopSteps(d: Desired, o: Observed, from: string): PrepareS
   const v = d.version;
   const dir = d.layout.versionDir(v);
   const steps: PrepareStep[] = [];
-  const exported = `${envWords(o)} exported`;
+  const words = envWords(o);
+  const exported = `${words === '.env' ? 'its .env' : words} exported`;
   if (d.preflight.webdriver) {
     const c = d.preflight.webdriver;
     steps.push({

@@ -49,17 +49,19 @@ export interface UnitFacts {
   execStart: string[] | null;
   /** `WorkingDirectory=`, its `-`/`!` prefixes taken off; null when unset */
   workingDirectory: string | null;
+  /** `Environment=` assignments (values may be secrets: they never leave observe) */
+  environment: Record<string, string>;
 }
 
 /** The properties read with the state, in one `systemctl show`. */
-const SHOWN = ['LoadState', 'ActiveState', 'SubState', 'User', 'Group', 'EnvironmentFiles', 'ExecStart', 'WorkingDirectory'];
+const SHOWN = ['LoadState', 'ActiveState', 'SubState', 'User', 'Group', 'Environment', 'EnvironmentFiles', 'ExecStart', 'WorkingDirectory'];
 
 /**
  * `systemctl show` output → the unit's facts. EnvironmentFiles comes one line per file
  * (`PATH (ignore_errors=yes)`), ExecStart as `{ path=… ; argv[]=ARGS ; ignore_errors=… ; … }`.
  */
 export function parseUnitFacts(output: string): UnitFacts {
-  const facts: UnitFacts = { user: null, group: null, environmentFiles: [], execStart: null, workingDirectory: null };
+  const facts: UnitFacts = { user: null, group: null, environmentFiles: [], execStart: null, workingDirectory: null, environment: {} };
   for (const line of output.split('\n')) {
     const eq = line.indexOf('=');
     if (eq < 0) continue;
@@ -67,6 +69,14 @@ export function parseUnitFacts(output: string): UnitFacts {
     if (key === 'User' && value) facts.user = value;
     else if (key === 'Group' && value) facts.group = value;
     else if (key === 'WorkingDirectory' && value) facts.workingDirectory = value.replace(/^[-!]+/, '') || null;
+    else if (key === 'Environment' && value) {
+      // `A=1 "B=with space"`: one assignment per word, a word in double quotes kept whole
+      for (const m of value.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)) {
+        const a = m[1] ?? m[2]!;
+        const i = a.indexOf('=');
+        if (i > 0) facts.environment[a.slice(0, i)] = a.slice(i + 1);
+      }
+    }
     else if (key === 'EnvironmentFiles' && value) {
       const m = /^(.*?)\s+\(ignore_errors=(yes|no)\)$/.exec(value);
       facts.environmentFiles.push({ path: m ? m[1]! : value, optional: m?.[2] === 'yes' });
