@@ -14,7 +14,9 @@ import type { FakeContainer } from './docker.js';
 import { waitFor } from './host.js';
 import { isAlive } from './proc.js';
 
-const compiled = path.dirname(fileURLToPath(import.meta.url));
+// the tools always run compiled (dist/sandbox), also when this module is loaded from its TypeScript source
+const here = path.dirname(fileURLToPath(import.meta.url));
+const compiled = path.basename(path.dirname(here)) === 'dist' ? here : path.resolve(here, '../dist/sandbox');
 const SYSTEMCTL_JS = path.join(compiled, 'systemctl.js');
 const DOCKER_JS = path.join(compiled, 'docker.js');
 
