@@ -102,7 +102,13 @@ export class FakeMachine {
   /** `restart NAME`, `recreate NAME`...: what changed the fake Docker's containers, in order. */
   dockerEvents(): string[] {
     const f = path.join(this.dockerState, 'events.log');
-    return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(' ').slice(1).join(' ')) : [];
+    return existsSync(f)
+      ? readFileSync(f, 'utf8')
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split(' ').slice(1).join(' '))
+      : [];
   }
 
   /** Every node the units started, by pid. */

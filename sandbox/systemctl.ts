@@ -36,8 +36,15 @@ const args = process.argv.slice(2);
 const units = args[args.indexOf('--units') + 1]!;
 const rest = args.filter((_, i) => i !== args.indexOf('--units') && i !== args.indexOf('--units') + 1);
 const verb = rest[0];
-const name = rest.filter((a) => !a.startsWith('-')).at(-1)?.replace(/\.service$/, '') ?? '';
-const props = rest.find((a) => a.startsWith('--property='))?.slice('--property='.length).split(',');
+const name =
+  rest
+    .filter((a) => !a.startsWith('-'))
+    .at(-1)
+    ?.replace(/\.service$/, '') ?? '';
+const props = rest
+  .find((a) => a.startsWith('--property='))
+  ?.slice('--property='.length)
+  .split(',');
 const valueOnly = rest.includes('--value');
 const state = path.join(units, `${name}.state`);
 const pidFile = path.join(state, 'node.pid');
@@ -47,7 +54,9 @@ function readUnit(): Unit | null {
   if (!existsSync(file)) return null;
   const u: Unit = { user: '', group: '', workingDirectory: '', environmentFiles: [], execStart: [], timeoutStopSec: 90 };
   // a trailing backslash continues the line, as in systemd's unit files
-  for (const line of readFileSync(file, 'utf8').replace(/\\\n\s*/g, ' ').split('\n')) {
+  for (const line of readFileSync(file, 'utf8')
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')) {
     const m = /^\s*([A-Za-z]+)\s*=\s*(.*?)\s*$/.exec(line);
     if (!m) continue;
     const [, key, value] = m as unknown as [string, string, string];
@@ -124,7 +133,11 @@ function start(u: Unit): number {
   const argv = u.execStart.map((a) => a.replace(/\$\{(\w+)\}|^\$(\w+)$/g, (_, x: string, y: string) => env[x ?? y] ?? ''));
   const out = openSync(path.join(state, 'node-output.log'), 'a');
   const uid = u.user ? idOf('passwd', u.user) : undefined;
-  const gid = u.group ? idOf('group', u.group) : uid !== undefined ? Number(execFileSync('getent', ['passwd', u.user], { encoding: 'utf8' }).split(':')[3]) : undefined;
+  const gid = u.group
+    ? idOf('group', u.group)
+    : uid !== undefined
+      ? Number(execFileSync('getent', ['passwd', u.user], { encoding: 'utf8' }).split(':')[3])
+      : undefined;
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: u.workingDirectory || '/',
     detached: true,

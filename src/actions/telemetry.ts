@@ -27,12 +27,18 @@ export async function checkTelemetry(
     return { reading: first, reported: [] };
   }
   const c = await inspectContainer(s.container);
-  if (!c.ok) return { reading: first, reported: [`telemetry cannot be checked: ${first.detail}; GenLayer's monitoring sees this validator only through ${s.container}`] };
+  if (!c.ok)
+    return {
+      reading: first,
+      reported: [`telemetry cannot be checked: ${first.detail}; GenLayer's monitoring sees this validator only through ${s.container}`],
+    };
   ctx.log.warn({ container: s.container, detail: first.detail }, `${s.container} does not read ${running}'s node.log`);
 
   const origin = composeOrigin(c.info.labels);
   const recreate = origin !== null && (await sameFolder(origin.workingDir, ctx.layout.root)) && (await releaseChanged(ctx, s.leaving, s.entering));
-  const how = recreate ? `recreated from ${path.join(origin.workingDir, 'docker-compose.yaml')} (the release's docker-compose.yaml or .env changed)` : 'restarted';
+  const how = recreate
+    ? `recreated from ${path.join(origin.workingDir, 'docker-compose.yaml')} (the release's docker-compose.yaml or .env changed)`
+    : 'restarted';
   const failed = recreate ? await recreateService(origin) : await restartContainer(s.container);
   const was = first.state === 'stale' ? `read a stale node.log (${first.detail})` : `did not read the node's log (${first.detail})`;
   if (failed) return { reading: first, reported: [`telemetry is stale: ${s.container} ${was}, and ${failed}`] };

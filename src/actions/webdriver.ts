@@ -14,7 +14,9 @@ export async function checkWebdriver(ctx: ApplyContext, container: string): Prom
   if (!c.ok) throw refuse(`the WebDriver container cannot be checked: ${c.problem}; GenVM's web module needs it: ${fix}`);
   if (!c.info.running) throw refuse(`the WebDriver container ${container} is not running (${c.info.status}); GenVM's web module needs it: ${fix}`);
   if (c.info.health !== null && c.info.health !== 'healthy') {
-    throw refuse(`the WebDriver container ${container} is ${c.info.health}, not healthy (docker inspect); GenVM's web module needs it: wait until it is healthy or restart it (docker restart ${container}), then run glr again; nothing was stopped`);
+    throw refuse(
+      `the WebDriver container ${container} is ${c.info.health}, not healthy (docker inspect); GenVM's web module needs it: wait until it is healthy or restart it (docker restart ${container}), then run glr again; nothing was stopped`,
+    );
   }
   ctx.log.info({ container, health: c.info.health ?? 'no health check' }, `WebDriver ${container} ${c.info.health ?? 'runs'}`);
 }

@@ -94,7 +94,8 @@ export function formatStatus(s: StatusReport): string {
     add('node', [
       `runs as ${n.user ?? 'root'}${n.group ? `:${n.group}` : ''}${n.program ? `: ${n.program}` : ''} (${n.source === 'unit' ? 'the unit says' : 'the file says'}); ${pw}`,
       ...n.environmentFiles.map(
-        (f) => `${f.path}${f.optional ? ' (optional)' : ''}${f.inVersion ? ` (in the version folder: ${f.inVersion})` : ''}: ${f.exists ? `sets ${f.names.join(', ') || 'nothing'}` : 'MISSING'}`,
+        (f) =>
+          `${f.path}${f.optional ? ' (optional)' : ''}${f.inVersion ? ` (in the version folder: ${f.inVersion})` : ''}: ${f.exists ? `sets ${f.names.join(', ') || 'nothing'}` : 'MISSING'}`,
       ),
     ]);
   }

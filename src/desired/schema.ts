@@ -30,12 +30,8 @@ const rootedPath = z
  * systemd unit says them, the telemetry glr verifies after a switch and the WebDriver it checks
  * before the stop. Kept in one block so that other additions to the schema do not interleave.
  */
-const containerName = z
-  .string('expected a container name')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a Docker container name (letters, digits, _ . -)');
-const accountName = z
-  .string('expected a user or group name')
-  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/, 'must be a user or group name (or a number)');
+const containerName = z.string('expected a container name').regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a Docker container name (letters, digits, _ . -)');
+const accountName = z.string('expected a user or group name').regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/, 'must be a user or group name (or a number)');
 const hostFields = {
   network: z
     .string('expected a network name, e.g. asimov')

@@ -95,7 +95,13 @@ export function usableBackends(backends: Backends, envNames: readonly string[]):
  * does not have, or no enabled backend whose key is set in .env (GenVM switches those off and
  * the node crash-loops). One line each; none when the set-up can start.
  */
-export function checkBackends(v: string, backends: Backends, providers: Record<string, boolean>, envNames: readonly string[], at: KeyPlaces = DOT_ENV): string[] {
+export function checkBackends(
+  v: string,
+  backends: Backends,
+  providers: Record<string, boolean>,
+  envNames: readonly string[],
+  at: KeyPlaces = DOT_ENV,
+): string[] {
   const next = withProviders(backends, providers);
   if (next.unknown.length) {
     return [

@@ -25,7 +25,10 @@ export function nodeEnvFiles(o: Observed): NodeEnvFile[] {
   const u = o.unit;
   if (!u) return [{ inVersion: '.env' }];
   const own: NodeEnvFile[] = u.environmentNames.length ? [{ path: UNIT_ENVIRONMENT, names: u.environmentNames }] : [];
-  return [...own, ...u.environmentFiles.filter((f) => f.exists).map((f) => (f.inVersion !== null ? { inVersion: f.inVersion } : { path: f.path, names: f.names }))];
+  return [
+    ...own,
+    ...u.environmentFiles.filter((f) => f.exists).map((f) => (f.inVersion !== null ? { inVersion: f.inVersion } : { path: f.path, names: f.names })),
+  ];
 }
 
 /** Environment files inside the running version's folder besides `.env`: carried like it (byte for byte, 600). */
@@ -50,8 +53,10 @@ export function passwordProblem(o: Observed, v: string, envPath: string): string
 }
 
 function noPassword(v: string, name: string, where: string, files: string): string {
-  const sets = files === '.env' ? `${v}'s .env sets` : `none of the node's environment files (${files}) sets`;
-  return `${sets} no ${name}${name === 'NODE_PASSWORD' ? '' : ' (ExecStart passes --password ${' + name + '})'}: the node unlocks its keystore with it (genlayernode run --password \${${name}}) and would not start. Set it in ${where}, then run glr again`;
+  const head = files === '.env' ? `${v}'s .env sets no ${name}` : `none of the node's environment files (${files}) sets ${name}`;
+  const how = name === 'NODE_PASSWORD' ? '' : ` (ExecStart passes --password \${${name}})`;
+  const fix = files === '.env' ? `Set it in ${where}` : 'Set it in one of them (or write the password on ExecStart)';
+  return `${head}${how}: the node unlocks its keystore with it (genlayernode run --password \${${name}}) and would not start. ${fix}, then run glr again`;
 }
 
 /**
@@ -64,10 +69,16 @@ export function unitRefusals(d: Desired, o: Observed): string[] {
   if (!u) return [];
   const out: string[] = [];
   const said = u.source === 'unit' ? `the unit ${d.service.manager === 'systemd' ? d.service.unit : ''}`.trim() : 'service.environmentFiles';
-  if (u.problem) out.push(`${u.problem}: glr cannot give the new version's files to the node's user; fix ${u.source === 'unit' ? 'User=/Group= in the unit' : 'service.user/service.group in the file'}`);
+  if (u.problem)
+    out.push(
+      `${u.problem}: glr cannot give the new version's files to the node's user; fix ${u.source === 'unit' ? 'User=/Group= in the unit' : 'service.user/service.group in the file'}`,
+    );
   for (const f of u.environmentFiles) {
     // the root's own .env missing is said where the files to carry are checked
-    if (f.problem && f.path !== d.layout.env(d.root)) out.push(`${said} loads ${f.path} (EnvironmentFile=), which ${f.problem === 'does not exist' ? 'does not exist: the node would not start' : `cannot be read (${f.problem})`}; create it, or mark it optional (${u.source === 'unit' ? `EnvironmentFile=-${f.path}` : `-${f.path}`})`);
+    if (f.problem && f.path !== d.layout.env(d.root))
+      out.push(
+        `${said} loads ${f.path} (EnvironmentFile=), which ${f.problem === 'does not exist' ? 'does not exist: the node would not start' : `cannot be read (${f.problem})`}; create it, or mark it optional (${u.source === 'unit' ? `EnvironmentFile=-${f.path}` : `-${f.path}`})`,
+      );
   }
   const pinned = pinnedVersion(d, u.program);
   if (pinned) {

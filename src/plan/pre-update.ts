@@ -101,7 +101,8 @@ export function keptWarnings(d: Desired, o: Observed, v: string): string[] {
 function telemetryWarnings(o: Observed): string[] {
   const t = o.telemetry;
   if (!t || t.state === 'fresh') return [];
-  if (t.state === 'unknown') return [`cannot tell whether ${t.container} reads the node's log: ${t.detail}; GenLayer's monitoring sees this validator only through it`];
+  if (t.state === 'unknown')
+    return [`cannot tell whether ${t.container} reads the node's log: ${t.detail}; GenLayer's monitoring sees this validator only through it`];
   return [
     `telemetry is stale: ${t.detail}. GenLayer's monitoring sees no logs from this validator and can mark it idle; restart it (docker restart ${t.container}); glr checks it after every switch`,
   ];

@@ -52,7 +52,8 @@ export async function inspectContainer(name: string): Promise<Inspected> {
 export async function statInContainer(name: string, file: string): Promise<{ ok: true; dev: number; ino: number } | { ok: false; problem: string }> {
   const r = await run(['docker', 'exec', name, 'stat', '-L', '-c', '%d %i', file], { timeoutMs: DOCKER_TIMEOUT_MS });
   const m = /^(\d+) (\d+)$/m.exec(r.output);
-  if (r.exitCode !== 0 || !m) return { ok: false, problem: `docker exec ${name} stat ${file} ${r.exitCode === 0 ? 'printed no device and inode' : failure(r)}` };
+  if (r.exitCode !== 0 || !m)
+    return { ok: false, problem: `docker exec ${name} stat ${file} ${r.exitCode === 0 ? 'printed no device and inode' : failure(r)}` };
   return { ok: true, dev: Number(m[1]), ino: Number(m[2]) };
 }
 

@@ -76,8 +76,7 @@ export function parseUnitFacts(output: string): UnitFacts {
         const i = a.indexOf('=');
         if (i > 0) facts.environment[a.slice(0, i)] = a.slice(i + 1);
       }
-    }
-    else if (key === 'EnvironmentFiles' && value) {
+    } else if (key === 'EnvironmentFiles' && value) {
       const m = /^(.*?)\s+\(ignore_errors=(yes|no)\)$/.exec(value);
       facts.environmentFiles.push({ path: m ? m[1]! : value, optional: m?.[2] === 'yes' });
     } else if (key === 'ExecStart' && value && facts.execStart === null) {

@@ -25,7 +25,9 @@ const FAST = { GLR_TELEMETRY_SETTLE_SECONDS: '2' };
 
 /** Alloy as GenLayer's docker-compose.yaml creates it, from the root (its logs through `data`). */
 function composeUpAlloy(machine: FakeMachine, root: string): void {
-  expect(machine.docker('compose', '-p', 'genlayer-node', '--project-directory', root, '-f', path.join(root, 'docker-compose.yaml'), 'up', '-d', 'alloy')).toBe(0);
+  expect(machine.docker('compose', '-p', 'genlayer-node', '--project-directory', root, '-f', path.join(root, 'docker-compose.yaml'), 'up', '-d', 'alloy')).toBe(
+    0,
+  );
 }
 
 function healthyWebdriver(machine: FakeMachine, status: 'running' | 'exited' = 'running', health: string | null = 'healthy'): void {
@@ -75,10 +77,17 @@ describe('a stale Alloy mount after the switch: found, repaired, reported', () =
   });
 
   it('Alloy now reads the running version’s log: status and the metric say fresh', async () => {
-    expect(machine.container(ALLOY)!.mounts.find((m) => m.destination === '/var/log/genlayer')!.resolved).toBe(path.join(sb.host.root, 'v0.5.11/data/node/logs'));
+    expect(machine.container(ALLOY)!.mounts.find((m) => m.destination === '/var/log/genlayer')!.resolved).toBe(
+      path.join(sb.host.root, 'v0.5.11/data/node/logs'),
+    );
     expect(metric(prom, 'glr_telemetry_stale')).toBe('0');
     const s = await runGlr(['status', '--json', '-f', file], { env: machine.env });
-    expect((JSON.parse(s.stdout) as { telemetry: unknown }).telemetry).toEqual({ container: ALLOY, logPath: '/var/log/genlayer/node.log', state: 'fresh', detail: null });
+    expect((JSON.parse(s.stdout) as { telemetry: unknown }).telemetry).toEqual({
+      container: ALLOY,
+      logPath: '/var/log/genlayer/node.log',
+      state: 'fresh',
+      detail: null,
+    });
   });
 });
 
@@ -123,7 +132,13 @@ describe('before the stop: the WebDriver, the doctor with --network; after it, a
     prom = path.join(sb.host.dir, 'glr.prom');
     // the operator pointed Alloy's logs at the version folder itself (NODE_LOGS_PATH): a restart resolves it to the same old folder
     const pinned = path.join(sb.host.root, 'v0.5.10/data/node/logs');
-    machine.setContainer({ name: ALLOY, status: 'running', health: null, labels: {}, mounts: [{ source: pinned, destination: '/var/log/genlayer', resolved: pinned }] });
+    machine.setContainer({
+      name: ALLOY,
+      status: 'running',
+      health: null,
+      labels: {},
+      mounts: [{ source: pinned, destination: '/var/log/genlayer', resolved: pinned }],
+    });
   });
 
   afterAll(async () => {
@@ -176,7 +191,9 @@ describe('before the stop: the WebDriver, the doctor with --network; after it, a
     const r = await runGlr(['reconcile', '-f', desired('asimov')], { env: { ...machine.env, ...FAST } });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(await sb.host.healthyOn('v0.5.11')).toBe(true);
-    expect(r.stdout).toMatch(/; but telemetry is stale: genlayer-node-alloy read a stale node\.log .*; restarted, it still does not \(.*\)\. GenLayer's monitoring sees no logs/);
+    expect(r.stdout).toMatch(
+      /; but telemetry is stale: genlayer-node-alloy read a stale node\.log .*; restarted, it still does not \(.*\)\. GenLayer's monitoring sees no logs/,
+    );
     expect(machine.dockerEvents()).toEqual([`restart ${ALLOY}`]);
   });
 

@@ -51,10 +51,12 @@ describe('two roots on one host, two watchers, upgraded at the same time', () =>
       writeFileSync(n.sb.host.file, yaml(n, 'v0.5.10'));
       n.watch = startWatch(n.sb.host.file, 30, machine.env);
     }
-    await waitFor(() => nodes.every((n) => n.watch!.has(/^converged/)), { timeoutMs: 30_000, what: 'both watchers to find their host converged' }).catch((e) => {
-      for (const n of nodes) console.log(n.watch!.stderr().slice(-3000));
-      throw e;
-    });
+    await waitFor(() => nodes.every((n) => n.watch!.has(/^converged/)), { timeoutMs: 30_000, what: 'both watchers to find their host converged' }).catch(
+      (e) => {
+        for (const n of nodes) console.log(n.watch!.stderr().slice(-3000));
+        throw e;
+      },
+    );
     // the bump, on both files at once
     for (const n of nodes) writeFileSync(n.sb.host.file, yaml(n, 'v0.5.11'));
     await waitFor(() => nodes.every((n) => n.watch!.has(/^v0\.5\.11 is healthy/)), { timeoutMs: 90_000, what: 'both roots to run v0.5.11' });
@@ -110,7 +112,11 @@ describe('two roots on one host, two watchers, upgraded at the same time', () =>
       expect(text, n.name).toContain('glr_running_version_info{version="v0.5.11"} 1');
       expect(text, n.name).toContain('glr_converged 1');
     }
-    expect(readdirSync(path.dirname(nodes[0]!.prom)).filter((f) => f.endsWith('.prom')).sort()).toEqual(['glr-asimov.prom', 'glr-bradbury.prom']);
+    expect(
+      readdirSync(path.dirname(nodes[0]!.prom))
+        .filter((f) => f.endsWith('.prom'))
+        .sort(),
+    ).toEqual(['glr-asimov.prom', 'glr-bradbury.prom']);
   });
 
   it('each watcher’s log speaks of its own root only', () => {

@@ -33,100 +33,103 @@ function notOwned(dir: string, uid: number, gid: number): string[] {
   return out;
 }
 
-describe.skipIf(!ROOT_USER)('a unit that runs the node as nobody, keys in a file of their own, the password on ExecStart (needs root: chown, a node run as another user)', () => {
-  let sb: Sandbox;
-  let machine: FakeMachine;
-  let dry: GlrRun;
-  let run: GlrRun;
-  let llmEnv: string;
-  let file: string;
+describe.skipIf(!ROOT_USER)(
+  'a unit that runs the node as nobody, keys in a file of their own, the password on ExecStart (needs root: chown, a node run as another user)',
+  () => {
+    let sb: Sandbox;
+    let machine: FakeMachine;
+    let dry: GlrRun;
+    let run: GlrRun;
+    let llmEnv: string;
+    let file: string;
 
-  beforeAll(async () => {
-    machine = FakeMachine.create();
-    sb = await createSandbox({ running: 'v0.5.10', start: false });
-    await sb.publish({ version: 'v0.5.11' });
-    const { root } = sb.host;
-    // the operator's layout: the node's files are its user's, the LLM keys in /etc-like llm.env
-    // (root's, 600: systemd reads it), the .env without keys or password
-    chmodSync(sb.host.dir, 0o755);
-    execFileSync('chown', ['-R', `${NOBODY}:${NOGROUP}`, root]);
-    llmEnv = path.join(sb.host.dir, 'etc/genlayer/llm.env');
-    mkdirSync(path.dirname(llmEnv), { recursive: true });
-    writeFileSync(llmEnv, `HEURISTKEY=${SANDBOX_ENV.HEURISTKEY}\nOPENAIKEY=${SANDBOX_ENV.OPENAIKEY}\n`, { mode: 0o600 });
-    const dotEnv = path.join(root, 'v0.5.10/.env');
-    writeFileSync(dotEnv, `VALIDATOR_PASSWORD=${SANDBOX_ENV.VALIDATOR_PASSWORD}\n`);
-    chownSync(dotEnv, NOBODY, NOGROUP);
-    machine.writeUnit(
-      'genlayer-bradbury',
-      sb.host.unitSpec({
-        user: 'nobody',
-        group: 'nogroup',
-        environmentFiles: [path.join(root, '.env'), llmEnv, `-${path.join(sb.host.dir, 'etc/genlayer/absent.env')}`],
-        execStart: `${path.join(root, 'bin/genlayernode')} run --password ${SANDBOX_ENV.NODE_PASSWORD}`,
-      }),
-    );
-    expect(machine.systemctl('start', 'genlayer-bradbury')).toBe(0);
-    await sb.host.waitHealthy('v0.5.10', 20_000);
-    file = sb.host.writeDesired({ version: 'v0.5.11', providers: { openai: true }, systemdUnit: 'genlayer-bradbury', network: 'bradbury' });
-    dry = await runGlr(['reconcile', '--dry-run', '-f', file], { env: machine.env });
-    run = await runGlr(['reconcile', '-f', file], { env: machine.env });
-  });
+    beforeAll(async () => {
+      machine = FakeMachine.create();
+      sb = await createSandbox({ running: 'v0.5.10', start: false });
+      await sb.publish({ version: 'v0.5.11' });
+      const { root } = sb.host;
+      // the operator's layout: the node's files are its user's, the LLM keys in /etc-like llm.env
+      // (root's, 600: systemd reads it), the .env without keys or password
+      chmodSync(sb.host.dir, 0o755);
+      execFileSync('chown', ['-R', `${NOBODY}:${NOGROUP}`, root]);
+      llmEnv = path.join(sb.host.dir, 'etc/genlayer/llm.env');
+      mkdirSync(path.dirname(llmEnv), { recursive: true });
+      writeFileSync(llmEnv, `HEURISTKEY=${SANDBOX_ENV.HEURISTKEY}\nOPENAIKEY=${SANDBOX_ENV.OPENAIKEY}\n`, { mode: 0o600 });
+      const dotEnv = path.join(root, 'v0.5.10/.env');
+      writeFileSync(dotEnv, `VALIDATOR_PASSWORD=${SANDBOX_ENV.VALIDATOR_PASSWORD}\n`);
+      chownSync(dotEnv, NOBODY, NOGROUP);
+      machine.writeUnit(
+        'genlayer-bradbury',
+        sb.host.unitSpec({
+          user: 'nobody',
+          group: 'nogroup',
+          environmentFiles: [path.join(root, '.env'), llmEnv, `-${path.join(sb.host.dir, 'etc/genlayer/absent.env')}`],
+          execStart: `${path.join(root, 'bin/genlayernode')} run --password ${SANDBOX_ENV.NODE_PASSWORD}`,
+        }),
+      );
+      expect(machine.systemctl('start', 'genlayer-bradbury')).toBe(0);
+      await sb.host.waitHealthy('v0.5.10', 20_000);
+      file = sb.host.writeDesired({ version: 'v0.5.11', providers: { openai: true }, systemdUnit: 'genlayer-bradbury', network: 'bradbury' });
+      dry = await runGlr(['reconcile', '--dry-run', '-f', file], { env: machine.env });
+      run = await runGlr(['reconcile', '-f', file], { env: machine.env });
+    });
 
-  afterAll(async () => {
-    await machine?.cleanup();
-    await sb?.cleanup();
-  });
+    afterAll(async () => {
+      await machine?.cleanup();
+      await sb?.cleanup();
+    });
 
-  it('plans from the unit: the keys in llm.env, the password on ExecStart, the folder given to nobody', () => {
-    expect(dry.code, dry.stdout + dry.stderr).toBe(2);
-    expect(dry.stdout).toMatch(/carry configs\/node\/config\.yaml and \.env .* from v0\.5\.10/);
-    expect(dry.stdout).toContain(`an enabled LLM backend has its key set in the node's environment files (.env, ${llmEnv})`);
-    expect(dry.stdout).toMatch(/give \S+\/v0\.5\.11 and everything in it to nobody:nogroup \(\d+:\d+, the node's User= and Group=\)/);
-    expect(leakedSecrets(dry.stdout, dry.stderr)).toEqual([]);
-  });
+    it('plans from the unit: the keys in llm.env, the password on ExecStart, the folder given to nobody', () => {
+      expect(dry.code, dry.stdout + dry.stderr).toBe(2);
+      expect(dry.stdout).toMatch(/carry configs\/node\/config\.yaml and \.env .* from v0\.5\.10/);
+      expect(dry.stdout).toContain(`an enabled LLM backend has its key set in the node's environment files (.env, ${llmEnv})`);
+      expect(dry.stdout).toMatch(/give \S+\/v0\.5\.11 and everything in it to nobody:nogroup \(\d+:\d+, the node's User= and Group=\)/);
+      expect(leakedSecrets(dry.stdout, dry.stderr)).toEqual([]);
+    });
 
-  it('switches, and the node runs as nobody on v0.5.11', async () => {
-    expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(await sb.host.healthyOn('v0.5.11')).toBe(true);
-    const pid = Number(readFileSync(path.join(machine.units, 'genlayer-bradbury.state/node.pid'), 'utf8'));
-    expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(new RegExp(`^Uid:\\s+${NOBODY}\\s`, 'm'));
-    expect(leakedSecrets(run.stdout, run.stderr)).toEqual([]);
-  });
+    it('switches, and the node runs as nobody on v0.5.11', async () => {
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(await sb.host.healthyOn('v0.5.11')).toBe(true);
+      const pid = Number(readFileSync(path.join(machine.units, 'genlayer-bradbury.state/node.pid'), 'utf8'));
+      expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(new RegExp(`^Uid:\\s+${NOBODY}\\s`, 'm'));
+      expect(leakedSecrets(run.stdout, run.stderr)).toEqual([]);
+    });
 
-  it('the node, as nobody, writes its log and its DB after the switch', () => {
-    const log = path.join(sb.host.root, 'v0.5.11/data/node/logs/node.log');
-    expect(statSync(log).uid).toBe(NOBODY);
-    expect(readFileSync(log, 'utf8')).toMatch(/\[v0\.5\.11 pid \d+\] booted/);
-    expect(sb.host.dbRecords().some((r) => r.version === 'v0.5.11')).toBe(true);
-  });
+    it('the node, as nobody, writes its log and its DB after the switch', () => {
+      const log = path.join(sb.host.root, 'v0.5.11/data/node/logs/node.log');
+      expect(statSync(log).uid).toBe(NOBODY);
+      expect(readFileSync(log, 'utf8')).toMatch(/\[v0\.5\.11 pid \d+\] booted/);
+      expect(sb.host.dbRecords().some((r) => r.version === 'v0.5.11')).toBe(true);
+    });
 
-  it('everything in the new version folder is nobody’s, with the contract’s modes', () => {
-    const v = path.join(sb.host.root, 'v0.5.11');
-    expect(notOwned(v, NOBODY, NOGROUP)).toEqual([]);
-    const mode = (p: string) => (lstatSync(path.join(v, p)).mode & 0o777).toString(8);
-    expect(mode('.env')).toBe('600');
-    expect(mode('data/node/keystore')).toBe('700');
-    for (const k of readdirSync(path.join(v, 'data/node/keystore'))) expect(mode(`data/node/keystore/${k}`)).toBe('600');
-    // the shared DB is the operator's: reached through the link, never changed by the chown
-    expect(lstatSync(path.join(v, 'data/node/genlayer.db')).isSymbolicLink()).toBe(true);
-  });
+    it('everything in the new version folder is nobody’s, with the contract’s modes', () => {
+      const v = path.join(sb.host.root, 'v0.5.11');
+      expect(notOwned(v, NOBODY, NOGROUP)).toEqual([]);
+      const mode = (p: string) => (lstatSync(path.join(v, p)).mode & 0o777).toString(8);
+      expect(mode('.env')).toBe('600');
+      expect(mode('data/node/keystore')).toBe('700');
+      for (const k of readdirSync(path.join(v, 'data/node/keystore'))) expect(mode(`data/node/keystore/${k}`)).toBe('600');
+      // the shared DB is the operator's: reached through the link, never changed by the chown
+      expect(lstatSync(path.join(v, 'data/node/genlayer.db')).isSymbolicLink()).toBe(true);
+    });
 
-  it('the operator’s llm.env is left where it is, as it was', () => {
-    expect(readdirSync(path.join(sb.host.root, 'v0.5.11')).some((n) => n.includes('llm'))).toBe(false);
-    const st = statSync(llmEnv);
-    expect([st.uid, st.mode & 0o777]).toEqual([0, 0o600]);
-  });
+    it('the operator’s llm.env is left where it is, as it was', () => {
+      expect(readdirSync(path.join(sb.host.root, 'v0.5.11')).some((n) => n.includes('llm'))).toBe(false);
+      const st = statSync(llmEnv);
+      expect([st.uid, st.mode & 0o777]).toEqual([0, 0o600]);
+    });
 
-  it('status names the unit’s user, its files and what they set, never a value', async () => {
-    const r = await runGlr(['status', '--json', '-f', file], { env: machine.env });
-    const s = JSON.parse(r.stdout) as { node: { user: string; password: string; environmentFiles: { path: string; names: string[]; exists: boolean }[] } };
-    expect(s.node.user).toBe('nobody');
-    expect(s.node.password).toBe('on-execstart');
-    expect(s.node.environmentFiles.map((f) => [path.basename(f.path), f.exists, f.names])).toEqual([
-      ['.env', true, ['VALIDATOR_PASSWORD']],
-      ['llm.env', true, ['HEURISTKEY', 'OPENAIKEY']],
-      ['absent.env', false, []],
-    ]);
-    expect(leakedSecrets(r.stdout, r.stderr)).toEqual([]);
-  });
-});
+    it('status names the unit’s user, its files and what they set, never a value', async () => {
+      const r = await runGlr(['status', '--json', '-f', file], { env: machine.env });
+      const s = JSON.parse(r.stdout) as { node: { user: string; password: string; environmentFiles: { path: string; names: string[]; exists: boolean }[] } };
+      expect(s.node.user).toBe('nobody');
+      expect(s.node.password).toBe('on-execstart');
+      expect(s.node.environmentFiles.map((f) => [path.basename(f.path), f.exists, f.names])).toEqual([
+        ['.env', true, ['VALIDATOR_PASSWORD']],
+        ['llm.env', true, ['HEURISTKEY', 'OPENAIKEY']],
+        ['absent.env', false, []],
+      ]);
+      expect(leakedSecrets(r.stdout, r.stderr)).toEqual([]);
+    });
+  },
+);

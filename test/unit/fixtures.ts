@@ -170,3 +170,33 @@ export function prepared(version: string, sharedDb = `${ROOT}/v0.4/data/node/gen
 export function unfinished(version: string): VersionFolder {
   return { version, prepared: null, preparing: true, ownDb: false };
 }
+
+/**
+ * A systemd unit that runs the node as `genlayer` (uid 990), its LLM keys in /etc/genlayer/llm.env
+ * beside the root's .env, the password on ExecStart: what observe makes of `systemctl show`.
+ */
+export function nodeUnit(over: Partial<NonNullable<Observed['unit']>> = {}): NonNullable<Observed['unit']> {
+  return {
+    source: 'unit',
+    user: 'genlayer',
+    group: 'genlayer',
+    owner: { uid: 990, gid: 990 },
+    problem: null,
+    environmentNames: [],
+    environmentFiles: [
+      { path: `${ROOT}/.env`, optional: false, inVersion: '.env', exists: true, names: ['VALIDATOR_PASSWORD'], problem: null },
+      { path: '/etc/genlayer/llm.env', optional: false, inVersion: null, exists: true, names: ['HEURISTKEY', 'OPENAIKEY'], problem: null },
+    ],
+    keys: { VALIDATOR_PASSWORD: '.env', HEURISTKEY: '/etc/genlayer/llm.env', OPENAIKEY: '/etc/genlayer/llm.env' },
+    password: { literal: true },
+    program: `${ROOT}/bin/genlayernode`,
+    workingDirectory: ROOT,
+    ...over,
+  };
+}
+
+/** The Docker checks on (the WebDriver before the stop, Alloy after a switch), as a real host has them. */
+export const withDocker: Partial<Desired> = {
+  preflight: { doctor: false, webdriver: 'genlayer-node-webdriver' },
+  telemetry: { alloy: { container: 'genlayer-node-alloy', logPath: '/var/log/genlayer/node.log' } },
+};
