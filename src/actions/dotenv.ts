@@ -26,10 +26,6 @@ export class DotEnvs {
 
   constructor(private readonly layout: Layout) {}
 
-  of(version: string): Promise<DotEnv> {
-    return this.file(version, '.env');
-  }
-
   /** `rel`: a path inside the version's folder */
   file(version: string, rel: string): Promise<DotEnv> {
     const file = path.join(this.layout.versionDir(version), rel);

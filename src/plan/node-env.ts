@@ -31,6 +31,26 @@ export function nodeEnvFiles(o: Observed): NodeEnvFile[] {
   ];
 }
 
+/** The keys a node needs: its keystore password, the snapshot token, and the LLM keys `from`'s GenVM config names. */
+const NODE_KEYS = ['NODE_PASSWORD', 'GENLAYERNODE_NODE_OPERATOR_TOKEN'];
+
+/**
+ * Where the node's keys are found, for the plan's notes (names and files, never a value); null on
+ * a runbook host, where they are all in `.env`.
+ */
+export function keysNote(o: Observed, from: string): string | null {
+  const u = o.unit;
+  if (!u) return null;
+  const llm = o.llm[from];
+  const wanted = new Set([...NODE_KEYS, ...(llm?.ok ? Object.values(llm.backends).flatMap((b) => (b.keyVar ? [b.keyVar] : [])) : [])]);
+  const byFile = new Map<string, string[]>();
+  for (const [k, f] of Object.entries(u.keys).sort()) if (wanted.has(k)) byFile.set(f, [...(byFile.get(f) ?? []), k]);
+  const literal = u.password !== null && 'literal' in u.password;
+  if (!literal && [...byFile.keys()].every((f) => f === '.env')) return null;
+  const parts = [...(literal ? ['the keystore password on ExecStart'] : []), ...[...byFile].map(([f, ks]) => `${ks.join(', ')} in ${f}`)];
+  return `the node's keys, as its ${u.source === 'unit' ? 'unit' : 'service.environmentFiles'} gives them: ${parts.join('; ')}`;
+}
+
 /** Environment files inside the running version's folder besides `.env`: carried like it (byte for byte, 600). */
 export function carriedEnvFiles(o: Observed): string[] {
   return (o.unit?.environmentFiles ?? []).flatMap((f) => (f.inVersion !== null && f.inVersion !== '.env' && f.exists ? [f.inVersion] : []));

@@ -75,7 +75,8 @@ export function beforeStopSteps(d: Desired, o: Observed, from: string): PrepareS
   const steps: PrepareStep[] = [];
   const words = envWords(o);
   const exported = `${words === '.env' ? 'its .env' : words} exported`;
-  if (d.preflight.webdriver) {
+  // the node GenVM's web module serves is started only with service.running
+  if (d.preflight.webdriver && d.service.running) {
     const c = d.preflight.webdriver;
     steps.push({
       kind: 'webdriver',

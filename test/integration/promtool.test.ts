@@ -132,7 +132,14 @@ describe.skipIf(!promtoolFound)('promtool', () => {
     });
 
     it('has the alerts the docs promise, on glr metric names only', () => {
-      expect(alerts.map((a) => a.alert)).toEqual(['GlrRollback', 'GlrNotConverged', 'GlrNotReporting', 'GlrOperatorMustAct', 'GlrDiskLow', 'GlrTelemetryStale']);
+      expect(alerts.map((a) => a.alert)).toEqual([
+        'GlrRollback',
+        'GlrNotConverged',
+        'GlrNotReporting',
+        'GlrOperatorMustAct',
+        'GlrDiskLow',
+        'GlrTelemetryStale',
+      ]);
       for (const a of alerts) for (const m of a.expr.match(/glr_[a-z_]+/g) ?? []) expect(METRIC_NAMES, a.alert).toContain(m);
     });
 

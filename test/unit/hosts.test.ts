@@ -68,6 +68,9 @@ describe('the node’s keys, looked up where the unit loads them', () => {
     );
     // the operator's file is not carried: only what lies in the version folder is
     expect(step(p, 'carry')!.envFiles).toEqual([]);
+    expect(p.notes).toContain("the node's keys, as its unit gives them: the keystore password on ExecStart; HEURISTKEY, OPENAIKEY in /etc/genlayer/llm.env");
+    // a runbook host, every key in .env: nothing to say
+    expect(plan(desired(), runbookHost()).notes.filter((n) => n.includes('keys'))).toEqual([]);
   });
 
   it('a password taken from a variable no file sets: refused, naming the files, never a value', () => {
