@@ -174,6 +174,9 @@ describe('Docker beside the node: the WebDriver before the stop, Alloy after a c
     );
     expect(kinds(plan(desired(), managedHost('v0.4.3')))).not.toContain('webdriver');
     expect(kinds(plan(desired(), managedHost('v0.4.3')))).not.toContain('check-telemetry');
+    // a switch that leaves the node stopped (maintenance) starts nothing the WebDriver would serve
+    const stopped = desired({ ...withDocker, service: { running: false, manager: 'systemd', unit: 'genlayer-node' } });
+    expect(kinds(plan(stopped, managedHost('v0.4.3')))).not.toContain('webdriver');
   });
 
   it('a stale Alloy on a kept host is a warning of its plan', () => {
