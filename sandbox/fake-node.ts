@@ -97,16 +97,6 @@ function fatal(reason: string): never {
   process.exit(1);
 }
 
-/** NAME=value lines with a non-empty value, as GenVM sees them */
-function envNames(text: string): Set<string> {
-  const set = new Set<string>();
-  for (const line of text.split('\n')) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_]\w*)\s*=\s*(.*)$/.exec(line);
-    if (m && m[2]!.trim().replace(/^["']|["']$/g, '') !== '') set.add(m[1]!);
-  }
-  return set;
-}
-
 interface Config {
   node?: { ops?: { port?: number }; validatorWalletAddress?: string; id?: string };
   rollup?: { genlayerchainrpcurl?: string; genlayerchainwebsocketurl?: string; zksyncurl?: string };
@@ -166,10 +156,12 @@ function preflight(password: string): { port: number; db: string; nodeId: string
   if (missing.length)
     fatal(`genvm: ${missing.map((n) => `third_party/genvm/bin/${n}`).join(' and ')} not found: GenVM setup did not finish (run setup.py again)`);
 
-  // GenVM: backends whose key is empty are switched off; with none left the LLM module fails
+  // GenVM: backends whose key is empty are switched off; with none left the LLM module fails.
+  // It reads the keys from the node's environment (`${ENV[NAME]}`), from whichever file the
+  // service loaded them.
   const llmFile = path.join(home, 'third_party/genvm/config/genvm-module-llm.yaml');
   const llm = (parse(readFileSync(llmFile, 'utf8')) ?? {}) as LlmConfig;
-  const names = envNames(readFileSync(envFile, 'utf8'));
+  const names = new Set(Object.entries(process.env).flatMap(([k, v]) => (v ? [k] : [])));
   const script = String(llm.lua_script_path ?? '');
   const greybox = script.includes('genvm-llm-greybox.lua');
   if (shape === 'v0.5' && script) {
@@ -255,7 +247,14 @@ function flag(args: string[], name: string): string | undefined {
 }
 
 function run(args: string[]): void {
-  log(`starting genlayernode ${spec.version} (mode ${spec.mode})`);
+  // a node that cannot write its own log (a folder that is not its user's) does not start
+  try {
+    mkdirSync(path.dirname(logFile), { recursive: true });
+    appendFileSync(logFile, `${new Date().toISOString()} [${spec.version} pid ${process.pid}] starting genlayernode ${spec.version} (mode ${spec.mode})\n`);
+  } catch (e) {
+    process.stderr.write(`genlayernode: fatal: cannot open ${logFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
+    process.exit(1);
+  }
   if (spec.mode === 'die-on-start') {
     setTimeout(() => fatal('panic: runtime error: invalid memory address (this release dies on start)'), 50);
     return;
@@ -402,8 +401,13 @@ function run(args: string[]): void {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-/** `genlayernode doctor`: ✓/✗ lines, exit 0 whatever they say (as the real one). */
-function doctor(): number {
+/** `genlayernode doctor [--network N]`: ✓/✗ lines, exit 0 whatever they say (as the real one). */
+function doctor(args: string[]): number {
+  const network = flag(args, '--network');
+  if (network !== undefined && !versionAtLeast(spec.version, 0, 5, 4)) {
+    process.stderr.write('Error: unknown flag: --network\n');
+    return 2;
+  }
   const forced = new Set(spec.doctorFails ?? []);
   const lines: string[] = [];
   const check = (key: string, name: string, ok: boolean, good: string, bad: string) => {
@@ -440,6 +444,11 @@ function doctor(): number {
     `${missing.join(' and ')} not found in third_party/genvm/bin: run python3 third_party/genvm/bin/setup.py`,
   );
   check('webdriver', 'WebDriver', true, 'Successfully rendered test page', 'not reachable at http://localhost:4444');
+  // --network (v0.5.4+): the configuration must be the named network's
+  if (network !== undefined) {
+    const runs = spec.network ?? 'testnet-asimov';
+    check('network', 'Network', runs.includes(network), `${network} (${runs})`, `config.yaml is for ${runs}, not ${network}`);
+  }
   const failed = lines.some((l) => l.startsWith('✗'));
   process.stdout.write(
     `${lines.join('\n')}\n${failed ? 'Some configuration checks failed; fix them before starting the node.' : 'All configuration checks passed!'}\n`,
@@ -450,7 +459,7 @@ function doctor(): number {
 function main(): void {
   const [sub = 'run', ...args] = process.argv.slice(3);
   if (sub === 'run' || sub.startsWith('-')) return run(sub === 'run' ? args : [sub, ...args]);
-  if (sub === 'doctor') process.exit(doctor());
+  if (sub === 'doctor') process.exit(doctor(args));
   if (sub === 'version' && !spec.noVersionCommand) {
     const commit = createHash('sha1').update(spec.version).digest('hex').slice(0, 7);
     process.stdout.write(`GenLayer Node\nVersion:  ${spec.version}\nProtocol: ${protocolOf(spec)}\nCommit:   ${commit}\nDate:     2026-01-15\n`);

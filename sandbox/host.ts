@@ -33,6 +33,7 @@ import * as tar from 'tar';
 import { buildRelease, defaultShape, RECORD_JS, SVC_JS, type ReleaseOptions } from './releases.js';
 import { LUA_DEFAULT, LUA_GREYBOX } from './release-files.js';
 import type { RecordedCall } from './record.js';
+import type { UnitSpec } from './machine.js';
 import type { ReleaseServer } from './release-server.js';
 import { isAlive } from './proc.js';
 import { SYNCED_BLOCK_FILE } from './chain.js';
@@ -110,6 +111,14 @@ export interface DesiredOptions {
   configFile?: string;
   /** `manager: systemd` with this unit instead of the sandbox's command manager (for a fake systemctl on PATH) */
   systemdUnit?: string;
+  /** preflight.webdriver; default null (the sandbox runs no Docker unless a test gives it a fake one) */
+  webdriver?: string | null;
+  /** telemetry.alloy; default container null (no telemetry check) */
+  alloy?: { container: string | null; logPath?: string };
+  /** network: */
+  network?: string;
+  /** manager command: service.user, service.group, service.environmentFiles */
+  runAs?: { user?: string; group?: string; environmentFiles?: string[] };
 }
 
 export class SandboxHost {
@@ -325,10 +334,20 @@ export class SandboxHost {
       ...(o.systemdUnit
         ? ['  manager: systemd', `  unit: ${o.systemdUnit}`]
         : ['  manager: command', `  start: ${argv('start')}`, `  stop: ${argv('stop')}`, `  status: ${argv('status')}`]),
+      ...(o.runAs?.user ? [`  user: ${o.runAs.user}`] : []),
+      ...(o.runAs?.group ? [`  group: ${o.runAs.group}`] : []),
+      ...(o.runAs?.environmentFiles ? [`  environmentFiles: ${JSON.stringify(o.runAs.environmentFiles)}`] : []),
       'health:',
       `  url: ${this.healthUrl}`,
       `  timeoutSeconds: ${o.timeoutSeconds ?? 10}`,
-      ...(o.doctor !== undefined ? ['preflight:', `  doctor: ${o.doctor}`] : []),
+      'preflight:',
+      ...(o.doctor !== undefined ? [`  doctor: ${o.doctor}`] : []),
+      `  webdriver: ${o.webdriver ?? 'null'}`,
+      'telemetry:',
+      '  alloy:',
+      `    container: ${o.alloy?.container ?? 'null'}`,
+      ...(o.alloy?.logPath ? [`    logPath: ${o.alloy.logPath}`] : []),
+      ...(o.network ? [`network: ${o.network}`] : []),
       ...(o.hooks
         ? [
             'hooks:',
@@ -345,6 +364,19 @@ export class SandboxHost {
   writeDesired(o: DesiredOptions, file = this.file): string {
     writeFileSync(file, this.desiredYaml(o));
     return file;
+  }
+
+  /**
+   * GenLayer's systemd unit for this host (common-procedures.md, "Systemd Service"): the node
+   * through the root's links, the root's .env, the password from it. For a FakeMachine.
+   */
+  unitSpec(over: Partial<UnitSpec> = {}): UnitSpec {
+    return {
+      workingDirectory: this.root,
+      environmentFiles: [path.join(this.root, '.env')],
+      execStart: `${path.join(this.root, 'bin/genlayernode')} run --password \${NODE_PASSWORD}`,
+      ...over,
+    };
   }
 
   /** Runs the sandbox service manager; returns its exit code. */

@@ -4,7 +4,7 @@ import { apply, type Applied } from './apply/apply.js';
 import type { Desired } from './desired/types.js';
 import { errorLine, isGlrError } from './errors.js';
 import { redact } from './genlayer/env-file.js';
-import { observeWithSecrets } from './observe/observe.js';
+import { observeWithSecrets, type Seen } from './observe/observe.js';
 import type { Observed } from './observe/types.js';
 import { planAhead } from './plan/ahead.js';
 import { refused, type Outcome } from './plan/outcome.js';
@@ -17,6 +17,7 @@ import type { Logger } from './runtime/logger.js';
 import { serviceManager } from './runtime/service.js';
 import type { SignalGuard } from './runtime/signals.js';
 import { tuningFromEnv, type Tuning } from './runtime/tuning.js';
+import type { TelemetryReading } from './runtime/telemetry.js';
 
 /** How one pass ended (see Outcome), the plan it executed, and the steps that ran. */
 export interface PassResult {
@@ -30,6 +31,8 @@ export interface PassResult {
   removed: Applied['removed'];
   /** the host as the pass found it, before anything was applied; null when it could not be observed */
   observed: Observed | null;
+  /** what the pass's check of the Alloy container saw after it changed the running version; null: it did not look */
+  telemetry: TelemetryReading | null;
 }
 
 export interface PassOptions {
@@ -69,13 +72,13 @@ export async function reconcileOnce(desired: Desired, opts: PassOptions): Promis
 export async function reconcilePass(desired: Desired, opts: PassOptions & { lock: HeldLock }): Promise<PassResult> {
   const { log, signals } = opts;
   await emptyTrash(desired.layout, log).catch((e: unknown) => log.warn({ err: e }, 'could not finish an interrupted removal; the next run will'));
-  let seen: { observed: Observed; secrets: readonly string[] };
+  let seen: Seen;
   try {
     seen = await observeWithSecrets(desired);
   } catch (e) {
     return passResult(desired, failedToLook(e, log));
   }
-  const { observed, secrets } = seen;
+  const { observed } = seen;
   const p = computePlan(desired, observed);
   opts.onPlan?.(p);
   for (const w of p.warnings) log.warn({ version: desired.version }, w);
@@ -88,7 +91,7 @@ export async function reconcilePass(desired: Desired, opts: PassOptions & { lock
     return passResult(desired, { kind: 'converged', stage: 'plan', message, reasons: [], measures: null, reported: [] }, p, observed);
   }
   log.info({ target: p.target, switch: p.switch }, `plan: ${p.target}`);
-  const applied = await applyOnHost(desired, p, secrets, { log, signals, tuning: opts.tuning ?? tuningFromEnv() });
+  const applied = await applyOnHost(desired, p, seen, { log, signals, tuning: opts.tuning ?? tuningFromEnv() });
   return passResult(desired, applied.outcome, p, observed, applied);
 }
 
@@ -98,7 +101,7 @@ export async function reconcilePass(desired: Desired, opts: PassOptions & { lock
  * Records nothing: nothing ran on another version (the next pass reports).
  */
 export async function prepareAheadPass(ahead: Desired, opts: PassOptions & { lock: HeldLock }): Promise<PassResult> {
-  let seen: { observed: Observed; secrets: readonly string[] };
+  let seen: Seen;
   try {
     seen = await observeWithSecrets(ahead);
   } catch (e) {
@@ -111,17 +114,18 @@ export async function prepareAheadPass(ahead: Desired, opts: PassOptions & { loc
     return passResult(ahead, { kind: 'converged', stage: 'plan', message, reasons: [], measures: null, reported: [] }, p, seen.observed);
   }
   opts.onPlan?.(p);
-  const applied = await applyOnHost(ahead, p, seen.secrets, { log: opts.log, signals: opts.signals, tuning: opts.tuning ?? tuningFromEnv() });
+  const applied = await applyOnHost(ahead, p, seen, { log: opts.log, signals: opts.signals, tuning: opts.tuning ?? tuningFromEnv() });
   return passResult(ahead, applied.outcome, p, seen.observed, applied);
 }
 
 /**
- * Applies `p` on the host. The service manager of the apply scrubs the running version's .env
- * values (observe read them) from whatever of its own output it quotes.
+ * Applies `p` on the host. The service manager of the apply scrubs the values of the node's
+ * environment files (observe read them) from whatever of its own output it quotes.
  */
-function applyOnHost(desired: Desired, p: Plan, secrets: readonly string[], o: { log: Logger; signals: SignalGuard; tuning: Tuning }): Promise<Applied> {
+function applyOnHost(desired: Desired, p: Plan, seen: Seen, o: { log: Logger; signals: SignalGuard; tuning: Tuning }): Promise<Applied> {
+  const { secrets, envValues } = seen;
   const service = serviceManager(desired.service, (text) => redact(text, secrets));
-  return apply(p, { layout: desired.layout, healthUrl: desired.health.url, service, secrets, dotenvs: new DotEnvs(desired.layout), ...o });
+  return apply(p, { layout: desired.layout, healthUrl: desired.health.url, service, secrets, envValues, dotenvs: new DotEnvs(desired.layout), ...o });
 }
 
 /** The lock could not be taken or the host could not be looked at: a refusal, or a bug that says so. */
@@ -139,5 +143,6 @@ function passResult(desired: Desired, outcome: Outcome, plan: Plan | null = null
     completed: applied?.completed ?? [],
     removed: applied?.removed ?? [],
     observed,
+    telemetry: applied?.telemetry ?? null,
   };
 }

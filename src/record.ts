@@ -75,6 +75,7 @@ async function writeMetrics(desired: Desired, r: PassResult, o: { fileReadable: 
       (s) => s.bavail * s.bsize,
       () => null,
     ),
+    telemetryStale: telemetryAfter(r),
   };
   await writeMetricsFile(desired.metrics.textfile!, renderMetrics(input));
 }
@@ -100,6 +101,18 @@ function runningAfter(out: Outcome, plan: Plan | null, seen: Observed | null): s
       // refused once steps ran: nothing was switched, the node is as it was
       return seen && seen.service.state === 'running' ? linkedVersion(seen) : null;
   }
+}
+
+/**
+ * Whether Alloy reads the running node's log once the pass is over: what the pass's own check
+ * saw after it changed the running version; what observe saw when the pass changed nothing of it
+ * (the links did not move); unknown (no sample) when it changed it without looking.
+ */
+function telemetryAfter(r: Pick<PassResult, 'telemetry' | 'plan' | 'observed' | 'outcome'>): boolean | null {
+  if (r.telemetry) return r.telemetry.state !== 'fresh';
+  const changed = applied(r.outcome) && r.outcome.kind !== 'refused' && (r.plan?.finish.some((s) => s.kind === 'check-telemetry') ?? false);
+  const seen = r.observed?.telemetry;
+  return changed || !seen ? null : seen.state !== 'fresh';
 }
 
 /** Version folders glr prepared or adopted, as the steps that ran to their end left them. */

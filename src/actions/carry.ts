@@ -6,11 +6,12 @@ import type { ApplyContext } from './context.js';
 
 /**
  * Carries what makes the node this validator from the running version to the new one:
- * config.yaml and .env byte for byte (.env 600), and the keystore (files 600, folder 700).
+ * config.yaml and .env byte for byte (.env 600), any other environment file the node's unit
+ * loads from inside the version folder (like .env), and the keystore (files 600, folder 700).
  * Every file is created with its final mode from the first instant (never wider, not even for a
  * moment) and written whole before it gets its name.
  */
-export async function carry(ctx: ApplyContext, from: string, version: string, configFile: string | null): Promise<void> {
+export async function carry(ctx: ApplyContext, from: string, version: string, configFile: string | null, envFiles: readonly string[] = []): Promise<void> {
   const { layout } = ctx;
   const src = layout.versionDir(from);
   const dst = layout.versionDir(version);
@@ -24,6 +25,12 @@ export async function carry(ctx: ApplyContext, from: string, version: string, co
     await ensure(path.dirname(layout.configYaml(dst)), 0o755);
     await atomicWriteFile(layout.configYaml(dst), config, configMode & 0o644 ? configMode : 0o644);
     await atomicWriteFile(layout.env(dst), env, 0o600);
+    // the node's other environment files inside the version folder are carried like .env
+    for (const rel of envFiles) {
+      const data = await readSource(path.join(src, rel), rel, from);
+      await ensure(path.dirname(path.join(dst, rel)), 0o755);
+      await atomicWriteFile(path.join(dst, rel), data, 0o600);
+    }
 
     const keystore = layout.keystore(dst);
     await ensure(path.dirname(keystore), 0o755);
@@ -100,7 +107,9 @@ export async function installConfig(ctx: ApplyContext, version: string, file: st
   const target = ctx.layout.configYaml(dst);
   await ensure(path.dirname(target), 0o755);
   const mode = (await stat(file)).mode & 0o777;
-  await atomicWriteFile(target, await readConfigFile(file), mode & 0o644 ? mode : 0o644);
+  // the config.yaml it replaces belongs to the node's user (a folder glr gave to it): so does this one
+  const owner = await stat(target).catch(() => undefined);
+  await atomicWriteFile(target, await readConfigFile(file), mode & 0o644 ? mode : 0o644, owner);
   ctx.log.info({ version, configFile: file }, `installed ${file} as ${version}'s config.yaml`);
 }
 

@@ -4,7 +4,9 @@ import { checkBackends, readLlmConfig } from '../genlayer/llm-config.js';
 import { greyboxProblems, idleKeyWarnings, strategyOf } from '../genlayer/llm-strategy.js';
 import { refuse } from '../errors.js';
 import { RUNBOOK_LINKS } from '../layout.js';
+import type { NodeEnvFile } from '../observe/types.js';
 import type { ApplyContext } from './context.js';
+import { nodeEnvironment } from './dotenv.js';
 
 /** What GenVM's setup leaves when it finished (GenLayer: their absence means it failed). */
 const GENVM_BINARIES = ['third_party/genvm/bin/genvm', 'third_party/genvm/bin/genvm-modules'];
@@ -13,10 +15,10 @@ const GENVM_BINARIES = ['third_party/genvm/bin/genvm', 'third_party/genvm/bin/ge
  * The last check before a folder is marked prepared: what the node will need at start is there.
  * GenVM's setup left its binaries; GenVM switches off every backend whose key is empty and
  * crash-loops with none left, so at least one enabled backend must have its key set in the
- * carried .env (checked by name only), and the greybox strategy needs OPENROUTERKEY and the
+ * node's environment files as the new version gets them (checked by name only), and the greybox strategy needs OPENROUTERKEY and the
  * openrouter backend on. Keys set for backends that are off are warned about.
  */
-export async function checkReady(ctx: ApplyContext, version: string, links: string[]): Promise<void> {
+export async function checkReady(ctx: ApplyContext, version: string, links: string[], env: readonly NodeEnvFile[]): Promise<void> {
   const dir = ctx.layout.versionDir(version);
   const absent = async (names: string[]) => {
     const out: string[] = [];
@@ -42,9 +44,11 @@ export async function checkReady(ctx: ApplyContext, version: string, links: stri
   }
   const text = await readFile(ctx.layout.llmConfig(dir), 'utf8').catch(() => '');
   const { backends, luaScriptPath } = readLlmConfig(text, `${version}'s GenVM LLM config`);
-  const envNames = (await ctx.dotenvs.of(version)).names;
-  const problems = checkBackends(version, backends, {}, envNames);
-  if (strategyOf(luaScriptPath) === 'greybox') problems.push(...greyboxProblems(version, envNames, backends.openrouter?.enabled === false));
+  const node = await nodeEnvironment(ctx, version, env);
+  const files = env.map((f) => ('inVersion' in f ? f.inVersion : f.path));
+  const where = { files: files.join(', ') || 'no environment file', of: (n: string) => node.at[n] ?? '?' };
+  const problems = checkBackends(version, backends, {}, node.names, where);
+  if (strategyOf(luaScriptPath) === 'greybox') problems.push(...greyboxProblems(version, node.names, backends.openrouter?.enabled === false, where));
   if (problems.length) throw refuse(problems[0]!);
-  for (const w of idleKeyWarnings(version, backends, envNames)) ctx.log.warn({ version }, w);
+  for (const w of idleKeyWarnings(version, backends, node.names, where)) ctx.log.warn({ version }, w);
 }

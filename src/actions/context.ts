@@ -19,5 +19,7 @@ export interface ApplyContext {
   secrets: readonly string[];
   /** the .env files this apply reads, each read once */
   dotenvs: DotEnvs;
+  /** the variables of the node's environment files outside its version folder, as observe read them, by path (a child's environment only) */
+  envValues: ReadonlyMap<string, Readonly<Record<string, string>>>;
   tuning: Tuning;
 }

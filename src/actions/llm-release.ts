@@ -40,7 +40,7 @@ export async function llmRelease(ctx: ApplyContext, version: string, strategy: L
   }
   const label = `${version}'s ${LLM_RELEASE_FILE}`;
   parseBackends(text, label);
-  const mode = ((await lstatOrNull(config))?.mode ?? 0o644) & 0o777;
-  await atomicWriteFile(config, withStrategy(text, strategy, label), mode);
+  const st = await lstatOrNull(config);
+  await atomicWriteFile(config, withStrategy(text, strategy, label), (st?.mode ?? 0o644) & 0o777, st ?? undefined);
   ctx.log.info({ version, strategy }, `${LLM_RELEASE_FILE} installed as genvm-module-llm.yaml with the ${strategy} strategy`);
 }

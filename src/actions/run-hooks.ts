@@ -4,12 +4,6 @@ import { clip, tail } from '../runtime/text.js';
 import type { ApplyContext } from './context.js';
 import { runScrubbed } from './scrubbed-run.js';
 
-/** A version's .env, for a child's environment: its variables, and every value to scrub from what the child prints. */
-export async function dotenvOf(ctx: ApplyContext, version: string): Promise<{ vars: Record<string, string>; secrets: readonly string[] }> {
-  const env = await ctx.dotenvs.of(version);
-  return { vars: env.vars, secrets: [...ctx.secrets, ...env.secrets] };
-}
-
 export interface HookOptions {
   /** hooks.preSwitch or hooks.postSwitch */
   name: string;

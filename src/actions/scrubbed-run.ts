@@ -23,6 +23,9 @@ export interface ScrubbedRunOptions {
   secrets: readonly string[];
   /** the word before a non-zero exit code in `failed`; `exited` unless told */
   exitWord?: string;
+  /** run as this user and group (the node's) */
+  uid?: number;
+  gid?: number;
 }
 
 /**

@@ -29,13 +29,14 @@ export async function setLlm(ctx: ApplyContext, version: string, providers: Reco
     await mkdir(ctx.layout.backupsDir, { recursive: true, mode: 0o700 });
     await copyFile(file, ctx.layout.llmBackup(version));
   }
-  const mode = (await stat(file)).mode & 0o777;
-  await atomicWriteFile(file, edit.text, mode);
+  const st = await stat(file);
+  await atomicWriteFile(file, edit.text, st.mode & 0o777, st);
   ctx.log.info({ version, changed: edit.changed }, 'LLM providers set');
 }
 
 export async function restoreLlm(ctx: ApplyContext, version: string): Promise<void> {
   const file = ctx.layout.llmConfig(ctx.layout.versionDir(version));
   const previous = await readFile(ctx.layout.llmBackup(version));
-  await atomicWriteFile(file, previous, (await stat(file)).mode & 0o777);
+  const st = await stat(file);
+  await atomicWriteFile(file, previous, st.mode & 0o777, st);
 }

@@ -5,6 +5,7 @@ import { refused, type Measures, type Outcome, type OutcomeKind, type Stage } fr
 import { stepsOf } from '../plan/steps.js';
 import type { Phase, Plan, Step } from '../plan/types.js';
 import { appliedMessage } from './messages.js';
+import type { TelemetryReading } from '../runtime/telemetry.js';
 import { HostRunner, type StepRunner } from './runner.js';
 
 /** How an apply ended, and every step that ran, in order, with its duration. */
@@ -15,6 +16,8 @@ export interface Applied {
   completed: Step[];
   /** version folders retention removed */
   removed: string[];
+  /** what check-telemetry saw of the Alloy container after the change; null when it did not look */
+  telemetry?: TelemetryReading | null;
 }
 
 /**
@@ -59,6 +62,7 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
   let holding = false;
   const reported: string[] = [];
   const removed: string[] = [];
+  let telemetry: TelemetryReading | null = null;
   try {
     for (const { phase, step } of stepsOf(plan)) {
       if (phase === 'finish') {
@@ -72,6 +76,7 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
         });
         reported.push(...(done?.reported ?? []));
         removed.push(...(done?.removed ?? []));
+        if (done?.telemetry) telemetry = done.telemetry;
         continue;
       }
       if (outcome) continue;
@@ -99,7 +104,7 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
         outcome = await recover(plan, ctx, runner, reasonOf(e), phase, timed);
       }
     }
-    return { outcome: withReported(outcome ?? success(plan, runner), [...reported, ...runner.writeProblems()]), phases, completed, removed };
+    return { outcome: withReported(outcome ?? success(plan, runner), [...reported, ...runner.writeProblems()]), phases, completed, removed, telemetry };
   } finally {
     await runner.release();
     if (holding) ctx.signals.release();

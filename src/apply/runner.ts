@@ -24,6 +24,10 @@ import { isPreparing, readPrepared } from '../runtime/marker.js';
 import { lowerPriority, type Lowered } from '../runtime/priority.js';
 import { SwitchWindow } from '../switch/window.js';
 import type { VerifyResult } from '../switch/verify.js';
+import { chownVersion } from '../actions/chown.js';
+import { checkTelemetry } from '../actions/telemetry.js';
+import { checkWebdriver } from '../actions/webdriver.js';
+import type { TelemetryReading } from '../runtime/telemetry.js';
 
 /** What a finish step did that the record of the pass needs. */
 export interface FinishDone {
@@ -31,6 +35,8 @@ export interface FinishDone {
   reported: string[];
   /** version folders removed (retention) */
   removed: string[];
+  /** what check-telemetry last saw of the Alloy container; null when it did not look */
+  telemetry?: TelemetryReading | null;
 }
 
 const NOTHING: FinishDone = { reported: [], removed: [] };
@@ -94,13 +100,17 @@ export class HostRunner implements StepRunner {
       case 'genvm-setup':
         return genvmSetup(ctx, s.version, s.argv);
       case 'carry':
-        return carry(ctx, s.from, s.version, s.configFile);
+        return carry(ctx, s.from, s.version, s.configFile, s.envFiles);
       case 'link-db':
         return linkDb(ctx, s.version, s.sharedDb);
       case 'set-llm':
         return setLlm(ctx, s.version, s.providers, s.keepPrevious);
       case 'check-ready':
-        return checkReady(ctx, s.version, s.links);
+        return checkReady(ctx, s.version, s.links, s.env);
+      case 'chown':
+        return chownVersion(ctx, s.version, s);
+      case 'webdriver':
+        return checkWebdriver(ctx, s.container);
       case 'mark-prepared':
         return markPrepared(ctx, s.version, s.url, s.sharedDb);
       case 'backup':
@@ -118,9 +128,9 @@ export class HostRunner implements StepRunner {
       case 'install-config':
         return installConfig(ctx, s.version, s.file);
       case 'doctor':
-        return doctor(ctx, s.version);
+        return doctor(ctx, s);
       case 'pre-switch':
-        return preSwitch(ctx, s.version, s.from, s.hooks);
+        return preSwitch(ctx, s.version, s.from, s.hooks, s.env);
       case 'link-release':
         return linkRelease(ctx, s.version, s.names);
       case 'confirm-desired':
@@ -172,6 +182,12 @@ export class HostRunner implements StepRunner {
           from: switched ? s.leaving : s.entering,
         });
         return { reported, removed: [] };
+      }
+      case 'check-telemetry': {
+        // once the node is up on the version it changed to (a switch) or back to (a rollback)
+        if (outcome.kind !== 'applied' && outcome.kind !== 'rolled-back') return NOTHING;
+        const { reading, reported } = await checkTelemetry(this.ctx, s, outcome.kind === 'applied' ? s.entering : s.leaving);
+        return { reported, removed: [], telemetry: reading };
       }
       case 'mark-release':
         if (outcome.kind === 'rolled-back') await markRelease(this.ctx, s.version, { bad: true, reason: outcome.message });

@@ -7,7 +7,10 @@ export function formatStatus(s: StatusReport): string {
   const out: string[] = [];
   const add = (label: string, lines: string[]) => lines.forEach((l, i) => out.push(`${i === 0 ? label.padEnd(10) : ' '.repeat(10)}${l}`));
   const r = s.running;
-  out.push(`glr status: ${s.root.path}${s.root.exists ? '' : ' (missing)'}, ${s.file} asks for ${s.desired.version}`, '');
+  out.push(
+    `glr status: ${s.root.path}${s.root.exists ? '' : ' (missing)'}, ${s.file} asks for ${s.desired.version}${s.desired.network ? ` on ${s.desired.network}` : ''}`,
+    '',
+  );
 
   const h = r.health;
   add('running', [
@@ -84,6 +87,21 @@ export function formatStatus(s: StatusReport): string {
       `postSwitch after ${k.outcome === 'switched' ? `the switch to ${k.running}` : `the rollback to ${k.running}`} (${when(k.at)}): ${k.failed.length ? `${k.failed.length} of ${k.runs} FAILED` : `all ${k.runs} ok`}`,
       ...k.failed.map((f) => `- ${f.argv.join(' ')}: ${f.failure ?? `exit ${f.exitCode}`}${f.output ? ` (${clip(f.output.split('\n').at(-1)!, 100)})` : ''}`),
     ]);
+  }
+  if (s.node) {
+    const n = s.node;
+    const pw = n.password === 'on-execstart' ? 'password on ExecStart' : `password from ${n.password ?? 'NODE_PASSWORD'}`;
+    add('node', [
+      `runs as ${n.user ?? 'root'}${n.group ? `:${n.group}` : ''}${n.program ? `: ${n.program}` : ''} (${n.source === 'unit' ? 'the unit says' : 'the file says'}); ${pw}`,
+      ...n.environmentFiles.map(
+        (f) =>
+          `${f.path}${f.optional ? ' (optional)' : ''}${f.inVersion ? ` (in the version folder: ${f.inVersion})` : ''}: ${f.exists ? `sets ${f.names.join(', ') || 'nothing'}` : 'MISSING'}`,
+      ),
+    ]);
+  }
+  if (s.telemetry) {
+    const t = s.telemetry;
+    add('telemetry', [`${t.container}: ${t.state === 'fresh' ? `reads the running node's log (${t.logPath})` : `${t.state.toUpperCase()}: ${t.detail}`}`]);
   }
   add('shared DB', [`${s.sharedDb.path}${s.sharedDb.exists ? '' : ' (MISSING)'}`]);
   if (s.carry) {

@@ -23,7 +23,7 @@ export interface StatusReport {
   at: string;
   file: string;
   root: { path: string; exists: boolean };
-  desired: { version: string; retain: number; prepareAhead: 'off' | 'patch'; metricsTextfile: string | null };
+  desired: { version: string; retain: number; prepareAhead: 'off' | 'patch'; metricsTextfile: string | null; network: string | null };
   running: {
     version: string | null;
     service: string | null;
@@ -87,6 +87,16 @@ export interface StatusReport {
   carry: { version: string; configYaml: boolean; env: boolean; envNames: string[]; keystoreFiles: number } | null;
   diskFreeBytes: number | null;
   trash: string[];
+  /** how the service runs the node (names only: never a value, never a password) */
+  node: {
+    source: 'unit' | 'file';
+    user: string | null;
+    group: string | null;
+    password: 'on-execstart' | string | null;
+    program: string | null;
+    environmentFiles: { path: string; optional: boolean; inVersion: string | null; exists: boolean; names: string[] }[];
+  } | null;
+  telemetry: { container: string; logPath: string; state: 'fresh' | 'stale' | 'unknown'; detail: string | null } | null;
 }
 
 /** How many history records status shows, newest first. */
@@ -119,7 +129,13 @@ export async function statusReport(desired: Desired): Promise<StatusReport> {
     at: o.at,
     file: desired.file,
     root: { path: o.root.path, exists: o.root.exists },
-    desired: { version: desired.version, retain: desired.retain, prepareAhead: desired.prepareAhead, metricsTextfile: desired.metrics.textfile },
+    desired: {
+      version: desired.version,
+      retain: desired.retain,
+      prepareAhead: desired.prepareAhead,
+      metricsTextfile: desired.metrics.textfile,
+      network: desired.network,
+    },
     running: {
       version: running,
       service: o.service.state,
@@ -205,6 +221,21 @@ export async function statusReport(desired: Desired): Promise<StatusReport> {
     carry: carryOf(o),
     diskFreeBytes: o.diskFreeBytes,
     trash: o.trash,
+    node: nodeOf(o),
+    telemetry: o.telemetry && { container: o.telemetry.container, logPath: o.telemetry.logPath, state: o.telemetry.state, detail: o.telemetry.detail },
+  };
+}
+
+function nodeOf(o: Observed): StatusReport['node'] {
+  const u = o.unit;
+  if (!u) return null;
+  return {
+    source: u.source,
+    user: u.user,
+    group: u.group,
+    password: u.password === null ? null : 'literal' in u.password ? 'on-execstart' : u.password.variable,
+    program: u.program,
+    environmentFiles: u.environmentFiles.map((f) => ({ path: f.path, optional: f.optional, inVersion: f.inVersion, exists: f.exists, names: f.names })),
   };
 }
 

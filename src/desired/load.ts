@@ -153,9 +153,13 @@ function resolve(f: DesiredFile, file: string, doc: Document, lineAt: (o?: numbe
     const argvOf = (k: 'start' | 'stop' | 'status') => (s[k] ?? []).map((a, i) => sub(['service', k, String(i)], a, { root }));
     service = { running, manager, start: argvOf('start'), stop: argvOf('stop'), status: argvOf('status') };
   } else {
-    for (const k of ['start', 'stop', 'status'] as const) {
+    for (const k of ['start', 'stop', 'status', 'user', 'group', 'environmentFiles'] as const) {
       if (s[k] !== undefined) {
-        problems.push({ line: lineAt(nodeOffset(doc, ['service', k])), key: `service.${k}`, message: `service.${k}: is only used with manager: command` });
+        problems.push({
+          line: lineAt(nodeOffset(doc, ['service', k])),
+          key: `service.${k}`,
+          message: `service.${k}: is only used with manager: command${['user', 'group', 'environmentFiles'].includes(k) ? ' (with systemd, glr reads it from the unit)' : ''}`,
+        });
       }
     }
     service = { running, manager, unit: s.unit ?? DEFAULTS.unit };
@@ -181,11 +185,32 @@ function resolve(f: DesiredFile, file: string, doc: Document, lineAt: (o?: numbe
       service,
       health: { url: healthUrl, timeoutSeconds: f.health?.timeoutSeconds ?? DEFAULTS.timeoutSeconds },
       configFile,
-      preflight: { doctor: f.preflight?.doctor ?? false },
+      preflight: { doctor: f.preflight?.doctor ?? false, webdriver: f.preflight?.webdriver === undefined ? DEFAULTS.webdriver : f.preflight.webdriver },
       hooks: hookLists,
       retain: f.retain ?? DEFAULTS.retain,
       metrics: { textfile: f.metrics?.textfile ? path.resolve(f.metrics.textfile) : null },
       prepareAhead: f.prepareAhead ?? 'off',
+      ...hostOf(f, manager),
+    },
+  };
+}
+
+/** The fields of hosts as operators run them, resolved (see schema.ts `hostFields`). */
+function hostOf(f: DesiredFile, manager: 'systemd' | 'command'): Pick<Desired, 'network' | 'runAs' | 'telemetry'> {
+  const s = f.service ?? {};
+  const alloy = f.telemetry?.alloy;
+  return {
+    network: f.network ?? null,
+    runAs:
+      manager === 'command'
+        ? {
+            user: s.user ?? null,
+            group: s.group ?? null,
+            environmentFiles: s.environmentFiles?.map((p) => ({ path: path.resolve(p.replace(/^-/, '')), optional: p.startsWith('-') })) ?? null,
+          }
+        : null,
+    telemetry: {
+      alloy: { container: alloy?.container === undefined ? DEFAULTS.alloyContainer : alloy.container, logPath: alloy?.logPath ?? DEFAULTS.alloyLogPath },
     },
   };
 }

@@ -26,13 +26,50 @@ const rootedPath = z
   .refine((s) => s.startsWith('/') || s.startsWith('{root}'), 'must be an absolute path (or start with {root})');
 
 /**
+ * Hosts as operators run them: the network, the node's user and environment files where no
+ * systemd unit says them, the telemetry glr verifies after a switch and the WebDriver it checks
+ * before the stop. Kept in one block so that other additions to the schema do not interleave.
+ */
+const containerName = z.string('expected a container name').regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a Docker container name (letters, digits, _ . -)');
+const accountName = z.string('expected a user or group name').regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/, 'must be a user or group name (or a number)');
+const hostFields = {
+  network: z
+    .string('expected a network name, e.g. asimov')
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a GenLayer network name (lower case letters, digits, -), e.g. asimov or bradbury')
+    .optional(),
+  telemetry: z
+    .strictObject({
+      alloy: z
+        .strictObject({
+          container: containerName.nullable().optional(),
+          logPath: absolutePath.optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+};
+/** `service:` with manager command: what a systemd unit would say (User=, Group=, EnvironmentFile=) */
+const hostServiceFields = {
+  user: accountName.optional(),
+  group: accountName.optional(),
+  environmentFiles: z
+    .array(
+      z.string('expected an absolute path').refine((s) => s.replace(/^-/, '').startsWith('/'), 'must be an absolute path (a leading - marks an optional file)'),
+      'expected a list of absolute paths',
+    )
+    .optional(),
+};
+/** `preflight:` the WebDriver container that must be healthy before the stop (null: not checked) */
+const hostPreflightFields = { webdriver: containerName.nullable().optional() };
+
+/**
  * GenLayer's v0.5 procedure and checklist: the config to install instead of carrying
  * the running one's (required across a series), the doctor before the stop, and the hooks around
  * a switch. (`llm.strategy` is in the `llm` block.)
  */
 const procedureFields = {
   configFile: rootedPath.optional(),
-  preflight: z.strictObject({ doctor: z.boolean('expected true or false').optional() }).optional(),
+  preflight: z.strictObject({ doctor: z.boolean('expected true or false').optional(), ...hostPreflightFields }).optional(),
   hooks: z
     .strictObject({
       preSwitch: z.array(argv, 'expected a list of argv lists, e.g. [[docker, restart, genlayer-node-alloy]]').optional(),
@@ -90,6 +127,7 @@ export const DesiredFileSchema = z.strictObject({
       start: argv.optional(),
       stop: argv.optional(),
       status: argv.optional(),
+      ...hostServiceFields,
     })
     .optional(),
   health: z
@@ -100,6 +138,7 @@ export const DesiredFileSchema = z.strictObject({
     .optional(),
   ...procedureFields,
   ...operationsFields,
+  ...hostFields,
 });
 
 export type DesiredFile = z.infer<typeof DesiredFileSchema>;

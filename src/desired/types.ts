@@ -44,6 +44,8 @@ export interface Desired {
   preflight: {
     /** run the new version's `bin/genlayernode doctor` before the stop; a ✗ refuses */
     doctor: boolean;
+    /** the WebDriver container that must be healthy before the stop; null: not checked */
+    webdriver: string | null;
   };
   hooks: {
     /** argv lists run before the stop (cwd: the new version's folder, its .env exported); a failure refuses */
@@ -59,6 +61,18 @@ export interface Desired {
   };
   /** patch: `glr watch` prepares the newest release of the running MAJOR.MINOR series ahead */
   prepareAhead: 'off' | 'patch';
+  /** the GenLayer network (asimov, bradbury): doctor's --network (v0.5.4+), shown by status; null: not named */
+  network: string | null;
+  /**
+   * manager command: the node's user, group and environment files as the file names them (what
+   * a systemd unit says itself); null with manager systemd. `user` null: not said (nothing is
+   * chowned); `environmentFiles` null: the runbook's `{root}/.env`
+   */
+  runAs: { user: string | null; group: string | null; environmentFiles: { path: string; optional: boolean }[] | null } | null;
+  telemetry: {
+    /** the Alloy container that must read the running version's node.log; container null: not checked */
+    alloy: { container: string | null; logPath: string };
+  };
 }
 
 export type LlmStrategy = 'default' | 'greybox';
@@ -71,4 +85,7 @@ export const DEFAULTS = {
   healthUrl: 'http://localhost:9153/health',
   timeoutSeconds: 300,
   retain: 3,
+  webdriver: 'genlayer-node-webdriver',
+  alloyContainer: 'genlayer-node-alloy',
+  alloyLogPath: '/var/log/genlayer/node.log',
 } as const;

@@ -50,3 +50,15 @@ export function redact(text: string, secrets: readonly string[]): string {
   for (const s of secrets) out = out.split(s).join('[redacted]');
   return out;
 }
+
+/**
+ * Where the node's keys are set, for messages: the files, named together (`.env`, or `.env,
+ * /etc/genlayer/llm.env`), and the file that sets a given name. Names and paths only, never a value.
+ */
+export interface KeyPlaces {
+  files: string;
+  of(name: string): string;
+}
+
+/** The runbook's one file: every key in the running version's `.env`. */
+export const DOT_ENV: KeyPlaces = { files: '.env', of: () => '.env' };

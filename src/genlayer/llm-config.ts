@@ -1,6 +1,7 @@
 import { isMap, isScalar, parseDocument, type Document } from 'yaml';
 import { refuse } from '../errors.js';
 import { YamlEditor } from '../yaml/cst-edit.js';
+import { DOT_ENV, type KeyPlaces } from './env-file.js';
 
 /**
  * GenVM's LLM module config (`third_party/genvm/config/genvm-module-llm.yaml`), as GenLayer
@@ -94,7 +95,13 @@ export function usableBackends(backends: Backends, envNames: readonly string[]):
  * does not have, or no enabled backend whose key is set in .env (GenVM switches those off and
  * the node crash-loops). One line each; none when the set-up can start.
  */
-export function checkBackends(v: string, backends: Backends, providers: Record<string, boolean>, envNames: readonly string[]): string[] {
+export function checkBackends(
+  v: string,
+  backends: Backends,
+  providers: Record<string, boolean>,
+  envNames: readonly string[],
+  at: KeyPlaces = DOT_ENV,
+): string[] {
   const next = withProviders(backends, providers);
   if (next.unknown.length) {
     return [
@@ -105,7 +112,7 @@ export function checkBackends(v: string, backends: Backends, providers: Record<s
     const enabled = Object.entries(next.backends).filter(([, b]) => b.enabled);
     const keys = enabled.map(([n, b]) => `${n} needs ${b.keyVar ?? 'a key'}`);
     return [
-      `no enabled LLM backend of ${v} has its key set in .env (${keys.length ? keys.join('; ') : 'every backend is off'}); GenVM would switch them all off and the node would crash-loop: set a key in .env or switch on a provider whose key is set`,
+      `no enabled LLM backend of ${v} has its key set in ${at.files} (${keys.length ? keys.join('; ') : 'every backend is off'}); GenVM would switch them all off and the node would crash-loop: set a key in ${at.files} or switch on a provider whose key is set`,
     ];
   }
   return [];

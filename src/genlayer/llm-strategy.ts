@@ -2,6 +2,7 @@ import { parseDocument } from 'yaml';
 import type { LlmStrategy } from '../desired/types.js';
 import { refuse } from '../errors.js';
 import { YamlEditor } from '../yaml/cst-edit.js';
+import { DOT_ENV, type KeyPlaces } from './env-file.js';
 import { usableBackends, type Backends } from './llm-config.js';
 
 /**
@@ -51,11 +52,12 @@ export function withStrategy(releaseText: string, strategy: LlmStrategy, label: 
 }
 
 /** What greybox needs that a set-up lacks: OPENROUTERKEY in .env and the openrouter backend on. */
-export function greyboxProblems(v: string, envNames: readonly string[], openrouterOff: boolean): string[] {
+export function greyboxProblems(v: string, envNames: readonly string[], openrouterOff: boolean, at: KeyPlaces = DOT_ENV): string[] {
   const out: string[] = [];
   if (!envNames.includes('OPENROUTERKEY')) {
+    const none = at.files === '.env' ? `${v}'s .env has none` : `none of ${v}'s environment files (${at.files}) sets it`;
     out.push(
-      `the greybox LLM strategy needs OPENROUTERKEY set in .env (its first backend is openrouter) and ${v}'s .env has none: GenVM's LLM module would fail and the node crash-loop. Set OPENROUTERKEY in .env, or set llm.strategy: default`,
+      `the greybox LLM strategy needs OPENROUTERKEY set in ${at.files} (its first backend is openrouter) and ${none}: GenVM's LLM module would fail and the node crash-loop. Set OPENROUTERKEY in ${at.files}, or set llm.strategy: default`,
     );
   }
   if (openrouterOff) {
@@ -71,13 +73,13 @@ export function greyboxProblems(v: string, envNames: readonly string[], openrout
  * edge GenLayer lists (the operator pays for a key the node does not use). By the config's own
  * `key: ${ENV[NAME]}`; one line each.
  */
-export function idleKeyWarnings(v: string, backends: Backends, envNames: readonly string[]): string[] {
+export function idleKeyWarnings(v: string, backends: Backends, envNames: readonly string[], at: KeyPlaces = DOT_ENV): string[] {
   if (usableBackends(backends, envNames).length === 0) return [];
   const set = new Set(envNames);
   return Object.entries(backends)
     .filter(([, b]) => !b.enabled && b.keyVar !== null && set.has(b.keyVar))
     .map(
       ([name, b]) =>
-        `${b.keyVar} is set in .env but the ${name} backend is off in ${v}'s GenVM LLM config: switch it on (llm.providers.${name}: true) or remove the key`,
+        `${b.keyVar} is set in ${at.of(b.keyVar!)} but the ${name} backend is off in ${v}'s GenVM LLM config: switch it on (llm.providers.${name}: true) or remove the key`,
     );
 }

@@ -12,12 +12,14 @@ import { readBadReleases } from '../runtime/bad-releases.js';
 import { diskUsage } from '../runtime/du.js';
 import { readJournal } from '../runtime/journal.js';
 import { isPreparing, readPrepared } from '../runtime/marker.js';
-import { serviceManager, type ServiceManager } from '../runtime/service.js';
+import { serviceManager, type ServiceManager, type ServiceState, type UnitFacts } from '../runtime/service.js';
+import { readTelemetry } from '../runtime/telemetry.js';
 import { isGlrError } from '../errors.js';
 import { hasOwnDb, observeConfigFile, observeDesiredFolder, observeKeystore } from './version-files.js';
 import { glrFolderProblems, unreadable } from './glr-folder.js';
 import { observeLinks } from './links.js';
 import { linkedVersion } from './linked-version.js';
+import { observeNodeUnit } from './node-unit.js';
 import type { LlmObservation, Observed, RunningFiles, VersionFolder } from './types.js';
 
 export interface ObserveOptions {
@@ -38,12 +40,21 @@ export async function observe(desired: Desired, opts: ObserveOptions = {}): Prom
   return (await observeWithSecrets(desired, opts)).observed;
 }
 
+/** What observe saw, and (apart, frozen) the values of the node's environment files. */
+export interface Seen {
+  observed: Observed;
+  /** every value of the node's environment files (and a password written on ExecStart), to scrub */
+  secrets: readonly string[];
+  /** the variables of the node's environment files outside the running version's folder, by path (doctor's and the hooks' environment) */
+  envValues: ReadonlyMap<string, Readonly<Record<string, string>>>;
+}
+
 /**
  * `observe`, and the running version's `.env` values from the same read of it: kept apart from
  * `Observed` (which is printed) and frozen, for one use only, scrubbing them from text glr did
  * not write (see genlayer/env-file.ts).
  */
-export async function observeWithSecrets(desired: Desired, opts: ObserveOptions = {}): Promise<{ observed: Observed; secrets: readonly string[] }> {
+export async function observeWithSecrets(desired: Desired, opts: ObserveOptions = {}): Promise<Seen> {
   try {
     return await observeHost(desired, opts);
   } catch (e) {
@@ -52,16 +63,16 @@ export async function observeWithSecrets(desired: Desired, opts: ObserveOptions 
   }
 }
 
-async function observeHost(desired: Desired, opts: ObserveOptions): Promise<{ observed: Observed; secrets: readonly string[] }> {
+async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Seen> {
   const { layout } = desired;
   const rootStat = await statOrNull(layout.root);
   const root = { path: layout.root, exists: rootStat !== null, isDir: rootStat?.isDirectory() ?? false };
   const service = opts.service ?? serviceManager(desired.service);
 
   const [serviceState, enabled, health, dbStat, configFile] = await Promise.all([
-    service.state().then(
-      (state) => ({ state, problem: null }),
-      (e: unknown) => ({ state: null, problem: isGlrError(e) ? e.message : String(e) }),
+    (service.look ? service.look() : service.state().then((state) => ({ state, unit: null }))).then(
+      (r: { state: ServiceState; unit: UnitFacts | null }) => ({ state: r.state, facts: r.unit, problem: null }),
+      (e: unknown) => ({ state: null, facts: null, problem: isGlrError(e) ? e.message : String(e) }),
     ),
     desired.service.manager === 'systemd' && service.enabled ? service.enabled().catch(() => null) : Promise.resolve(null),
     root.isDir ? readHealth(desired.health.url, opts.healthTimeoutMs ?? 2000) : Promise.resolve(noAnswer('not asked: no node root')),
@@ -69,7 +80,8 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<{ ob
     observeConfigFile(desired.configFile),
   ]);
   const sharedDb = { path: desired.sharedDb, exists: dbStat !== null, isDir: dbStat?.isDirectory() ?? false };
-  const base = { at: new Date().toISOString(), root, service: { ...serviceState, enabled }, health, sharedDb, configFile };
+  const { facts, ...serviceSeen } = serviceState;
+  const base = { at: new Date().toISOString(), root, service: { ...serviceSeen, enabled }, health, sharedDb, configFile };
 
   if (!root.isDir) {
     const observed: Observed = {
@@ -86,8 +98,10 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<{ ob
       trash: [],
       bad: [],
       glrProblems: [],
+      unit: null,
+      telemetry: null,
     };
-    return { observed, secrets: Object.freeze([]) };
+    return { observed, secrets: Object.freeze([]), envValues: new Map() };
   }
 
   // one listing of the root serves both the version folders and the links
@@ -112,6 +126,13 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<{ ob
     readBadReleases(layout),
     glrFolderProblems(layout),
   ]);
+  const node =
+    serviceSeen.state === null
+      ? null
+      : await observeNodeUnit(desired, facts, active, active ? { file: layout.env(layout.versionDir(active)), text: running?.envText ?? null } : null);
+  const alloy = desired.telemetry.alloy;
+  const telemetry =
+    alloy.container && active && serviceSeen.state === 'running' ? await readTelemetry(alloy.container, alloy.logPath, layout.nodeLog(layout.root)) : null;
   const observed: Observed = {
     ...base,
     versions,
@@ -126,8 +147,11 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<{ ob
     trash,
     bad,
     glrProblems,
+    unit: node?.unit ?? null,
+    telemetry,
   };
-  return { observed, secrets: Object.freeze(running?.secrets ?? []) };
+  const secrets = [...new Set([...(running?.secrets ?? []), ...(node?.apart.secrets ?? [])])];
+  return { observed, secrets: Object.freeze(secrets), envValues: node?.apart.values ?? new Map() };
 }
 
 async function observeVersion(layout: Layout, version: string, sizes: boolean): Promise<VersionFolder> {
@@ -149,7 +173,7 @@ async function listOrNone(dir: string): Promise<string[]> {
 }
 
 /** The running version's files a preparation carries; its .env is read once, for its names and (kept apart) its values. */
-async function observeRunningFiles(layout: Layout, version: string): Promise<{ files: RunningFiles; secrets: string[] }> {
+async function observeRunningFiles(layout: Layout, version: string): Promise<{ files: RunningFiles; secrets: string[]; envText: string | null }> {
   const dir = layout.versionDir(version);
   const [config, envText, keystore] = await Promise.all([
     statOrNull(layout.configYaml(dir)),
@@ -167,6 +191,7 @@ async function observeRunningFiles(layout: Layout, version: string): Promise<{ f
       envNames: envText === null ? [] : envNamesSet(envText),
     },
     secrets: envText === null ? [] : envSecretValues(envText),
+    envText,
   };
 }
 

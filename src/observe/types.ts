@@ -5,6 +5,9 @@ import type { HistoryFacts } from '../runtime/history.js';
 import type { JournalEntry } from '../runtime/journal-entry.js';
 import type { PreparedMarker } from '../runtime/marker.js';
 import type { ServiceState } from '../runtime/service.js';
+import type { TelemetryReading } from '../runtime/telemetry.js';
+
+export type { TelemetryReading };
 
 /**
  * What the host looks like now, as plain data (printable as JSON by `glr status --json`).
@@ -45,6 +48,61 @@ export interface Observed {
   desiredFolder: DesiredFolder | null;
   /** the file's `configFile`, read (only its hash is kept); null when the file sets none */
   configFile: { path: string; sha256: string | null; problem: string | null } | null;
+  /** the node's user, group, environment files and password, as its service gives them; null when not known */
+  unit: NodeUnit | null;
+  /** whether the Alloy container reads the running node's log; null when not asked (no container named, no node running) */
+  telemetry: TelemetryReading | null;
+}
+
+/**
+ * How the service runs the node: the systemd unit's word (`source: unit`) or the file's
+ * (`service.user`, `service.group`, `service.environmentFiles` with manager command). Names only:
+ * no value of an environment file, and no password written on ExecStart.
+ */
+export interface NodeUnit {
+  source: 'unit' | 'file';
+  /** `User=`; null: root, or not said */
+  user: string | null;
+  group: string | null;
+  /** the numeric owner of the files glr writes for the node; null: root, or not said (nothing is chowned) */
+  owner: { uid: number; gid: number } | null;
+  /** why the user or group cannot be resolved on this host */
+  problem: string | null;
+  /** the names the unit's own `Environment=` sets non-empty (loaded before the files, which override them) */
+  environmentNames: string[];
+  /** every environment file the node is given, in the order it is loaded */
+  environmentFiles: EnvFile[];
+  /** variable name → the file that gives it to the node non-empty (the last one loaded); `.env` is the running version's */
+  keys: Record<string, string>;
+  /** ExecStart's `--password`: written on it, or `${NAME}` from the environment; null: none on it, or not known */
+  password: { literal: true } | { variable: string } | null;
+  /** ExecStart's program; null when not known (manager command) */
+  program: string | null;
+  workingDirectory: string | null;
+}
+
+/** How the unit's own `Environment=` lines are named where a key is said to be set (and kept apart by observe). */
+export const UNIT_ENVIRONMENT = "the unit's Environment=";
+
+/**
+ * One of the node's environment files, as a step needs it: inside the version's folder (read
+ * there: the carried copy), or outside it (the operator's: its names, as observed; its values,
+ * kept apart by observe, reach only a child's environment).
+ */
+export type NodeEnvFile = { inVersion: string } | { path: string; names: string[] };
+
+export interface EnvFile {
+  /** as the unit (or the file) names it */
+  path: string;
+  /** written with a `-` prefix: a missing one is skipped */
+  optional: boolean;
+  /** where it lies inside the running version's folder (it is carried like .env); null: outside (the operator's, left where it is) */
+  inVersion: string | null;
+  exists: boolean;
+  /** the names it sets non-empty */
+  names: string[];
+  /** why it cannot be used: unreadable, or missing while not optional */
+  problem: string | null;
 }
 
 export interface DesiredFolder {

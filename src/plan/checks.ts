@@ -7,6 +7,7 @@ import { linkedVersion } from '../observe/linked-version.js';
 import type { Observed, VersionFolder } from '../observe/types.js';
 import { describeHealth, somethingAnswers } from '../runtime/health-reading.js';
 import { serviceDescription } from '../runtime/service-name.js';
+import { nodeKeys } from './node-env.js';
 
 /** Refusals that hold whatever the versions: the root itself and the service manager. */
 export function checkHost(d: Desired, o: Observed): string[] {
@@ -87,7 +88,8 @@ export function llmProblems(d: Desired, o: Observed, v: string): string[] {
   const llm = o.llm[v];
   if (!llm) return [];
   if (!llm.ok) return [`${v}: ${llm.problem}`];
-  return checkBackends(v, llm.backends, d.llm.providers, o.runningFiles?.envNames ?? []);
+  const keys = nodeKeys(o);
+  return checkBackends(v, llm.backends, d.llm.providers, keys.names, keys.at);
 }
 
 /**

@@ -6,6 +6,7 @@ import { describeHealth, isHealthyOn } from '../runtime/health-reading.js';
 import { allLinkNames, driftedLinks, llmChanges, missingSources, reusable } from './checks.js';
 import { refusal, type Decision } from './draft.js';
 import { hostWarnings, isSeriesChange, seriesNote, switchRefusals } from './pre-update.js';
+import { keysNote } from './node-env.js';
 import { backupStep, checkVersionStep, clearTheWay, prepareSteps, routeLinksStep } from './preparation.js';
 import { beforeStopSteps, linkReleaseStep, readyFolderSteps } from './release-steps.js';
 import type { PrepareStep } from './types.js';
@@ -52,7 +53,8 @@ export function switchTo(d: Desired, o: Observed, from: string): Decision {
   refusals.push(...switchRefusals(d, o, from, reuse !== 'ready'));
   if (refusals.length) return refusal(refusals);
   const warnings = hostWarnings(d, o, reuse === 'ready' ? v : null);
-  const notes = isSeriesChange(from, v) ? [seriesNote(d, from, reuse !== 'ready')] : [];
+  const keys = keysNote(o, from);
+  const notes = [...(isSeriesChange(from, v) ? [seriesNote(d, from, reuse !== 'ready')] : []), ...(keys ? [keys] : [])];
 
   const prepare: PrepareStep[] = [...clearTheWay(d, o, reuse)];
   if (reuse !== 'ready') prepare.push(...prepareSteps(d, o, from));
@@ -64,7 +66,7 @@ export function switchTo(d: Desired, o: Observed, from: string): Decision {
     // adopted ran healthy as this version under glr's eyes
     if (o.versions.find((f) => f.version === v)?.prepared?.origin !== 'adopted') prepare.push(checkVersionStep(d));
   }
-  prepare.push(...beforeStopSteps(d, from), backupStep(d, from));
+  prepare.push(...beforeStopSteps(d, o, from), backupStep(d, from));
   if (!o.versions.find((f) => f.version === from)?.prepared) {
     prepare.push({ kind: 'adopt', version: from, sharedDb: d.sharedDb, description: `adopt ${from} (running before glr) as the version to roll back to` });
   }

@@ -11,6 +11,7 @@ import type { FinishStep, Plan } from './types.js';
 /**
  * The one place a plan is assembled from what the planner decided, and where the steps that
  * follow the outcome are added, in this order:
+ *   check-telemetry  after a change of the running version, once the node is up: Alloy reads its log
  *   post-switch   hooks.postSwitch, after a change of the running version, once the node is up
  *   close-journal only when the plan opens the journal, or found it open (an interrupted switch);
  *                 a plan that switches nothing never writes a journal record
@@ -37,6 +38,7 @@ export function assemble(decided: Decision, d: Desired, o: Observed): Plan {
   const sw: Plan['switch'] = opens ? w!.switch : found ? { leaving: found.leaving, entering: found.entering } : (w?.switch ?? null);
   const finish: FinishStep[] = [];
   const change = w?.change;
+  if (change && change.leaving !== change.entering && d.telemetry.alloy.container) finish.push(checkTelemetry(d, change));
   if (change && change.leaving !== change.entering && d.hooks.postSwitch.length) finish.push(postSwitch(d, decided, change));
   if (opens || found) {
     finish.push({
@@ -63,6 +65,18 @@ export function assemble(decided: Decision, d: Desired, o: Observed): Plan {
   };
   const acts = plan.prepare.length + plan.window.length + (plan.verify ? 1 : 0) + finish.length > 0;
   return acts ? { ...plan, finish: [...finish, ...verdictAndRetention(plan, d, o)] } : plan;
+}
+
+function checkTelemetry(d: Desired, change: { leaving: string; entering: string }): FinishStep {
+  const { container, logPath } = d.telemetry.alloy;
+  return {
+    kind: 'check-telemetry',
+    container: container!,
+    logPath,
+    leaving: change.leaving,
+    entering: change.entering,
+    description: `once the node is up on its version, check ${container} reads its node.log (${logPath} in the container is ${d.layout.nodeLog(d.root)}: same device and inode); stale: restart it (recreate it from its compose file when the release's docker-compose.yaml or .env changed) and check again; still stale is reported, never rolled back`,
+  };
 }
 
 function postSwitch(d: Desired, decided: Draft, change: { leaving: string; entering: string }): FinishStep {

@@ -5,6 +5,7 @@ import { withProviders } from '../genlayer/llm-config.js';
 import { greyboxProblems, idleKeyWarnings, strategyOf } from '../genlayer/llm-strategy.js';
 import { isLinkedEntry, RUNBOOK_LINKS } from '../layout.js';
 import type { Observed } from '../observe/types.js';
+import { nodeKeys, passwordProblem, unitRefusals } from './node-env.js';
 
 /**
  * GenLayer's pre-update checklist (its v0.5 procedure), as refusals and warnings the planner can
@@ -50,9 +51,12 @@ export function switchRefusals(d: Desired, o: Observed, from: string, preparing:
   for (const ver of new Set(preparing ? [from] : [from, v])) {
     if (o.versions.find((f) => f.version === ver)?.ownDb) out.push(ownDbRefusal(d, ver));
   }
-  out.push(...sourceProblems(d, o, from));
+  out.push(...sourceProblems(d, o, from), ...unitRefusals(d, o));
   const s = o.runningFiles?.version === from ? o.runningFiles : null;
-  if (s?.env && wantedStrategy(d, o, from).strategy === 'greybox') out.push(...greyboxProblems(from, s.envNames, d.llm.providers.openrouter === false));
+  if (s?.env && wantedStrategy(d, o, from).strategy === 'greybox') {
+    const keys = nodeKeys(o);
+    out.push(...greyboxProblems(from, keys.names, d.llm.providers.openrouter === false, keys.at));
+  }
   return out;
 }
 
@@ -67,7 +71,10 @@ export function hostWarnings(d: Desired, o: Observed, v: string | null): string[
     out.push(`systemctl is-enabled ${unit} says ${o.service.enabled}: the node would not come back after a reboot; run systemctl enable ${unit}`);
   }
   const llm = v === null ? undefined : o.llm[v];
-  if (v && llm?.ok && o.runningFiles) out.push(...idleKeyWarnings(v, withProviders(llm.backends, d.llm.providers).backends, o.runningFiles.envNames));
+  if (v && llm?.ok && o.runningFiles) {
+    const keys = nodeKeys(o);
+    out.push(...idleKeyWarnings(v, withProviders(llm.backends, d.llm.providers).backends, keys.names, keys.at));
+  }
   return out;
 }
 
@@ -75,7 +82,7 @@ export function hostWarnings(d: Desired, o: Observed, v: string | null): string[
 export function keptWarnings(d: Desired, o: Observed, v: string): string[] {
   const out: string[] = [];
   if (o.versions.find((f) => f.version === v)?.ownDb) out.push(ownDbRefusal(d, v));
-  out.push(...sourceProblems(d, o, v));
+  out.push(...sourceProblems(d, o, v), ...unitRefusals(d, o), ...telemetryWarnings(o));
   const llm = o.llm[v];
   const runs = llm?.ok ? strategyOf(llm.luaScriptPath) : null;
   if (d.llm.strategy && runs && runs !== d.llm.strategy) {
@@ -84,6 +91,21 @@ export function keptWarnings(d: Desired, o: Observed, v: string): string[] {
     );
   }
   return out;
+}
+
+/**
+ * Alloy not reading the running node's log: GenLayer's monitoring sees no logs from this
+ * validator, which it can mark idle and ban (sharp edge `alloy-stale-bind-mount`). Said on a kept
+ * host; a switch checks and repairs it after the node is up.
+ */
+function telemetryWarnings(o: Observed): string[] {
+  const t = o.telemetry;
+  if (!t || t.state === 'fresh') return [];
+  if (t.state === 'unknown')
+    return [`cannot tell whether ${t.container} reads the node's log: ${t.detail}; GenLayer's monitoring sees this validator only through it`];
+  return [
+    `telemetry is stale: ${t.detail}. GenLayer's monitoring sees no logs from this validator and can mark it idle; restart it (docker restart ${t.container}); glr checks it after every switch`,
+  ];
 }
 
 /**
@@ -132,12 +154,13 @@ function ownDbRefusal(d: Desired, ver: string): string {
   return `${link} is a database folder of its own, not a link to the shared DB ${shared}: its sync state has diverged. GenLayer's fix: stop the node, move the fresher of the two DBs to ${shared} (the other aside), link it (ln -sfn ${shared} ${link}), start the node; then run glr again`;
 }
 
-/** The running version `v`'s own files that would stop its node: an open keystore, no NODE_PASSWORD. */
+/** The running version `v`'s own files that would stop its node: an open keystore, no keystore password. */
 function sourceProblems(d: Desired, o: Observed, v: string): string[] {
   const s = o.runningFiles?.version === v ? o.runningFiles : null;
   const out: string[] = [];
   if (s?.keystoreOpen.length) out.push(keystoreOpenLine(d, v, s.keystoreOpen));
-  if (s?.env && !s.envNames.includes('NODE_PASSWORD')) out.push(noPasswordLine(d, v));
+  const password = s ? passwordProblem(o, v, envOf(d, v)) : null;
+  if (password) out.push(password);
   return out;
 }
 
@@ -145,10 +168,6 @@ function keystoreOpenLine(d: Desired, v: string, open: string[]): string {
   const { layout } = d;
   const ks = layout.keystore(layout.versionDir(v));
   return `the keystore of ${v} is open to others (${open.map((e) => (e.startsWith('. ') ? `folder ${e.slice(2)}` : e)).join(', ')}): chmod 700 ${ks} && chmod 600 ${ks}/*, then run glr again`;
-}
-
-function noPasswordLine(d: Desired, v: string): string {
-  return `${v}'s .env sets no NODE_PASSWORD: the node unlocks its keystore with it (genlayernode run --password \${NODE_PASSWORD}) and would not start. Set it in ${envOf(d, v)}, then run glr again`;
 }
 
 function envOf(d: Desired, v: string): string {

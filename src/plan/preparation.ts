@@ -3,6 +3,7 @@ import { RUNBOOK_LINKS } from '../layout.js';
 import type { Observed } from '../observe/types.js';
 import type { Reuse } from './checks.js';
 import { list, providerList } from './describe.js';
+import { carriedEnvFiles, chownStep, nodeEnvFiles } from './node-env.js';
 import { llmReleaseStep } from './release-steps.js';
 import { reclaimable } from './retention.js';
 import type { PrepareStep, SetLlmStep } from './types.js';
@@ -40,6 +41,8 @@ export function prepareSteps(d: Desired, o: Observed, from: string): PrepareStep
   const dir = d.layout.versionDir(v);
   const links = [...new Set([...RUNBOOK_LINKS, ...o.links.switchLinks.map((l) => l.name)])];
   const llmRelease = llmReleaseStep(d, o, from);
+  const envFiles = carriedEnvFiles(o);
+  const others = envFiles.length ? `, the node's ${list(envFiles)} (byte for byte, 600)` : '';
   return [
     {
       kind: 'download',
@@ -57,9 +60,10 @@ export function prepareSteps(d: Desired, o: Observed, from: string): PrepareStep
       from,
       version: v,
       configFile: d.configFile,
+      envFiles,
       description: d.configFile
-        ? `install ${d.configFile} as configs/node/config.yaml (byte for byte); carry .env (byte for byte, 600) and the keystore (files 600, folder 700) from ${from}`
-        : `carry configs/node/config.yaml and .env (byte for byte, .env 600) and the keystore (files 600, folder 700) from ${from}`,
+        ? `install ${d.configFile} as configs/node/config.yaml (byte for byte); carry .env (byte for byte, 600)${others} and the keystore (files 600, folder 700) from ${from}`
+        : `carry configs/node/config.yaml and .env (byte for byte, .env 600)${others} and the keystore (files 600, folder 700) from ${from}`,
     },
     { kind: 'link-db', version: v, sharedDb: d.sharedDb, description: `link ${v}/data/node/genlayer.db → ${d.sharedDb}` },
     ...(llmRelease ? [llmRelease] : []),
@@ -68,8 +72,10 @@ export function prepareSteps(d: Desired, o: Observed, from: string): PrepareStep
       kind: 'check-ready',
       version: v,
       links,
-      description: `check ${v} is complete: GenVM setup left bin/genvm and bin/genvm-modules, an enabled LLM backend has its key set in .env (greybox: OPENROUTERKEY), and ${list(links)} are there to link to`,
+      env: nodeEnvFiles(o),
+      description: `check ${v} is complete: GenVM setup left bin/genvm and bin/genvm-modules, an enabled LLM backend has its key set in ${envWords(o)} (greybox: OPENROUTERKEY), and ${list(links)} are there to link to`,
     },
+    ...chownStep(o, v, dir),
     { kind: 'mark-prepared', version: v, url: d.release.url, sharedDb: d.sharedDb, description: `mark ${v} prepared (.glr-prepared, written last)` },
   ];
 }
@@ -82,6 +88,12 @@ export function checkVersionStep(d: Desired): PrepareStep {
     version: v,
     description: `run ${d.layout.versionDir(v)}/bin/genlayernode version: it must name ${v} (a release that names another is refused, nothing stopped; one that cannot say is a warning)`,
   };
+}
+
+/** How a plan names the node's environment files: `.env` on a runbook host. */
+export function envWords(o: Observed): string {
+  const files = nodeEnvFiles(o).map((f) => ('inVersion' in f ? f.inVersion : f.path));
+  return files.length === 1 && files[0] === '.env' ? '.env' : files.length ? `the node's environment files (${list(files)})` : 'no environment file';
 }
 
 export function setLlmStep(version: string, providers: Record<string, boolean>, keepPrevious: boolean): SetLlmStep {

@@ -1,9 +1,11 @@
 import type { Desired } from '../desired/types.js';
+import { compareVersions } from '../desired/version.js';
 import { strategyOf, LLM_RELEASE_FILE, luaScriptName } from '../genlayer/llm-strategy.js';
 import type { Observed } from '../observe/types.js';
 import { mayShipLlmRelease, releaseLinks, wantedStrategy } from './pre-update.js';
 import { list } from './describe.js';
-import { setLlmStep } from './preparation.js';
+import { chownStep, nodeEnvFiles } from './node-env.js';
+import { envWords, setLlmStep } from './preparation.js';
 import type { PrepareStep } from './types.js';
 
 /**
@@ -47,7 +49,7 @@ export function readyFolderSteps(d: Desired, o: Observed, from: string, provider
     // a version that ran before glr keeps the config it ran with: glr never rewrites it
     if (o.versions.find((f) => f.version === v)?.prepared?.origin !== 'prepared') {
       const warning = `configFile ${d.configFile} differs from ${v}'s configs/node/config.yaml; ${v} ran before glr, so it keeps its own (glr installs configFile only into versions it prepares)`;
-      return { steps, warnings: [warning] };
+      return { steps: [...steps, ...chownStep(o, v, d.layout.versionDir(v))], warnings: [warning] };
     }
     steps.push({
       kind: 'install-config',
@@ -56,19 +58,41 @@ export function readyFolderSteps(d: Desired, o: Observed, from: string, provider
       description: `install ${d.configFile} as ${v}'s configs/node/config.yaml (byte for byte; it differs from the one ${v} was prepared with)`,
     });
   }
-  return { steps, warnings: [] };
+  // a folder prepared before the node ran as its own user (or by hand) is given to it too
+  return { steps: [...steps, ...chownStep(o, v, d.layout.versionDir(v))], warnings: [] };
 }
 
-/** Before the backup and the stop: the new version's doctor, then hooks.preSwitch; either refuses (exit 1). */
-export function beforeStopSteps(d: Desired, from: string): PrepareStep[] {
+/** doctor takes `--network` from v0.5.4 (GenLayer's changelog); an older one would refuse the flag. */
+const DOCTOR_NETWORK_SINCE = 'v0.5.4';
+
+/**
+ * Before the backup and the stop: the WebDriver healthy (GenLayer's pre-switch check), the new
+ * version's doctor, then hooks.preSwitch; any of them refuses (exit 1).
+ */
+export function beforeStopSteps(d: Desired, o: Observed, from: string): PrepareStep[] {
   const v = d.version;
   const dir = d.layout.versionDir(v);
   const steps: PrepareStep[] = [];
+  const words = envWords(o);
+  const exported = `${words === '.env' ? 'its .env' : words} exported`;
+  // the node GenVM's web module serves is started only with service.running
+  if (d.preflight.webdriver && d.service.running) {
+    const c = d.preflight.webdriver;
+    steps.push({
+      kind: 'webdriver',
+      container: c,
+      description: `check the WebDriver container ${c} runs and Docker says it is healthy (GenVM's web module needs it); otherwise the switch is refused (nothing stopped)`,
+    });
+  }
   if (d.preflight.doctor) {
+    const network = d.network && compareVersions(v, DOCTOR_NETWORK_SINCE) >= 0 ? d.network : null;
     steps.push({
       kind: 'doctor',
       version: v,
-      description: `run ${dir}/bin/genlayernode doctor in ${dir} with its .env exported; an exit other than 0 or any ✗ line refuses the switch (nothing stopped)`,
+      network,
+      env: nodeEnvFiles(o),
+      runAs: o.unit?.owner ?? null,
+      description: `run ${dir}/bin/genlayernode doctor${network ? ` --network ${network}` : ''} in ${dir} with ${exported}${o.unit?.owner ? ` as ${o.unit.user}` : ''}; an exit other than 0 or any ✗ line refuses the switch (nothing stopped)${d.network && !network ? ` (network ${d.network} not passed: doctor takes --network from ${DOCTOR_NETWORK_SINCE})` : ''}`,
     });
   }
   if (d.hooks.preSwitch.length) {
@@ -77,7 +101,8 @@ export function beforeStopSteps(d: Desired, from: string): PrepareStep[] {
       version: v,
       from,
       hooks: d.hooks.preSwitch,
-      description: `run hooks.preSwitch (${d.hooks.preSwitch.map((h) => h.join(' ')).join('; ')}) in ${dir} with its .env exported; a failure refuses the switch (nothing stopped)`,
+      env: nodeEnvFiles(o),
+      description: `run hooks.preSwitch (${d.hooks.preSwitch.map((h) => h.join(' ')).join('; ')}) in ${dir} with ${exported}; a failure refuses the switch (nothing stopped)`,
     });
   }
   return steps;

@@ -11,6 +11,9 @@
  *   finish   after the outcome is known (the journal is closed with it)
  */
 import type { LlmStrategy } from '../desired/types.js';
+import type { NodeEnvFile } from '../observe/types.js';
+
+export type { NodeEnvFile };
 
 export type Phase = 'prepare' | 'window' | 'verify' | 'finish';
 
@@ -42,11 +45,18 @@ export type PrepareStep =
    * config.yaml and .env byte for byte, the keystore with modes 600/700; with `configFile`, that
    * file is installed as config.yaml instead of the running version's
    */
-  | (Base & { kind: 'carry'; from: string; version: string; configFile: string | null })
+  | (Base & { kind: 'carry'; from: string; version: string; configFile: string | null; envFiles: string[] })
   | (Base & { kind: 'link-db'; version: string; sharedDb: string })
   | SetLlmStep
-  /** the new folder is complete: LLM backends usable, every switch link's target present */
-  | (Base & { kind: 'check-ready'; version: string; links: string[] })
+  /** the new folder is complete: LLM backends usable (keys looked up in `env`), every switch link's target present */
+  | (Base & { kind: 'check-ready'; version: string; links: string[]; env: NodeEnvFile[] })
+  /**
+   * the version's folder and everything in it owned by the node's user and group (as the
+   * runbook's `chown -R`): links themselves, never what they point to
+   */
+  | (Base & { kind: 'chown'; version: string; user: string; uid: number; gid: number })
+  /** the WebDriver container runs and Docker says it is healthy: GenVM's web module needs it */
+  | (Base & { kind: 'webdriver'; container: string })
   /** `.glr-prepared`, written last: from now on the folder may be switched to */
   | (Base & { kind: 'mark-prepared'; version: string; url: string; sharedDb: string })
   /** .env and config.yaml of the running version to {root}/.glr/backups/, mode 600; note the synced block */
@@ -70,10 +80,13 @@ export type PrepareStep =
   | (Base & { kind: 'llm-release'; version: string; strategy: LlmStrategy | null })
   /** `configFile` over the version's config.yaml (a folder prepared before the file changed) */
   | (Base & { kind: 'install-config'; version: string; file: string })
-  /** the version's `bin/genlayernode doctor`, in its folder, its .env exported: a ✗ line or an exit ≠ 0 refuses */
-  | (Base & { kind: 'doctor'; version: string })
-  /** hooks.preSwitch, in the version's folder, its .env exported; a failure refuses */
-  | (Base & { kind: 'pre-switch'; version: string; from: string; hooks: string[][] })
+  /**
+   * the version's `bin/genlayernode doctor [--network N]`, in its folder, the node's environment
+   * files exported, as the node's user (`runAs`, null: as glr): a ✗ line or an exit ≠ 0 refuses
+   */
+  | (Base & { kind: 'doctor'; version: string; network: string | null; env: NodeEnvFile[]; runAs: { uid: number; gid: number } | null })
+  /** hooks.preSwitch, in the version's folder, the node's environment files exported; a failure refuses */
+  | (Base & { kind: 'pre-switch'; version: string; from: string; hooks: string[][]; env: NodeEnvFile[] })
   /**
    * `{root}/X → current/X` for each top-level entry the version ships that the root lacks
    * (resolving once `current` names it); `names` null: every one the release ships (but
@@ -132,6 +145,14 @@ export type FinishStep =
    * not run on any other outcome. A failure is reported, never a rollback.
    */
   | (Base & { kind: 'post-switch'; hooks: string[][]; leaving: string; entering: string })
+  /**
+   * after a change of the running version, once the node is up: the Alloy container must read
+   * the running version's node.log (same device and inode as `{root}/data/node/logs/node.log`);
+   * stale: restarted (or recreated from its compose file when the release's compose file or .env
+   * changed between `leaving` and `entering`), then checked again. Still stale: reported, never a
+   * rollback.
+   */
+  | (Base & { kind: 'check-telemetry'; container: string; logPath: string; leaving: string; entering: string })
   /**
    * the verdict on the version entered: a rolled-back outcome marks it bad
    * ({root}/.glr/bad-releases.json), an applied one takes an earlier mark off; others write nothing

@@ -21,7 +21,7 @@ export interface RunResult {
  */
 export async function run(
   argv: readonly string[],
-  opts: { timeoutMs: number; cwd?: string; signal?: AbortSignal; env?: Record<string, string> },
+  opts: { timeoutMs: number; cwd?: string; signal?: AbortSignal; env?: Record<string, string>; uid?: number; gid?: number },
 ): Promise<RunResult> {
   const [file, ...args] = argv;
   if (!file) return { exitCode: null, output: '', failure: 'empty command' };
@@ -40,6 +40,9 @@ export async function run(
       ...(opts.cwd ? { cwd: opts.cwd } : {}),
       ...(opts.env ? { env: opts.env } : {}),
       ...(opts.signal ? { cancelSignal: opts.signal } : {}),
+      // as another user (the node's): its output file was opened here, so it needs no access to it
+      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+      ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
     };
     const r = await execa(file, args, options);
     const output = readFileSync(outFile, 'utf8').trim();

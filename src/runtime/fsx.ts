@@ -81,13 +81,15 @@ export function nonce(): string {
 /**
  * Write a file so that readers see the old content or the new, never a part: a temporary
  * file created with `mode` from the start (never wider, not even for a moment), fsync, rename,
- * fsync of the folder.
+ * fsync of the folder. `owner`: the file is given to it before it gets its name (a file of the
+ * node's that glr replaces stays the node's).
  */
-export async function atomicWriteFile(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export async function atomicWriteFile(file: string, data: string | Uint8Array, mode = 0o644, owner?: { uid: number; gid: number }): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${nonce()}.tmp`);
   const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
     await fh.writeFile(data);
+    if (owner && (owner.uid !== process.geteuid?.() || owner.gid !== process.getegid?.())) await fh.chown(owner.uid, owner.gid);
     await fh.chmod(mode);
     await fh.sync();
   } catch (e) {

@@ -12,7 +12,8 @@ import { atomicWriteFile } from './fsx.js';
  * - `glr_desired_version_info`: no sample while the desired-state file cannot be read;
  * - `glr_last_downtime_seconds`: no sample until an apply has had a downtime;
  * - `glr_prepared_versions`: no sample when the root could not be looked at;
- * - `glr_disk_free_bytes`: no sample when the free space could not be read.
+ * - `glr_disk_free_bytes`: no sample when the free space could not be read;
+ * - `glr_telemetry_stale`: no sample when no Alloy container is checked (none named, no node running).
  * Samples carry no timestamps (the textfile collector refuses them).
  */
 
@@ -36,6 +37,8 @@ export interface MetricsInput {
   preparedVersions: number | null;
   /** bytes available to glr on the root's filesystem (statfs bavail × bsize); null: unknown */
   diskFreeBytes: number | null;
+  /** the Alloy container does not read the running node's log (stale, or it cannot be told); null: not checked */
+  telemetryStale: boolean | null;
 }
 
 /** The metric names, in the order they are written (the contract's list). */
@@ -49,6 +52,7 @@ export const METRIC_NAMES = [
   'glr_rollbacks_total',
   'glr_prepared_versions',
   'glr_disk_free_bytes',
+  'glr_telemetry_stale',
 ] as const;
 
 type MetricName = (typeof METRIC_NAMES)[number];
@@ -68,6 +72,7 @@ const HELP: Record<MetricName, [type: 'gauge' | 'counter', help: string]> = {
   glr_rollbacks_total: ['counter', "Rollbacks recorded in this host's history (applies whose outcome was rolled-back)."],
   glr_prepared_versions: ['gauge', 'Version folders prepared or adopted by glr under the node root, the running one included.'],
   glr_disk_free_bytes: ['gauge', 'Bytes available on the filesystem of the node root.'],
+  glr_telemetry_stale: ['gauge', "1 when the Alloy container does not read the running node's log (stale bind mount, or it cannot be checked), else 0."],
 };
 
 /**
@@ -87,6 +92,7 @@ export function renderMetrics(input: MetricsInput): string {
     glr_rollbacks_total: [{ value: input.rollbacksTotal }],
     glr_prepared_versions: input.preparedVersions === null ? [] : [{ value: input.preparedVersions }],
     glr_disk_free_bytes: input.diskFreeBytes === null ? [] : [{ value: input.diskFreeBytes }],
+    glr_telemetry_stale: input.telemetryStale === null ? [] : [{ value: input.telemetryStale ? 1 : 0 }],
   };
   const lines: string[] = [];
   for (const name of METRIC_NAMES) {

@@ -31,6 +31,11 @@ export interface ServiceManager {
    */
   stopBoundMs(fallbackMs: number): Promise<number>;
   /**
+   * systemd only: the state and what the unit says about the node's environment, from one
+   * `systemctl show` (the one `state()` asks too)
+   */
+  look?(): Promise<{ state: ServiceState; unit: UnitFacts }>;
+  /**
    * systemd only: what `systemctl is-enabled UNIT` says (`enabled`, `disabled`, `masked`...), or
    * null when it cannot be told. A unit that is not enabled does not come back after a reboot.
    */
@@ -40,6 +45,60 @@ export interface ServiceManager {
 /** How the node is run: the file's `service:` section, resolved (see desired/types.ts). */
 export type ServiceSpec =
   { running: boolean; manager: 'systemd'; unit: string } | { running: boolean; manager: 'command'; start: string[]; stop: string[]; status: string[] };
+
+/**
+ * What a systemd unit says about the node's environment, as `systemctl show` prints it. The
+ * ExecStart argv is as the unit writes it (variables unexpanded) and may hold a literal password:
+ * it never leaves observe (see observe/node-unit.ts).
+ */
+export interface UnitFacts {
+  /** `User=`; null when unset (the unit runs as root) */
+  user: string | null;
+  /** `Group=`; null when unset (the user's own group) */
+  group: string | null;
+  /** `EnvironmentFile=` in the unit's order; `optional`: written with a `-` prefix (a missing one is skipped) */
+  environmentFiles: { path: string; optional: boolean }[];
+  /** the first `ExecStart=`'s argv; null when it has none */
+  execStart: string[] | null;
+  /** `WorkingDirectory=`, its `-`/`!` prefixes taken off; null when unset */
+  workingDirectory: string | null;
+  /** `Environment=` assignments (values may be secrets: they never leave observe) */
+  environment: Record<string, string>;
+}
+
+/** The properties read with the state, in one `systemctl show`. */
+const SHOWN = ['LoadState', 'ActiveState', 'SubState', 'User', 'Group', 'Environment', 'EnvironmentFiles', 'ExecStart', 'WorkingDirectory'];
+
+/**
+ * `systemctl show` output → the unit's facts. EnvironmentFiles comes one line per file
+ * (`PATH (ignore_errors=yes)`), ExecStart as `{ path=… ; argv[]=ARGS ; ignore_errors=… ; … }`.
+ */
+export function parseUnitFacts(output: string): UnitFacts {
+  const facts: UnitFacts = { user: null, group: null, environmentFiles: [], execStart: null, workingDirectory: null, environment: {} };
+  for (const line of output.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq < 0) continue;
+    const [key, value] = [line.slice(0, eq), line.slice(eq + 1).trim()];
+    if (key === 'User' && value) facts.user = value;
+    else if (key === 'Group' && value) facts.group = value;
+    else if (key === 'WorkingDirectory' && value) facts.workingDirectory = value.replace(/^[-!]+/, '') || null;
+    else if (key === 'Environment' && value) {
+      // `A=1 "B=with space"`: one assignment per word, a word in double quotes kept whole
+      for (const m of value.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)) {
+        const a = m[1] ?? m[2]!;
+        const i = a.indexOf('=');
+        if (i > 0) facts.environment[a.slice(0, i)] = a.slice(i + 1);
+      }
+    } else if (key === 'EnvironmentFiles' && value) {
+      const m = /^(.*?)\s+\(ignore_errors=(yes|no)\)$/.exec(value);
+      facts.environmentFiles.push({ path: m ? m[1]! : value, optional: m?.[2] === 'yes' });
+    } else if (key === 'ExecStart' && value && facts.execStart === null) {
+      const argv = /argv\[\]=(.*?) ; (?:ignore_errors|flags)=/.exec(value)?.[1];
+      if (argv) facts.execStart = argv.split(' ').filter(Boolean);
+    }
+  }
+  return facts;
+}
 
 export const SERVICE_TIMEOUTS = { statusMs: 15_000, startMs: 120_000, stopMs: 180_000 };
 
@@ -66,7 +125,11 @@ class Systemd implements ServiceManager {
   }
 
   async state(): Promise<ServiceState> {
-    const r = await run(['systemctl', 'show', '--property=LoadState,ActiveState,SubState', '--', this.unit], {
+    return (await this.look()).state;
+  }
+
+  async look(): Promise<{ state: ServiceState; unit: UnitFacts }> {
+    const r = await run(['systemctl', 'show', `--property=${SHOWN.join(',')}`, '--', this.unit], {
       timeoutMs: SERVICE_TIMEOUTS.statusMs,
     });
     if (r.exitCode !== 0) {
@@ -76,6 +139,10 @@ class Systemd implements ServiceManager {
     }
     const props = Object.fromEntries(r.output.split('\n').map((l) => l.split('=', 2) as [string, string]));
     if (props.LoadState === 'not-found') throw refuse(`${this.description} is not known to systemd (service.unit in the file)`);
+    return { state: this.stateOf(props), unit: parseUnitFacts(r.output) };
+  }
+
+  private stateOf(props: Record<string, string>): ServiceState {
     switch (props.ActiveState) {
       case 'inactive':
       case 'failed':

@@ -31,6 +31,8 @@ export interface Tuning {
   failureBackoffMs: number;
   /** one hook (hooks.preSwitch, hooks.postSwitch) or the doctor may run this long */
   hookTimeoutMs: number;
+  /** after a restart of the Alloy container, how long it may take to read the node's log */
+  telemetrySettleMs: number;
 }
 
 interface Knob {
@@ -54,6 +56,7 @@ const KNOBS: Record<keyof Tuning, Knob> = {
   diskReserveBytes: { env: 'GLR_DISK_RESERVE_MB', default: 256, scale: 2 ** 20, min: 0, max: 2 ** 30 },
   failureBackoffMs: { env: 'GLR_FAILURE_BACKOFF_SECONDS', default: 300, scale: 1000, min: 1, max: 86_400 },
   hookTimeoutMs: { env: 'GLR_HOOK_TIMEOUT_SECONDS', default: 300, scale: 1000, min: 1, max: 86_400 },
+  telemetrySettleMs: { env: 'GLR_TELEMETRY_SETTLE_SECONDS', default: 60, scale: 1000, min: 1, max: 3600 },
 };
 
 /** The tuning knobs, by environment variable name (for docs and tests). */

@@ -129,7 +129,7 @@ export class Watcher {
       if (desired.metrics.textfile) {
         const observed = await observe(desired).catch(() => null);
         const held: Outcome = { kind: blocked.kind, stage: 'plan', message: blocked.reason, reasons: [blocked.reason], measures: null, reported: [] };
-        const r = { outcome: held, version: desired.version, plan: null, phases: [], completed: [], removed: [], observed };
+        const r = { outcome: held, version: desired.version, plan: null, phases: [], completed: [], removed: [], observed, telemetry: null };
         await recordPass(desired, r, { log, fileReadable: this.fileReadable });
       }
       return;

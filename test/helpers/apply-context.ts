@@ -17,6 +17,7 @@ export function applyContext(root: string): ApplyContext {
     signals: new SignalGuard(log),
     secrets: [],
     dotenvs: new DotEnvs(layout),
+    envValues: new Map(),
     tuning: tuningFromEnv({}),
   };
 }

@@ -27,6 +27,7 @@ const INPUTS: Record<string, MetricsInput> = {
     rollbacksTotal: 0,
     preparedVersions: 3,
     diskFreeBytes: 53_687_091_200,
+    telemetryStale: false,
   },
   'rolled back, after history rotations': {
     runningVersion: 'v0.4.5',
@@ -38,6 +39,7 @@ const INPUTS: Record<string, MetricsInput> = {
     rollbacksTotal: 17,
     preparedVersions: 5,
     diskFreeBytes: 1_073_741_824,
+    telemetryStale: true,
   },
   'no node runs, the file unreadable, nothing measured yet': {
     runningVersion: null,
@@ -49,6 +51,7 @@ const INPUTS: Record<string, MetricsInput> = {
     rollbacksTotal: 0,
     preparedVersions: 0,
     diskFreeBytes: null,
+    telemetryStale: null,
   },
   'label values that need escaping': {
     runningVersion: 'v1.0.0-"a"\\b\nc',
@@ -60,6 +63,7 @@ const INPUTS: Record<string, MetricsInput> = {
     rollbacksTotal: 1,
     preparedVersions: 1,
     diskFreeBytes: 2 ** 53,
+    telemetryStale: false,
   },
 };
 
@@ -128,7 +132,14 @@ describe.skipIf(!promtoolFound)('promtool', () => {
     });
 
     it('has the alerts the docs promise, on glr metric names only', () => {
-      expect(alerts.map((a) => a.alert)).toEqual(['GlrRollback', 'GlrNotConverged', 'GlrNotReporting', 'GlrOperatorMustAct', 'GlrDiskLow']);
+      expect(alerts.map((a) => a.alert)).toEqual([
+        'GlrRollback',
+        'GlrNotConverged',
+        'GlrNotReporting',
+        'GlrOperatorMustAct',
+        'GlrDiskLow',
+        'GlrTelemetryStale',
+      ]);
       for (const a of alerts) for (const m of a.expr.match(/glr_[a-z_]+/g) ?? []) expect(METRIC_NAMES, a.alert).toContain(m);
     });
 

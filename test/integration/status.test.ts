@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
+import { FakeMachine } from '../../sandbox/machine.js';
 import type { StatusReport } from '../../src/cli/status-report.js';
 import { Layout } from '../../src/layout.js';
 import { writeHookReport } from '../../src/runtime/hook-report.js';
@@ -33,6 +34,7 @@ describe('glr status on a host with a past: upgrades, a rollback, a failed hook,
   let text: string;
   let json: StatusReport;
   let watchPid: number;
+  let machine: FakeMachine;
 
   beforeAll(async () => {
     sb = await createSandbox();
@@ -41,7 +43,17 @@ describe('glr status on a host with a past: upgrades, a rollback, a failed hook,
     const extra = 'retain: 1';
     expect((await runGlr(['reconcile', '-f', sb.host.writeDesired({ version: 'v0.4.5', extra })])).code).toBe(0);
     expect((await runGlr(['reconcile', '-f', sb.host.writeDesired({ version: 'v0.4.6', extra, timeoutSeconds: 5 })])).code).toBe(3);
-    sb.host.writeDesired({ version: 'v0.4.5', extra });
+    // Alloy beside the node (a fake docker on PATH for the last pass and status), its mount resolved now
+    machine = FakeMachine.create();
+    const logs = path.join(sb.host.root, 'data/node/logs');
+    machine.setContainer({
+      name: 'genlayer-node-alloy',
+      status: 'running',
+      health: null,
+      labels: {},
+      mounts: [{ source: logs, destination: '/var/log/genlayer', resolved: realpathSync(logs) }],
+    });
+    sb.host.writeDesired({ version: 'v0.4.5', extra, alloy: { container: 'genlayer-node-alloy' }, network: 'asimov' });
     // what the postSwitch step records after a rollback whose hook failed
     await writeHookReport(new Layout(sb.host.root), {
       version: 1,
@@ -55,7 +67,7 @@ describe('glr status on a host with a past: upgrades, a rollback, a failed hook,
         { argv: ['true'], exitCode: 0, failure: null, ms: 2 },
       ],
     });
-    const watch = startGlr(['watch', '--interval', '60', '-f', sb.host.file]);
+    const watch = startGlr(['watch', '--interval', '60', '-f', sb.host.file], { env: machine.env });
     let stderr = '';
     watch.child.stderr!.on('data', (d) => (stderr += d));
     await waitFor(() => stderr.includes('"msg":"watching"'), { timeoutMs: 20_000, what: 'the watcher to take the lock' });
@@ -65,7 +77,10 @@ describe('glr status on a host with a past: upgrades, a rollback, a failed hook,
       const prune = await runGlr(['prune', '-f', sb.host.file]);
       expect(prune.code).toBe(1);
       expect(prune.stderr).toMatch(new RegExp(`another glr \\(pid ${watchPid}, \`glr watch\``));
-      const [t, j] = await Promise.all([runGlr(['status', '-f', sb.host.file]), runGlr(['status', '--json', '-f', sb.host.file])]);
+      const [t, j] = await Promise.all([
+        runGlr(['status', '-f', sb.host.file], { env: machine.env }),
+        runGlr(['status', '--json', '-f', sb.host.file], { env: machine.env }),
+      ]);
       expect(t.code, t.stderr).toBe(0);
       expect(j.code, j.stderr).toBe(0);
       expect(leakedSecrets(t.stdout, t.stderr, j.stdout, j.stderr)).toEqual([]);
@@ -77,7 +92,10 @@ describe('glr status on a host with a past: upgrades, a rollback, a failed hook,
     }
     console.log(`glr status on a sandbox host:\n${text}`);
   });
-  afterAll(async () => sb?.cleanup());
+  afterAll(async () => {
+    await machine?.cleanup();
+    await sb?.cleanup();
+  });
 
   it('--json: exactly the fields docs/status.md documents, version 1', () => {
     expect(json.version).toBe(1);

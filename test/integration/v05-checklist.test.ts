@@ -178,7 +178,8 @@ describe('warned about, in the plan', () => {
         '#!/bin/sh',
         'verb=$1',
         'case "$verb" in',
-        `  show) if /bin/sh '${sb.host.statusScript}' '${sb.host.state}'; then printf 'LoadState=loaded\\nActiveState=active\\nSubState=running\\n'; else printf 'LoadState=loaded\\nActiveState=inactive\\nSubState=dead\\n'; fi ;;`,
+        // GenLayer's unit loads the root's .env (common-procedures.md, "Systemd Service")
+        `  show) if /bin/sh '${sb.host.statusScript}' '${sb.host.state}'; then printf 'LoadState=loaded\\nActiveState=active\\nSubState=running\\n'; else printf 'LoadState=loaded\\nActiveState=inactive\\nSubState=dead\\n'; fi; printf 'EnvironmentFiles=%s/.env (ignore_errors=no)\\n' '${sb.host.root}' ;;`,
         `  is-enabled) cat '${enabled}'; [ "$(cat '${enabled}')" = enabled ] ;;`,
         `  start|stop) exec '${process.execPath}' '${SVC_JS}' "$verb" --root '${sb.host.root}' --state '${sb.host.state}' ;;`,
         '  *) exit 1 ;;',

@@ -11,7 +11,22 @@ import { stepsOf } from '../../src/plan/steps.js';
 import type { Plan, Step } from '../../src/plan/types.js';
 import type { JournalPhase } from '../../src/runtime/journal-entry.js';
 import { applyContext } from '../helpers/apply-context.js';
-import { adopted, desired, folder, healthy, managedHost, noAnswer, prepared, ROOT, runbookHost, syncing, unfinished, withOpenAi } from './fixtures.js';
+import {
+  adopted,
+  desired,
+  folder,
+  healthy,
+  managedHost,
+  noAnswer,
+  nodeUnit,
+  prepared,
+  ROOT,
+  runbookHost,
+  syncing,
+  unfinished,
+  withDocker,
+  withOpenAi,
+} from './fixtures.js';
 
 /**
  * The core promise: apply executes exactly the plan `--dry-run` prints, in that order. Checked by
@@ -106,6 +121,8 @@ const TABLE: [string, Partial<Desired>, Observed][] = [
     managedHost('v0.4.5', { llm: { 'v0.4.5': { ok: true, backends: withOpenAi(false), luaScriptPath: null } } }),
   ],
   ['syncing', {}, managedHost('v0.4.5', { health: syncing('v0.4.5') })],
+  ['a node run as its own user, Docker beside it', withDocker, runbookHost({ unit: nodeUnit() })],
+  ['a prepared folder given to the node’s user, Docker beside it', withDocker, managedHost('v0.4.3', { unit: nodeUnit() })],
   ['converged', {}, managedHost('v0.4.5')],
 ];
 
@@ -163,12 +180,15 @@ function arbitraryCase(): fc.Arbitrary<{ d: Desired; o: Observed }> {
       openaiOn: fc.boolean(),
       staging: fc.boolean(),
       journal: fc.option(fc.record({ phase: fc.constantFrom(...OPEN, 'done' as const), leaving: fc.constantFrom(...VERSIONS) }), { nil: null }),
+      docker: fc.boolean(),
+      ownUser: fc.boolean(),
     })
     .map((c) => {
       const d = desired({
         version: c.want,
         llm: { providers: c.providers, strategy: null },
         service: { running: c.running, manager: 'systemd', unit: 'genlayer-node' },
+        ...(c.docker ? withDocker : {}),
       });
       const versions = VERSIONS.map((v, i) => (v === c.runs && c.folders[i] === 'none' && c.managed ? adopted(v) : markerFor(v, c.folders[i]!)));
       const base = c.managed ? managedHost(c.runs, {}, versions) : runbookHost({ versions });
@@ -180,6 +200,7 @@ function arbitraryCase(): fc.Arbitrary<{ d: Desired; o: Observed }> {
         health,
         llm,
         staging: c.staging ? ['v0.4.6.1.ab'] : [],
+        unit: c.ownUser ? nodeUnit() : null,
         journal: c.journal ? { leaving: c.journal.leaving, entering: c.want, phase: c.journal.phase, at: 't', startedAt: 't', pid: 1 } : null,
       };
       return { d, o };

@@ -33,11 +33,14 @@ describe('desired-state.yaml: defaults and placeholders', () => {
       service: { running: true, manager: 'systemd', unit: 'genlayer-node' },
       health: { url: 'http://localhost:9153/health', timeoutSeconds: 300 },
       configFile: null,
-      preflight: { doctor: false },
+      preflight: { doctor: false, webdriver: 'genlayer-node-webdriver' },
       hooks: { preSwitch: [], postSwitch: [] },
       retain: 3,
       metrics: { textfile: null },
       prepareAhead: 'off',
+      network: null,
+      runAs: null,
+      telemetry: { alloy: { container: 'genlayer-node-alloy', logPath: '/var/log/genlayer/node.log' } },
     });
   });
 
@@ -107,7 +110,7 @@ describe('desired-state.yaml: defaults and placeholders', () => {
     );
     expect(d.llm).toEqual({ providers: {}, strategy: 'greybox' });
     expect(d.configFile).toBe('/srv/gl/config-v0.5.11.yaml');
-    expect(d.preflight).toEqual({ doctor: true });
+    expect(d.preflight).toEqual({ doctor: true, webdriver: 'genlayer-node-webdriver' });
     expect(d.hooks).toEqual({
       preSwitch: [['/usr/local/bin/check', '/srv/gl/v0.5.11']],
       postSwitch: [
@@ -122,8 +125,10 @@ describe('desired-state.yaml: defaults and placeholders', () => {
     const d = ok(await readFile(new URL('../../desired-state.example.yaml', import.meta.url), 'utf8'));
     expect(d.version).toBe('v0.4.5');
     expect(d.llm.providers).toEqual({ openai: true });
-    expect(d.preflight).toEqual({ doctor: true });
-    expect(d.hooks).toEqual({ preSwitch: [], postSwitch: [['docker', 'restart', 'genlayer-node-alloy']] });
+    expect(d.preflight).toEqual({ doctor: true, webdriver: 'genlayer-node-webdriver' });
+    // the blind Alloy restart became the telemetry check
+    expect(d.hooks).toEqual({ preSwitch: [], postSwitch: [] });
+    expect(d.telemetry).toEqual({ alloy: { container: 'genlayer-node-alloy', logPath: '/var/log/genlayer/node.log' } });
   });
 });
 
@@ -219,21 +224,27 @@ describe('desired-state.yaml: the known keys come from the schema', () => {
         'retain',
         'metrics',
         'prepareAhead',
+        'network',
+        'telemetry',
       ],
       release: ['url', 'sha256'],
       llm: ['providers', 'strategy'],
       genvm: ['setup'],
-      service: ['running', 'manager', 'unit', 'start', 'stop', 'status'],
+      service: ['running', 'manager', 'unit', 'start', 'stop', 'status', 'user', 'group', 'environmentFiles'],
       health: ['url', 'timeoutSeconds'],
-      preflight: ['doctor'],
+      preflight: ['doctor', 'webdriver'],
       hooks: ['preSwitch', 'postSwitch'],
       metrics: ['textfile'],
+      telemetry: ['alloy'],
+      'telemetry.alloy': ['container', 'logPath'],
     });
   });
 
   it('names exactly the objects where the schema refuses an unknown key', () => {
     for (const at of Object.keys(KNOWN_KEYS)) {
-      const input = at ? { version: 'v0.4.5', [at]: { glrNoSuchKey: 1 } } : { version: 'v0.4.5', glrNoSuchKey: 1 };
+      // `telemetry.alloy` is { telemetry: { alloy: { glrNoSuchKey } } }
+      const nested = at ? at.split('.').reduceRight<object>((inner, key) => ({ [key]: inner }), { glrNoSuchKey: 1 }) : { glrNoSuchKey: 1 };
+      const input = { version: 'v0.4.5', ...nested };
       const issues = DesiredFileSchema.safeParse(input).error?.issues ?? [];
       expect(
         issues.map((i) => [i.code, i.path.join('.')]),

@@ -18,11 +18,15 @@ export function desired(over: Partial<Omit<Desired, 'layout'>> = {}): Desired {
     service: { running: true, manager: 'systemd' as const, unit: 'genlayer-node' } as Desired['service'],
     health: { url: 'http://localhost:9153/health', timeoutSeconds: 300 },
     configFile: null,
-    preflight: { doctor: false },
+    preflight: { doctor: false, webdriver: null },
     hooks: { preSwitch: [], postSwitch: [] },
     retain: 3,
     metrics: { textfile: null },
     prepareAhead: 'off' as const,
+    network: null,
+    runAs: null,
+    // the sandbox's hosts run no Docker: the WebDriver and Alloy checks are asked for where tested
+    telemetry: { alloy: { container: null, logPath: '/var/log/genlayer/node.log' } },
     ...over,
   };
   return { ...d, layout: new Layout(d.root) };
@@ -95,6 +99,8 @@ export function runbookHost(over: Partial<Observed> = {}): Observed {
     trash: [],
     bad: [],
     glrProblems: [],
+    unit: null,
+    telemetry: null,
     ...over,
   };
 }
@@ -165,3 +171,33 @@ export function prepared(version: string, sharedDb = `${ROOT}/v0.4/data/node/gen
 export function unfinished(version: string): VersionFolder {
   return { version, prepared: null, preparing: true, ownDb: false };
 }
+
+/**
+ * A systemd unit that runs the node as `genlayer` (uid 990), its LLM keys in /etc/genlayer/llm.env
+ * beside the root's .env, the password on ExecStart: what observe makes of `systemctl show`.
+ */
+export function nodeUnit(over: Partial<NonNullable<Observed['unit']>> = {}): NonNullable<Observed['unit']> {
+  return {
+    source: 'unit',
+    user: 'genlayer',
+    group: 'genlayer',
+    owner: { uid: 990, gid: 990 },
+    problem: null,
+    environmentNames: [],
+    environmentFiles: [
+      { path: `${ROOT}/.env`, optional: false, inVersion: '.env', exists: true, names: ['VALIDATOR_PASSWORD'], problem: null },
+      { path: '/etc/genlayer/llm.env', optional: false, inVersion: null, exists: true, names: ['HEURISTKEY', 'OPENAIKEY'], problem: null },
+    ],
+    keys: { VALIDATOR_PASSWORD: '.env', HEURISTKEY: '/etc/genlayer/llm.env', OPENAIKEY: '/etc/genlayer/llm.env' },
+    password: { literal: true },
+    program: `${ROOT}/bin/genlayernode`,
+    workingDirectory: ROOT,
+    ...over,
+  };
+}
+
+/** The Docker checks on (the WebDriver before the stop, Alloy after a switch), as a real host has them. */
+export const withDocker: Partial<Desired> = {
+  preflight: { doctor: false, webdriver: 'genlayer-node-webdriver' },
+  telemetry: { alloy: { container: 'genlayer-node-alloy', logPath: '/var/log/genlayer/node.log' } },
+};

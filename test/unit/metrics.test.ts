@@ -15,6 +15,7 @@ const SAMPLE_INPUT: MetricsInput = {
   rollbacksTotal: 2,
   preparedVersions: 4,
   diskFreeBytes: 53_687_091_200,
+  telemetryStale: false,
 };
 
 const value = (text: string, name: string) =>

@@ -100,7 +100,7 @@ describe('plan: before the stop (doctor, hooks.preSwitch) and after it (hooks.po
   const hooks = { preSwitch: [['/bin/check', '{versionDir}']], postSwitch: [['docker', 'restart', 'genlayer-node-alloy']] };
 
   it('doctor, then preSwitch, after the preparation and before the backup; postSwitch in the finish, before the journal closes', () => {
-    const p = plan(desired({ preflight: { doctor: true }, hooks }), managedHost('v0.4.3'));
+    const p = plan(desired({ preflight: { doctor: true, webdriver: null }, hooks }), managedHost('v0.4.3'));
     expect(stepsOf(p).map((s) => `${s.phase}:${s.step.kind}`)).toEqual([
       'prepare:check-version',
       'prepare:doctor',

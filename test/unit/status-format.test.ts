@@ -9,7 +9,7 @@ function report(over: Partial<StatusReport> = {}): StatusReport {
     at: '2026-11-24T21:25:03.120Z',
     file: '/etc/glr/desired-state.yaml',
     root: { path: '/opt/genlayer-node', exists: true },
-    desired: { version: 'v0.5.11', retain: 3, prepareAhead: 'patch', metricsTextfile: null },
+    desired: { version: 'v0.5.11', retain: 3, prepareAhead: 'patch', metricsTextfile: null, network: null },
     running: {
       version: 'v0.5.10',
       service: 'running',
@@ -55,6 +55,8 @@ function report(over: Partial<StatusReport> = {}): StatusReport {
     carry: null,
     diskFreeBytes: null,
     trash: [],
+    node: null,
+    telemetry: null,
     ...over,
   };
 }
