@@ -88,7 +88,8 @@ describe('a node slower to stop than the bound', () => {
       [
         '#!/bin/sh',
         'case "$1" in',
-        `  show) case "$2" in *TimeoutStopUSec*) echo '12s' ;; *) if /bin/sh '${s.host.statusScript}' '${s.host.state}'; then printf 'LoadState=loaded\\nActiveState=active\\nSubState=running\\n'; else printf 'LoadState=loaded\\nActiveState=inactive\\nSubState=dead\\n'; fi ;; esac ;;`,
+        // the unit loads the root's .env, as GenLayer's unit does (EnvironmentFile=)
+        `  show) case "$2" in *TimeoutStopUSec*) echo '12s' ;; *) echo 'EnvironmentFiles=${s.host.root}/.env (ignore_errors=no)'; if /bin/sh '${s.host.statusScript}' '${s.host.state}'; then printf 'LoadState=loaded\\nActiveState=active\\nSubState=running\\n'; else printf 'LoadState=loaded\\nActiveState=inactive\\nSubState=dead\\n'; fi ;; esac ;;`,
         '  is-enabled) echo enabled ;;',
         `  start) exec '${process.execPath}' '${SVC_JS}' start --root '${s.host.root}' --state '${s.host.state}' ;;`,
         `  stop) kill "$(cat '${path.join(s.host.state, 'node.pid')}')" ;;`,

@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeMachine } from '../../sandbox/machine.js';
 import { leakedSecrets, runGlr, type GlrRun } from '../helpers/glr.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { pathWithout } from '../helpers/path-without.js';
 
 const ALLOY = 'genlayer-node-alloy';
 const WEBDRIVER = 'genlayer-node-webdriver';
@@ -173,7 +174,7 @@ describe('before the stop: the WebDriver, the doctor with --network; after it, a
     const r = await runGlr(['reconcile', '-f', desired('asimov')], { env: machine.env });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`the WebDriver container ${WEBDRIVER} is unhealthy, not healthy (docker inspect)`);
-    const none = await runGlr(['reconcile', '-f', desired('asimov')], { env: { PATH: '/nonexistent' } });
+    const none = await runGlr(['reconcile', '-f', desired('asimov')], { env: { PATH: pathWithout('docker', sb.host.dir) } });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/the WebDriver container cannot be checked: docker inspect genlayer-node-webdriver docker: command not found/);
     expect(events()).toEqual(['start']);
