@@ -110,6 +110,14 @@ export interface DesiredOptions {
   configFile?: string;
   /** `manager: systemd` with this unit instead of the sandbox's command manager (for a fake systemctl on PATH) */
   systemdUnit?: string;
+  /** sharedDb */
+  sharedDb?: string;
+  /** envFile */
+  envFile?: string;
+  /** health.progressSeconds */
+  progressSeconds?: number;
+  /** snapshots.* */
+  snapshots?: { beforeSwitch?: boolean; keep?: number; restoreOnRollback?: boolean };
 }
 
 export class SandboxHost {
@@ -313,6 +321,9 @@ export class SandboxHost {
       `  url: ${this.server.urlTemplate}`,
       ...(o.sha256 ? [`  sha256: ${o.sha256}`] : []),
       ...(o.configFile ? [`configFile: ${JSON.stringify(o.configFile)}`] : []),
+      ...(o.sharedDb ? [`sharedDb: ${JSON.stringify(o.sharedDb)}`] : []),
+      ...(o.envFile ? [`envFile: ${JSON.stringify(o.envFile)}`] : []),
+      ...(o.snapshots ? ['snapshots:', ...Object.entries(o.snapshots).map(([k, v]) => `  ${k}: ${v}`)] : []),
       ...((providers && Object.keys(providers).length) || o.strategy
         ? [
             'llm:',
@@ -328,6 +339,7 @@ export class SandboxHost {
       'health:',
       `  url: ${this.healthUrl}`,
       `  timeoutSeconds: ${o.timeoutSeconds ?? 10}`,
+      ...(o.progressSeconds !== undefined ? [`  progressSeconds: ${o.progressSeconds}`] : []),
       ...(o.doctor !== undefined ? ['preflight:', `  doctor: ${o.doctor}`] : []),
       ...(o.hooks
         ? [

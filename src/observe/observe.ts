@@ -16,6 +16,8 @@ import { serviceManager, type ServiceManager } from '../runtime/service.js';
 import { isGlrError } from '../errors.js';
 import { hasOwnDb, observeConfigFile, observeDesiredFolder, observeKeystore } from './version-files.js';
 import { glrFolderProblems, unreadable } from './glr-folder.js';
+import { observeDeployment } from './deployment.js';
+import { readSync } from '../genlayer/node-sync.js';
 import { observeLinks } from './links.js';
 import { linkedVersion } from './linked-version.js';
 import type { LlmObservation, Observed, RunningFiles, VersionFolder } from './types.js';
@@ -58,7 +60,7 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<{ ob
   const root = { path: layout.root, exists: rootStat !== null, isDir: rootStat?.isDirectory() ?? false };
   const service = opts.service ?? serviceManager(desired.service);
 
-  const [serviceState, enabled, health, dbStat, configFile] = await Promise.all([
+  const [serviceState, enabled, health, dbStat, configFile, sync] = await Promise.all([
     service.state().then(
       (state) => ({ state, problem: null }),
       (e: unknown) => ({ state: null, problem: isGlrError(e) ? e.message : String(e) }),
@@ -67,9 +69,10 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<{ ob
     root.isDir ? readHealth(desired.health.url, opts.healthTimeoutMs ?? 2000) : Promise.resolve(noAnswer('not asked: no node root')),
     statOrNull(desired.sharedDb),
     observeConfigFile(desired.configFile),
+    root.isDir ? readSync(desired.health.url, opts.healthTimeoutMs ?? 2000) : Promise.resolve(null),
   ]);
   const sharedDb = { path: desired.sharedDb, exists: dbStat !== null, isDir: dbStat?.isDirectory() ?? false };
-  const base = { at: new Date().toISOString(), root, service: { ...serviceState, enabled }, health, sharedDb, configFile };
+  const base = { at: new Date().toISOString(), root, service: { ...serviceState, enabled }, health, sharedDb, configFile: configFile.facts, sync };
 
   if (!root.isDir) {
     const observed: Observed = {
@@ -86,6 +89,12 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<{ ob
       trash: [],
       bad: [],
       glrProblems: [],
+      deployment: {
+        runningDb: null,
+        nodeConfig: { changedByConfigFile: null, keys: [], drift: null },
+        envFile: null,
+        snapshots: { dir: layout.snapshotsDir, entries: [], onDbFilesystem: null },
+      },
     };
     return { observed, secrets: Object.freeze([]) };
   }
@@ -101,7 +110,7 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<{ ob
   for (const v of new Set([desired.version, ...(active ? [active] : [])])) {
     if (versionNames.includes(v)) llm[v] = await observeLlm(layout, v);
   }
-  const [running, diskFreeBytes, journal, history, staging, desiredFolder, trash, bad, glrProblems] = await Promise.all([
+  const [running, diskFreeBytes, journal, history, staging, desiredFolder, trash, bad, glrProblems, deployment] = await Promise.all([
     active ? observeRunningFiles(layout, active) : null,
     statfs(layout.root).then((s) => s.bavail * s.bsize),
     readJournal(layout),
@@ -111,6 +120,7 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<{ ob
     listOrNone(layout.trashDir),
     readBadReleases(layout),
     glrFolderProblems(layout),
+    observeDeployment(desired, { active, desiredFolderExists: versionNames.includes(desired.version), configFileText: configFile.text }),
   ]);
   const observed: Observed = {
     ...base,
@@ -126,8 +136,9 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<{ ob
     trash,
     bad,
     glrProblems,
+    deployment: deployment.facts,
   };
-  return { observed, secrets: Object.freeze(running?.secrets ?? []) };
+  return { observed, secrets: Object.freeze([...(running?.secrets ?? []), ...deployment.secrets]) };
 }
 
 async function observeVersion(layout: Layout, version: string, sizes: boolean): Promise<VersionFolder> {

@@ -12,7 +12,8 @@ import { atomicWriteFile } from './fsx.js';
  * - `glr_desired_version_info`: no sample while the desired-state file cannot be read;
  * - `glr_last_downtime_seconds`: no sample until an apply has had a downtime;
  * - `glr_prepared_versions`: no sample when the root could not be looked at;
- * - `glr_disk_free_bytes`: no sample when the free space could not be read.
+ * - `glr_disk_free_bytes`: no sample when the free space could not be read;
+ * - `glr_node_blocks_behind`: no sample when the node's /metrics was not read.
  * Samples carry no timestamps (the textfile collector refuses them).
  */
 
@@ -36,6 +37,8 @@ export interface MetricsInput {
   preparedVersions: number | null;
   /** bytes available to glr on the root's filesystem (statfs bavail × bsize); null: unknown */
   diskFreeBytes: number | null;
+  /** the node's `genlayer_node_blocks_behind` as the pass last read it; null: not read (no sample) */
+  nodeBlocksBehind?: number | null;
 }
 
 /** The metric names, in the order they are written (the contract's list). */
@@ -49,6 +52,7 @@ export const METRIC_NAMES = [
   'glr_rollbacks_total',
   'glr_prepared_versions',
   'glr_disk_free_bytes',
+  'glr_node_blocks_behind',
 ] as const;
 
 type MetricName = (typeof METRIC_NAMES)[number];
@@ -68,6 +72,7 @@ const HELP: Record<MetricName, [type: 'gauge' | 'counter', help: string]> = {
   glr_rollbacks_total: ['counter', "Rollbacks recorded in this host's history (applies whose outcome was rolled-back)."],
   glr_prepared_versions: ['gauge', 'Version folders prepared or adopted by glr under the node root, the running one included.'],
   glr_disk_free_bytes: ['gauge', 'Bytes available on the filesystem of the node root.'],
+  glr_node_blocks_behind: ['gauge', "Blocks the node's sync is behind the chain, as the last pass read its /metrics (no sample when it could not)."],
 };
 
 /**
@@ -87,6 +92,7 @@ export function renderMetrics(input: MetricsInput): string {
     glr_rollbacks_total: [{ value: input.rollbacksTotal }],
     glr_prepared_versions: input.preparedVersions === null ? [] : [{ value: input.preparedVersions }],
     glr_disk_free_bytes: input.diskFreeBytes === null ? [] : [{ value: input.diskFreeBytes }],
+    glr_node_blocks_behind: input.nodeBlocksBehind === null || input.nodeBlocksBehind === undefined ? [] : [{ value: input.nodeBlocksBehind }],
   };
   const lines: string[] = [];
   for (const name of METRIC_NAMES) {

@@ -31,6 +31,8 @@ export interface Tuning {
   failureBackoffMs: number;
   /** one hook (hooks.preSwitch, hooks.postSwitch) or the doctor may run this long */
   hookTimeoutMs: number;
+  /** `POST /snapshot` (snapshots.beforeSwitch) may take this long: a checkpoint of a large DB */
+  snapshotTimeoutMs: number;
 }
 
 interface Knob {
@@ -54,6 +56,7 @@ const KNOBS: Record<keyof Tuning, Knob> = {
   diskReserveBytes: { env: 'GLR_DISK_RESERVE_MB', default: 256, scale: 2 ** 20, min: 0, max: 2 ** 30 },
   failureBackoffMs: { env: 'GLR_FAILURE_BACKOFF_SECONDS', default: 300, scale: 1000, min: 1, max: 86_400 },
   hookTimeoutMs: { env: 'GLR_HOOK_TIMEOUT_SECONDS', default: 300, scale: 1000, min: 1, max: 86_400 },
+  snapshotTimeoutMs: { env: 'GLR_SNAPSHOT_TIMEOUT_SECONDS', default: 1800, scale: 1000, min: 1, max: 86_400 },
 };
 
 /** The tuning knobs, by environment variable name (for docs and tests). */

@@ -55,6 +55,8 @@ function report(over: Partial<StatusReport> = {}): StatusReport {
     carry: null,
     diskFreeBytes: null,
     trash: [],
+    sync: null,
+    snapshots: [],
     ...over,
   };
 }
