@@ -96,7 +96,7 @@ export function overrideFindings(d: Desired, o: Observed, from: string): { refus
 /** The plan's note on a breaking switch: what glr does, and what GenLayer says the operator must do besides. */
 export function breakingNote(d: Desired, o: Observed, from: string, view: DbView): string {
   const v = d.version;
-  const db = o.sharedDb.exists ? `${d.sharedDb}, as it is (it exists: make sure it is this deployment's)` : `${d.sharedDb}, created empty`;
+  const db = o.sharedDb.exists ? `${d.sharedDb}, as it is (it exists: make sure it is this deployment's)` : `${d.sharedDb}, created empty,`;
   return (
     `breaking switch ${from} → ${v}: ${v} runs on its own DB ${db} and syncs it (GenLayer: a slow sync after a breaking upgrade is expected; consensus.genesis in config.yaml spares it a scan from block 0). ` +
     `${from}'s DB ${view.runningDb ?? ''} is never touched, moved or deleted: a rollback returns to ${from} on it. ` +
