@@ -134,8 +134,10 @@ describe('a breaking upgrade: a DB of its own, synced from genesis', () => {
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/^sync {6}syncing: \d+ blocks behind \(synced \d+ of \d+\)$/m);
     expect(status.stdout).toMatch(/^ {10}\d+ blocks\/s since glr accepted it \S+ \S+: caught up in about .+ \(an estimate, at this pace\)$/m);
-    const json = JSON.parse((await runGlr(['status', '--json', '-f', file])).stdout) as { sync: { syncing: boolean; pace: { from: string } } };
+    const json = JSON.parse((await runGlr(['status', '--json', '-f', file])).stdout) as { sync: { syncing: boolean; pace: Record<string, unknown> } };
     expect(json.sync).toMatchObject({ syncing: true, pace: { from: 'switch' } });
+    // the shape docs/status.md gives
+    expect(Object.keys(json.sync.pace).sort()).toEqual(['blocksPerSecond', 'doneInSeconds', 'from', 'since']);
 
     // the host on v0.5.12 while it syncs is converged: nothing restarts, nothing is written under the root
     const tree = s.host.tree();
