@@ -41,6 +41,8 @@ export function keepRunning(d: Desired, o: Observed, interruptedFrom: string | n
   if (llm.problems.length) return refusal(llm.problems, { warnings });
   const setLlm = llm.changes.length ? setLlmStep(v, d.llm.providers, d.service.running) : null;
   const rollbackTo = interruptedFrom !== null && interruptedFrom !== v && hasFolder(o, interruptedFrom) ? interruptedFrom : null;
+  /** the interrupted switch gave v a DB of its own (the journal says so) */
+  const breaking = rollbackTo !== null && o.journal?.breaking === true;
 
   let window: WindowPart | null = null;
   if (!d.service.running) {
@@ -51,10 +53,13 @@ export function keepRunning(d: Desired, o: Observed, interruptedFrom: string | n
     prepare.push(backupStep(d, v));
     window = llmRestartWindow(d, { version: v, stop: state !== 'stopped', setLlm, rollbackTo });
   } else if (state !== 'running') {
-    window = restartWindow(d, { version: v, stop: state === 'restarting', start: true, rollbackTo });
+    // a node started again syncs from where its DB stands: with nowhere to go back to (or after a
+    // breaking switch) it is accepted once it makes progress, not only once it has caught up
+    const progressSeconds = rollbackTo === null || breaking ? d.health.progressSeconds : null;
+    window = restartWindow(d, { version: v, stop: state === 'restarting', start: true, rollbackTo, progressSeconds });
   } else if (rollbackTo) {
     // an interrupted breaking switch is verified as it was planned: by its sync's progress
-    const progressSeconds = o.journal?.breaking && isSyncingOn(o.health, v) ? d.health.progressSeconds : null;
+    const progressSeconds = breaking && isSyncingOn(o.health, v) ? d.health.progressSeconds : null;
     window = restartWindow(d, { version: v, stop: false, start: false, rollbackTo, progressSeconds });
   } else if (isSyncingOn(o.health, v)) {
     // GenLayer: syncing is how a node catches up (from genesis, after a breaking upgrade); it runs

@@ -222,6 +222,20 @@ describe('plan: a snapshot before a switch that keeps the DB', () => {
   });
 });
 
+describe('plan: a node started again on the desired version', () => {
+  const down = { service: { state: 'stopped' as const, problem: null, enabled: null }, health: { ...healthy('v0.4.5'), answered: false, httpStatus: null } };
+  const journal = { leaving: 'v0.4.3', entering: 'v0.4.5', phase: 'swapped' as const, at: 't', startedAt: 't', pid: 1 };
+
+  it('with nowhere to go back to: accepted once its sync progresses (a long sync is never exit 4)', () => {
+    expect(plan(desired(), managedHost('v0.4.5', down)).verify).toMatchObject({ progressSeconds: 60 });
+  });
+
+  it('after an interrupted switch: healthy, or rolled back; after an interrupted breaking one: by its progress', () => {
+    expect(plan(desired(), managedHost('v0.4.5', { ...down, journal })).verify).toMatchObject({ progressSeconds: null });
+    expect(plan(desired(), managedHost('v0.4.5', { ...down, journal: { ...journal, breaking: true } })).verify).toMatchObject({ progressSeconds: 60 });
+  });
+});
+
 describe('retention never removes a DB', () => {
   it('a version folder with a DB of its own, or holding the sharedDb, is kept ("database")', () => {
     const own = { ...prepared('v0.4.1'), ownDb: true };
