@@ -2,7 +2,6 @@ import type { Desired } from '../desired/types.js';
 import { compareVersions } from '../desired/version.js';
 import { overriddenKeys } from '../genlayer/node-config.js';
 import type { Observed } from '../observe/types.js';
-import { list } from './describe.js';
 import { isSeriesChange } from './pre-update.js';
 import type { DbPlan } from './preparation.js';
 
@@ -99,10 +98,10 @@ export function breakingNote(d: Desired, o: Observed, from: string, view: DbView
   const db = o.sharedDb.exists ? `${d.sharedDb}, as it is (it exists: make sure it is this deployment's)` : `${d.sharedDb}, created empty,`;
   return (
     `breaking switch ${from} → ${v}: ${v} runs on its own DB ${db} and syncs it (GenLayer: a slow sync after a breaking upgrade is expected; consensus.genesis in config.yaml spares it a scan from block 0). ` +
-    `${from}'s DB ${view.runningDb ?? ''} is never touched, moved or deleted: a rollback returns to ${from} on it. ` +
+    `${from}'s DB${view.runningDb ? ` ${view.runningDb}` : ''} is never touched, moved or deleted: a rollback returns to ${from} on it. ` +
     `While it syncs the node answers 503 "node is not synced": glr accepts ${v} once its sync makes progress over ${Math.min(d.health.progressSeconds, d.health.timeoutSeconds)} s, and rolls back when it dies, never answers as ${v}, or makes none within ${d.health.timeoutSeconds} s. ` +
     `The keystore is backed up before the stop. What GenLayer's upgrade guide says you must do besides: stake again through the validator wizard (genlayer staking wizard: a new consensus deployment), and give ${v} the new consensus address and GenLayer Chain RPC URLs (rollup.genlayerchainrpcurl, rollup.genlayerchainwebsocketurl) in its config`
-  ).replace(' DB  is', ' DB is');
+  );
 }
 
 /**
@@ -155,9 +154,4 @@ export function snapshotPart(
 /** The snapshot step's description. */
 export function snapshotDescription(from: string, s: { db: string; dest: string; url: string }, keep: number): string {
   return `snapshot ${from}'s DB ${s.db} while it runs: POST ${s.url} {"destDir": "${s.dest}"} with the operator token from ${from}'s .env (never shown); keep the newest ${keep} snapshot(s)`;
-}
-
-/** Names, at most `n` of them, then how many more. */
-export function some(names: readonly string[], n = 12): string {
-  return names.length <= n ? list(names) : `${list(names.slice(0, n))} and ${names.length - n} more`;
 }

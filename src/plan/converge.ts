@@ -73,8 +73,9 @@ export function switchTo(d: Desired, o: Observed, from: string): Decision {
     prepare.push(...ready.steps);
     warnings.push(...ready.warnings);
     // a folder prepared earlier (ahead, or by a run that stopped short) is asked again; one
-    // adopted ran healthy as this version under glr's eyes
-    if (o.versions.find((f) => f.version === v)?.prepared?.origin !== 'adopted') prepare.push(checkVersionStep(d, db.sameDbAs));
+    // adopted ran healthy as this version under glr's eyes, but perhaps on another DB: its
+    // protocol is compared whenever it would share the running one
+    if (o.versions.find((f) => f.version === v)?.prepared?.origin !== 'adopted' || db.sameDbAs) prepare.push(checkVersionStep(d, db.sameDbAs));
     if (db.createDb) prepare.push(createDbStep(d, view.runningDb));
   }
   prepare.push(...beforeStopSteps(d, from), backupStep(d, from, view.breaking));

@@ -77,7 +77,8 @@ export class SwitchWindow {
       startedAt: this.begunAt,
       pid: process.pid,
       ...(reason ? { reason } : {}),
-      ...(this.plan.verify?.progressSeconds ? { breaking: true as const } : {}),
+      // a switch verified by its sync's progress, with a way back: a breaking one
+      ...(this.plan.verify?.progressSeconds && this.plan.onFailure ? { breaking: true as const } : {}),
     };
     try {
       await writeJournal(layout, entry);

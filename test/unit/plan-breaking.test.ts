@@ -66,6 +66,12 @@ describe('plan: breaking, decided by the DB', () => {
     expect(p.verify).toMatchObject({ syncedBlock: 'at-least-noted', progressSeconds: null });
   });
 
+  it('back to an adopted version on the running DB: its protocol is compared too (it may have run on another DB)', () => {
+    const p = plan(desired({ version: 'v0.4.3' }), managedHost('v0.4.5', {}, [adopted('v0.4.3'), prepared('v0.4.5')]));
+    expect(kinds(p)[0]).toBe('check-version');
+    expect(step(p, 'check-version')).toMatchObject({ version: 'v0.4.3', sameDbAs: { version: 'v0.4.5' } });
+  });
+
   it('the same DB through another path (observe: the same device and inode): not breaking', () => {
     const o = host({
       sharedDb: { path: NEW_DB, exists: true, isDir: true },
