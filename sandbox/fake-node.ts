@@ -17,8 +17,17 @@
  * - /metrics: genlayer_node_synced_block, _synced, _blocks_behind, _latest_block labelled
  *   {node="0x…"} (and network="…" from v0.5.3). The chain head moves with the wall clock (one
  *   block per 100 ms); the synced block starts where the shared DB left off (the DB folder keeps
- *   the last synced block in `synced-block`), catches up with the head while syncing and then
+ *   the last synced block in `synced-block`; a fresh DB starts at config.yaml's
+ *   consensus.genesis, else 0: a sync from genesis), catches up with the head over `syncMs`
+ *   while syncing (503, `status: down`, validating down "node is not synced") and then
  *   follows it. `syncBehind: N` starts it N blocks behind the DB's block and keeps it there;
+ *   `stallAfterMs` stops the sync that long after boot (it never catches up);
+ * - the DB's format (`FORMAT` in the DB folder, 1 when absent): a release of a newer `dbFormat`
+ *   migrates it at start, and an older one refuses to start on it (fatal, a crash loop);
+ * - POST /snapshot from v0.5.11 (GenLayer's ops/snapshot.mdx): `Authorization: Bearer TOKEN` or
+ *   `X-Admin-Auth: TOKEN` must be GENLAYERNODE_NODE_OPERATOR_TOKEN as the node read it at start
+ *   (401 otherwise, and always when it is unset); `{"destDir": ABS}` must be absolute and not
+ *   exist (400); the DB is copied there at the current block (204), the node running on;
  * - appends numbered records to the shared DB while it runs, and records it when it finds another
  *   instance running on the same DB (the double-signing case glr must never cause);
  * - takes a little time to stop on SIGTERM.
@@ -33,7 +42,7 @@
  * Its behaviour comes from bin/fake-node.json in the release (version, mode, timings...).
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
@@ -66,6 +75,13 @@ export interface FakeNodeSpec {
   protocol?: string;
   /** `genlayernode version` is not a command of this release (it exits 2, as an unknown command) */
   noVersionCommand?: boolean;
+  /** the sync stops this long after boot (the synced block stands still while the chain moves on) */
+  stallAfterMs?: number;
+  /**
+   * the DB format this release writes (default 1): it migrates an older DB at start (the
+   * format is kept in the DB's FORMAT file), and refuses to start on a newer one
+   */
+  dbFormat?: number;
 }
 
 const GENVM_VERSION = 'v0.2.11';
@@ -229,6 +245,21 @@ function readSyncedBlock(db: string): number | null {
   }
 }
 
+/** The DB's format (its FORMAT file), 1 when it has none. */
+function dbFormatOf(db: string): number {
+  try {
+    return Number(readFileSync(path.join(db, 'FORMAT'), 'utf8').trim()) || 1;
+  } catch {
+    return 1;
+  }
+}
+
+/** consensus.genesis of config.yaml, where a sync from a fresh DB starts; 0 without it. */
+function genesisOf(config: Config | null): number {
+  const g = Number(config?.consensus?.genesis);
+  return Number.isInteger(g) && g >= 0 ? g : 0;
+}
+
 function writeSyncedBlock(db: string, block: number): void {
   const f = path.join(db, SYNCED_BLOCK_FILE);
   try {
@@ -274,6 +305,14 @@ function run(args: string[]): void {
   }
   writeFileSync(lockFile, String(process.pid));
 
+  const format = dbFormatOf(db);
+  const mine = spec.dbFormat ?? 1;
+  if (format > mine) fatal(`database ${db} has format ${format}, newer than this release reads (${mine}): it was migrated by a newer version`);
+  if (format < mine) {
+    writeFileSync(path.join(db, 'FORMAT'), `${mine}\n`);
+    log(`migrated the database from format ${format} to ${mine}`);
+  }
+
   const writes = path.join(db, 'writes.log');
   let seq = 0;
   if (existsSync(writes)) {
@@ -286,19 +325,21 @@ function run(args: string[]): void {
   }, spec.writeEveryMs);
 
   // sync state: where the shared DB left off, then the chain head
-  const startedAt = Date.now();
   const dbBlock = readSyncedBlock(db);
-  const startBlock = dbBlock ?? chainHead(startedAt) - 50;
+  // a fresh DB syncs from genesis (GenLayer: consensus.genesis spares the scan from block 0)
+  const startBlock = dbBlock ?? genesisOf(readConfig());
   const behind = Math.max(0, spec.syncBehind ?? 0);
   let bootedAt: number | null = null;
-  const syncDone = () => bootedAt !== null && Date.now() - bootedAt >= spec.syncMs && spec.mode !== 'unhealthy';
+  const stallsAt = () => (bootedAt !== null && spec.stallAfterMs !== undefined ? bootedAt + spec.stallAfterMs : Infinity);
+  const syncDone = () => bootedAt !== null && Date.now() - bootedAt >= spec.syncMs && spec.mode !== 'unhealthy' && stallsAt() >= bootedAt + spec.syncMs;
   const syncedBlock = (): number => {
     if (behind > 0) return Math.max(0, startBlock - behind);
     if (bootedAt === null || spec.mode === 'unhealthy') return startBlock;
-    const head = chainHead();
-    if (syncDone()) return Math.max(head, startBlock);
-    const part = Math.min(1, (Date.now() - bootedAt) / Math.max(1, spec.syncMs));
-    return startBlock + Math.max(0, Math.floor((head - startBlock) * part));
+    if (syncDone()) return Math.max(chainHead(), startBlock);
+    // a stalled sync stands where it was when it stalled
+    const t = Math.min(Date.now(), stallsAt());
+    const part = Math.min(1, (t - bootedAt) / Math.max(1, spec.syncMs));
+    return startBlock + Math.max(0, Math.floor((chainHead(t) - startBlock) * part));
   };
   let persisted = dbBlock ?? 0;
   const persist = () => {
@@ -335,6 +376,8 @@ function run(args: string[]): void {
           };
       res.writeHead(synced ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
+    } else if (req.url === '/snapshot' && req.method === 'POST' && versionAtLeast(spec.version, 0, 5, 11)) {
+      snapshot(req, res);
     } else if (req.url === '/metrics' && !spec.noMetrics) {
       const block = syncedBlock();
       const head = Math.max(chainHead(), block);
@@ -350,6 +393,35 @@ function run(args: string[]): void {
       res.writeHead(404).end();
     }
   };
+  // GenLayer: the token is read once at start; unset, every caller gets 401
+  const token = process.env.GENLAYERNODE_NODE_OPERATOR_TOKEN ?? '';
+  const snapshot = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString('utf8')));
+    req.on('end', () => {
+      const auth = req.headers.authorization?.replace(/^Bearer\s+/i, '') ?? req.headers['x-admin-auth'];
+      if (!token || auth !== token) return void res.writeHead(401).end('unauthorized\n');
+      let dest: unknown;
+      try {
+        dest = (JSON.parse(body || '{}') as { destDir?: unknown }).destDir;
+      } catch {
+        return void res.writeHead(400).end('body is not JSON\n');
+      }
+      if (typeof dest !== 'string' || !path.isAbsolute(dest)) return void res.writeHead(400).end('destDir must be an absolute path\n');
+      if (existsSync(dest)) return void res.writeHead(400).end('destDir already exists\n');
+      try {
+        // a consistent checkpoint: the writer and the persister run on this same thread
+        persist();
+        mkdirSync(dest);
+        for (const e of readdirSync(db)) if (e !== 'LOCK.fake') cpSync(path.join(db, e), path.join(dest, e), { recursive: true });
+      } catch (e) {
+        return void res.writeHead(500).end(`snapshot failed: ${(e as Error).message}\n`);
+      }
+      log(`snapshot at block ${persisted} into ${dest}`);
+      res.writeHead(204).end();
+    });
+  };
+
   // a booting node accepts connections at once but answers only once it has booted
   const held: (() => void)[] = [];
   const server = http.createServer((req, res) => {

@@ -119,6 +119,14 @@ export interface DesiredOptions {
   network?: string;
   /** manager command: service.user, service.group, service.environmentFiles */
   runAs?: { user?: string; group?: string; environmentFiles?: string[] };
+  /** sharedDb */
+  sharedDb?: string;
+  /** envFile */
+  envFile?: string;
+  /** health.progressSeconds */
+  progressSeconds?: number;
+  /** snapshots.* */
+  snapshots?: { beforeSwitch?: boolean; keep?: number; restoreOnRollback?: boolean };
 }
 
 export class SandboxHost {
@@ -322,6 +330,9 @@ export class SandboxHost {
       `  url: ${this.server.urlTemplate}`,
       ...(o.sha256 ? [`  sha256: ${o.sha256}`] : []),
       ...(o.configFile ? [`configFile: ${JSON.stringify(o.configFile)}`] : []),
+      ...(o.sharedDb ? [`sharedDb: ${JSON.stringify(o.sharedDb)}`] : []),
+      ...(o.envFile ? [`envFile: ${JSON.stringify(o.envFile)}`] : []),
+      ...(o.snapshots ? ['snapshots:', ...Object.entries(o.snapshots).map(([k, v]) => `  ${k}: ${v}`)] : []),
       ...((providers && Object.keys(providers).length) || o.strategy
         ? [
             'llm:',
@@ -340,6 +351,7 @@ export class SandboxHost {
       'health:',
       `  url: ${this.healthUrl}`,
       `  timeoutSeconds: ${o.timeoutSeconds ?? 10}`,
+      ...(o.progressSeconds !== undefined ? [`  progressSeconds: ${o.progressSeconds}`] : []),
       'preflight:',
       ...(o.doctor !== undefined ? [`  doctor: ${o.doctor}`] : []),
       `  webdriver: ${o.webdriver ?? 'null'}`,

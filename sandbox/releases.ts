@@ -100,6 +100,10 @@ export interface ReleaseOptions {
   protocol?: string;
   /** the binary has no `version` command (exits 2: unknown command) */
   noVersionCommand?: boolean;
+  /** the node's sync stops this long after boot (it never catches up) */
+  stallAfterMs?: number;
+  /** the DB format the release writes: a newer one migrates the DB at start, and older releases refuse to start on it */
+  dbFormat?: number;
 }
 
 /** The shape a release of `version` has unless told otherwise: v0.5 from v0.5.0 on. */
@@ -192,6 +196,8 @@ export function writeReleaseTree(dir: string, o: ReleaseOptions): void {
     noMetrics: o.noMetrics ?? false,
     ...(o.protocol ? { protocol: o.protocol } : {}),
     ...(o.noVersionCommand ? { noVersionCommand: true } : {}),
+    ...(o.stallAfterMs !== undefined ? { stallAfterMs: o.stallAfterMs } : {}),
+    ...(o.dbFormat !== undefined ? { dbFormat: o.dbFormat } : {}),
   };
   const file = (rel: string, content: string | Buffer, mode = 0o644) => {
     const p = path.join(dir, rel);

@@ -87,7 +87,7 @@ export class Layout {
   }
   /** one backup of .env and config.yaml, taken at `at` (an ISO time) before leaving `version` */
   backupDir(at: string, version: string): string {
-    return path.join(this.backupsDir, `${at.replace(/[:.]/g, '-')}-${version}`);
+    return path.join(this.backupsDir, `${stamp(at)}-${version}`);
   }
   /** version folders being removed: renamed here first (same filesystem), then deleted */
   get trashDir(): string {
@@ -101,10 +101,27 @@ export class Layout {
   get hookReport(): string {
     return path.join(this.glrDir, 'hooks.json');
   }
+  /** snapshots of the shared DB taken before a switch (`POST /snapshot`), one folder each */
+  get snapshotsDir(): string {
+    return path.join(this.glrDir, 'snapshots');
+  }
+  /** one snapshot, taken at `at` (an ISO time) of the DB `version` ran on */
+  snapshotDir(at: string, version: string): string {
+    return path.join(this.snapshotsDir, `${stamp(at)}-${version}`);
+  }
+  /** where a restore puts aside the DB `version` wrote (beside it: the same filesystem); glr never deletes it */
+  dbAside(db: string, at: string, version: string): string {
+    return `${db}.${stamp(at)}-${version}`;
+  }
   /** the LLM config a running version had before `set-llm` changed it, kept until verified */
   llmBackup(version: string): string {
     return path.join(this.backupsDir, `${version}.genvm-module-llm.yaml.previous`);
   }
+}
+
+/** An ISO time as a file name part: `2026-11-24T12-00-00-000Z`. */
+function stamp(at: string): string {
+  return at.replace(/[:.]/g, '-');
 }
 
 /**

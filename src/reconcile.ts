@@ -7,7 +7,8 @@ import { redact } from './genlayer/env-file.js';
 import { observeWithSecrets, type Seen } from './observe/observe.js';
 import type { Observed } from './observe/types.js';
 import { planAhead } from './plan/ahead.js';
-import { refused, type Outcome } from './plan/outcome.js';
+import { refused, syncingWords, type Outcome, type SyncState } from './plan/outcome.js';
+import { isSyncingOn } from './runtime/health-reading.js';
 import { plan as computePlan } from './plan/plan.js';
 import { isConverged } from './plan/steps.js';
 import type { Plan } from './plan/types.js';
@@ -86,10 +87,7 @@ export async function reconcilePass(desired: Desired, opts: PassOptions & { lock
     log.warn({ refusals: p.refusals }, 'refused');
     return passResult(desired, refused('plan', p.refusals), p, observed);
   }
-  if (isConverged(p)) {
-    const message = `converged: ${desired.version} runs healthy; nothing to do`;
-    return passResult(desired, { kind: 'converged', stage: 'plan', message, reasons: [], measures: null, reported: [] }, p, observed);
-  }
+  if (isConverged(p)) return passResult(desired, convergedOutcome(desired, observed), p, observed);
   log.info({ target: p.target, switch: p.switch }, `plan: ${p.target}`);
   const applied = await applyOnHost(desired, p, seen, { log, signals, tuning: opts.tuning ?? tuningFromEnv() });
   return passResult(desired, applied.outcome, p, observed, applied);
@@ -126,6 +124,21 @@ function applyOnHost(desired: Desired, p: Plan, seen: Seen, o: { log: Logger; si
   const { secrets, envValues } = seen;
   const service = serviceManager(desired.service, (text) => redact(text, secrets));
   return apply(p, { layout: desired.layout, healthUrl: desired.health.url, service, secrets, envValues, dotenvs: new DotEnvs(desired.layout), ...o });
+}
+
+/** Nothing to do: the node runs healthy on the desired version, or runs on it and syncs (GenLayer: 503 "node is not synced"). */
+function convergedOutcome(desired: Desired, o: Observed): Outcome {
+  const v = desired.version;
+  const base = { kind: 'converged' as const, stage: 'plan' as const, reasons: [], measures: null, reported: [] };
+  if (!isSyncingOn(o.health, v)) return { ...base, message: `converged: ${v} runs healthy; nothing to do` };
+  const s = o.sync;
+  const syncing: SyncState = {
+    at: new Date(s?.at ?? Date.now()).toISOString(),
+    syncedBlock: s?.syncedBlock ?? null,
+    latestBlock: s?.latestBlock ?? null,
+    blocksBehind: s?.blocksBehind ?? null,
+  };
+  return { ...base, message: `converged: ${v} runs and is ${syncingWords(syncing)}; nothing to do until it has caught up`, syncing };
 }
 
 /** The lock could not be taken or the host could not be looked at: a refusal, or a bug that says so. */

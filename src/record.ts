@@ -54,6 +54,7 @@ async function appendRecord(desired: Desired, r: PassResult, observed: Observed)
       ...(o.kind === 'applied' ? {} : { reason: o.reasons[0] ?? o.message }),
       message: o.message,
       ...(o.reported.length ? { hookFailures: o.reported } : {}),
+      ...(o.syncing ? { sync: o.syncing } : {}),
     },
     { previousTotal: observed.history.rollbacksTotal },
   );
@@ -71,6 +72,8 @@ async function writeMetrics(desired: Desired, r: PassResult, o: { fileReadable: 
     lastDowntimeMs: out.measures?.downtimeMs ?? seen?.history.lastDowntimeMs ?? null,
     rollbacksTotal: (seen?.history.rollbacksTotal ?? 0) + (o.rolledBackNow ? 1 : 0),
     preparedVersions: seen ? preparedAfter(seen, r) : null,
+    // the sync as the pass last saw it: the verify's reading, else (nothing changed) observe's
+    nodeBlocksBehind: out.syncing?.blocksBehind ?? (!applied(out) || out.kind === 'refused' ? (seen?.sync?.blocksBehind ?? null) : null),
     diskFreeBytes: await statfs(desired.root).then(
       (s) => s.bavail * s.bsize,
       () => null,

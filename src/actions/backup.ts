@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { atomicWriteFile, ensureDir, removeTree } from '../runtime/fsx.js';
 import { readSyncedBlock } from '../runtime/health.js';
@@ -10,9 +10,12 @@ const KEEP = 10;
 
 /**
  * The runbook's checklist before a switch: back up .env and config.yaml (mode 600, under
- * {root}/.glr/backups/TIME-VERSION/) and note the synced block. Keeps the last ten backups.
+ * {root}/.glr/backups/TIME-VERSION/) and note the synced block. With `keystore` (before a
+ * breaking switch; GenLayer's upgrade guide: always back up the keystore first), the keystore
+ * too, as `keystore/` (folders 700, files 600). Keeps the last ten backups; one that holds a
+ * keystore is never removed.
  */
-export async function backup(ctx: ApplyContext, version: string): Promise<{ dir: string; syncedBlock: number | null }> {
+export async function backup(ctx: ApplyContext, version: string, keystore = false): Promise<{ dir: string; syncedBlock: number | null }> {
   const { layout, log } = ctx;
   const dir = layout.backupDir(new Date().toISOString(), version);
   const src = layout.versionDir(version);
@@ -23,12 +26,14 @@ export async function backup(ctx: ApplyContext, version: string): Promise<{ dir:
     await mkdir(dir, { mode: 0o700 });
     await atomicWriteFile(path.join(dir, '.env'), await readFile(layout.env(src)), 0o600);
     await atomicWriteFile(path.join(dir, 'config.yaml'), await readFile(layout.configYaml(src)), 0o600);
+    if (keystore) await copyKeystore(layout.keystore(src), path.join(dir, 'keystore'));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw refuse(`backing up .env and config.yaml of ${version} under ${dir} failed: ${err.path ? `${err.path}: ` : ''}${errnoText(e)}; nothing was stopped`);
+    const what = keystore ? '.env, config.yaml and the keystore' : '.env and config.yaml';
+    throw refuse(`backing up ${what} of ${version} under ${dir} failed: ${err.path ? `${err.path}: ` : ''}${errnoText(e)}; nothing was stopped`);
   }
   const syncedBlock = await readSyncedBlock(ctx.healthUrl);
-  log.info({ version, backup: dir, syncedBlock }, 'backed up .env and config.yaml; noted the synced block');
+  log.info({ version, backup: dir, syncedBlock }, `backed up .env, config.yaml${keystore ? ' and the keystore' : ''}; noted the synced block`);
   // old backups beyond the last ten: their removal is housekeeping, never a reason not to switch
   await prune(layout.backupsDir).catch((e: unknown) => log.warn({ err: loggable(e) }, 'could not remove old backups; the next switch will'));
   return { dir, syncedBlock };
@@ -39,5 +44,18 @@ async function prune(backups: string): Promise<void> {
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
     .sort();
-  for (const old of dirs.slice(0, Math.max(0, dirs.length - KEEP))) await removeTree(path.join(backups, old));
+  for (const old of dirs.slice(0, Math.max(0, dirs.length - KEEP))) {
+    // a validator's key is never thrown away by housekeeping
+    if (await stat(path.join(backups, old, 'keystore')).catch(() => null)) continue;
+    await removeTree(path.join(backups, old));
+  }
+}
+
+/** The keystore folder, each file whole before it gets its name: folders 700, files 600 from the first instant. */
+async function copyKeystore(src: string, dst: string): Promise<void> {
+  await mkdir(dst, { mode: 0o700 });
+  for (const e of await readdir(src, { withFileTypes: true })) {
+    if (e.isDirectory()) await copyKeystore(path.join(src, e.name), path.join(dst, e.name));
+    else if (e.isFile()) await atomicWriteFile(path.join(dst, e.name), await readFile(path.join(src, e.name)), 0o600);
+  }
 }

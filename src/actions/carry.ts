@@ -8,17 +8,26 @@ import type { ApplyContext } from './context.js';
  * Carries what makes the node this validator from the running version to the new one:
  * config.yaml and .env byte for byte (.env 600), any other environment file the node's unit
  * loads from inside the version folder (like .env), and the keystore (files 600, folder 700).
+ * `configFile` and `envFile`, when the file names them, are installed instead of the running
+ * version's config.yaml and .env.
  * Every file is created with its final mode from the first instant (never wider, not even for a
  * moment) and written whole before it gets its name.
  */
-export async function carry(ctx: ApplyContext, from: string, version: string, configFile: string | null, envFiles: readonly string[] = []): Promise<void> {
+export async function carry(
+  ctx: ApplyContext,
+  from: string,
+  version: string,
+  configFile: string | null,
+  envFile: string | null = null,
+  envFiles: readonly string[] = [],
+): Promise<void> {
   const { layout } = ctx;
   const src = layout.versionDir(from);
   const dst = layout.versionDir(version);
   try {
     const configSource = configFile ?? layout.configYaml(src);
     const config = configFile ? await readConfigFile(configFile) : await readSource(layout.configYaml(src), 'configs/node/config.yaml', from);
-    const env = await readSource(layout.env(src), '.env', from);
+    const env = envFile ? await readGiven(envFile, 'envFile') : await readSource(layout.env(src), '.env', from);
     const configMode = (await stat(configSource)).mode & 0o777;
     const ensure = await folderCheck(dst, version);
 
@@ -114,10 +123,15 @@ export async function installConfig(ctx: ApplyContext, version: string, file: st
 }
 
 async function readConfigFile(file: string): Promise<Buffer> {
+  return readGiven(file, 'configFile');
+}
+
+/** A file the desired state names to install (configFile, envFile), byte for byte. */
+async function readGiven(file: string, field: 'configFile' | 'envFile'): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (e) {
-    throw refuse(`configFile ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)}); nothing was switched`);
+    throw refuse(`${field} ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)}); nothing was switched`);
   }
 }
 

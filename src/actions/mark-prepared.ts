@@ -1,10 +1,15 @@
+import { createHash } from 'node:crypto';
 import { readFile, unlink } from 'node:fs/promises';
 import { refuse } from '../errors.js';
 import { writePrepared } from '../runtime/marker.js';
 import type { ApplyContext } from './context.js';
 
-/** Written last: from now on the folder may be switched to. The in-progress marker goes after. */
-export async function markPrepared(ctx: ApplyContext, version: string, url: string, sharedDb: string): Promise<void> {
+/**
+ * Written last: from now on the folder may be switched to. The in-progress marker goes after.
+ * `envFile`: the .env was installed from it; the marker records the hash of what was installed,
+ * so that a later change of the file prepares the folder again.
+ */
+export async function markPrepared(ctx: ApplyContext, version: string, url: string, sharedDb: string, envFile: string | null = null): Promise<void> {
   const { layout } = ctx;
   let sha256: string | null = null;
   try {
@@ -12,6 +17,12 @@ export async function markPrepared(ctx: ApplyContext, version: string, url: stri
   } catch {
     throw refuse(`${version} was not prepared by this run (no .glr-preparing); not marking it`);
   }
-  await writePrepared(layout, { version, origin: 'prepared', at: new Date().toISOString(), inputs: { url, sha256, sharedDb } });
+  const envFileSha256 = envFile
+    ? createHash('sha256')
+        .update(await readFile(layout.env(layout.versionDir(version))))
+        .digest('hex')
+    : null;
+  const inputs = { url, sha256, sharedDb, ...(envFileSha256 ? { envFileSha256 } : {}) };
+  await writePrepared(layout, { version, origin: 'prepared', at: new Date().toISOString(), inputs });
   await unlink(layout.preparingMarker(version));
 }

@@ -1,7 +1,9 @@
 import type { ApplyContext } from '../actions/context.js';
 import { isGlrError } from '../errors.js';
 import { errnoText } from '../runtime/text.js';
-import { refused, type Measures, type Outcome, type OutcomeKind, type Stage } from '../plan/outcome.js';
+import { lstatOrNull } from '../runtime/fsx.js';
+import { refused, type Measures, type Outcome, type OutcomeKind, type Stage, type SyncState } from '../plan/outcome.js';
+import type { SyncProgress } from '../switch/progress.js';
 import { stepsOf } from '../plan/steps.js';
 import type { Phase, Plan, Step } from '../plan/types.js';
 import { appliedMessage } from './messages.js';
@@ -60,6 +62,8 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
 
   let outcome: Outcome | null = null;
   let holding = false;
+  /** the verify accepted a node that syncs (a breaking switch): its progress */
+  let syncing: SyncProgress | null = null;
   const reported: string[] = [];
   const removed: string[] = [];
   let telemetry: TelemetryReading | null = null;
@@ -68,7 +72,7 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
       if (phase === 'finish') {
         // the outcome is settled: a finish step that fails is logged and changes nothing of it
         // (an unclosed journal is closed by the next pass, which finds the host as it is)
-        outcome ??= success(plan, runner);
+        outcome ??= success(plan, runner, syncing);
         const settled = outcome;
         const done = await timed(phase, step, () => runner.finish(step, settled)).catch((e: unknown) => {
           ctx.log.error({ step: step.kind, err: reasonOf(e) }, `${step.kind} failed after the outcome was settled`);
@@ -99,12 +103,19 @@ export async function apply(plan: Plan, ctx: ApplyContext, runner: StepRunner = 
         else {
           const v = await timed(phase, step, () => runner.verify(step));
           if (!v.ok) outcome = await recover(plan, ctx, runner, v.reason, phase, timed);
+          else syncing = v.sync ?? null;
         }
       } catch (e) {
         outcome = await recover(plan, ctx, runner, reasonOf(e), phase, timed);
       }
     }
-    return { outcome: withReported(outcome ?? success(plan, runner), [...reported, ...runner.writeProblems()]), phases, completed, removed, telemetry };
+    return {
+      outcome: withReported(outcome ?? success(plan, runner, syncing), [...reported, ...runner.writeProblems()]),
+      phases,
+      completed,
+      removed,
+      telemetry,
+    };
   } finally {
     await runner.release();
     if (holding) ctx.signals.release();
@@ -121,11 +132,24 @@ function stageOf(plan: Plan): Stage {
   return plan.verify ? 'verify' : plan.window.length ? 'window' : 'prepare';
 }
 
-/** Every step ran: the target is reached (or left stopped on purpose). */
-function success(plan: Plan, runner: StepRunner): Outcome {
+/** Every step ran: the target is reached (or left stopped on purpose; or running and syncing, after a breaking switch). */
+function success(plan: Plan, runner: StepRunner, syncing: SyncProgress | null): Outcome {
   const measures = runner.measures();
   const kind = plan.intent === 'finish-rollback' ? 'rolled-back' : 'applied';
-  return { kind, stage: stageOf(plan), message: appliedMessage(plan, measures), reasons: [], measures: measured(measures), reported: [] };
+  const sync = syncing?.to ? syncState(syncing.to) : null;
+  return {
+    kind,
+    stage: stageOf(plan),
+    message: appliedMessage(plan, measures, sync, syncing?.measured ?? true),
+    reasons: [],
+    measures: measured(measures),
+    reported: [],
+    ...(sync ? { syncing: sync } : {}),
+  };
+}
+
+function syncState(r: NonNullable<SyncProgress['to']>): SyncState {
+  return { at: new Date(r.at).toISOString(), syncedBlock: r.syncedBlock, latestBlock: r.latestBlock, blocksBehind: r.blocksBehind };
 }
 
 /** A failed switch: its reasons, one line each, make its message. */
@@ -176,7 +200,16 @@ async function recover(
     return { ...refused('window', [`${reason}; nothing was switched: ${up}`]), measures: measured(runner.measures()) };
   }
   const healthy = back.verify ? `${back.to} is healthy again` : `${back.to} is back in place (not started: service.running is false)`;
-  return failed('rolled-back', stage, [reason, `rolled back: ${healthy}`], runner.measures());
+  const restored = back.window.find((s) => s.kind === 'restore-db');
+  const kept =
+    restored && runner.switched() && (await exists(restored.aside))
+      ? [`the DB ${restored.version} wrote is kept at ${restored.aside} (glr never deletes it)`]
+      : [];
+  return failed('rolled-back', stage, [reason, `rolled back: ${healthy}`, ...kept], runner.measures());
+}
+
+async function exists(p: string): Promise<boolean> {
+  return (await lstatOrNull(p)) !== null;
 }
 
 /** A GlrError's line; anything else is a bug and says so. */

@@ -5,6 +5,8 @@ import { carry, installConfig } from '../actions/carry.js';
 import { checkReady } from '../actions/check-ready.js';
 import { checkVersion } from '../actions/check-version.js';
 import { confirmDesired } from '../actions/confirm-desired.js';
+import { createDb, removeCreated } from '../actions/database.js';
+import { restoreSnapshot, takeSnapshot } from '../actions/snapshot.js';
 import type { ApplyContext } from '../actions/context.js';
 import { genvmSetup } from '../actions/genvm-setup.js';
 import { cleanStaging, removeVersion } from '../actions/housekeeping.js';
@@ -72,6 +74,8 @@ export class HostRunner implements StepRunner {
   private lowered: Lowered | null = null;
   /** the synced block the backup noted before the stop, for the verify step to compare with */
   private notedBlock: number | null = null;
+  /** the folders create-db made: a failed preparation takes them away again (while empty) */
+  private createdDb: string[] = [];
 
   constructor(
     private readonly ctx: ApplyContext,
@@ -95,12 +99,17 @@ export class HostRunner implements StepRunner {
         return;
       }
       case 'check-version':
-        await checkVersion(ctx, s.version);
+        await checkVersion(ctx, s.version, s.sameDbAs);
         return;
+      case 'create-db':
+        this.createdDb = await createDb(ctx, s.sharedDb, s.ownerOf);
+        return;
+      case 'snapshot':
+        return takeSnapshot(ctx, s);
       case 'genvm-setup':
         return genvmSetup(ctx, s.version, s.argv);
       case 'carry':
-        return carry(ctx, s.from, s.version, s.configFile, s.envFiles);
+        return carry(ctx, s.from, s.version, s.configFile, s.envFile, s.envFiles);
       case 'link-db':
         return linkDb(ctx, s.version, s.sharedDb);
       case 'set-llm':
@@ -112,9 +121,9 @@ export class HostRunner implements StepRunner {
       case 'webdriver':
         return checkWebdriver(ctx, s.container);
       case 'mark-prepared':
-        return markPrepared(ctx, s.version, s.url, s.sharedDb);
+        return markPrepared(ctx, s.version, s.url, s.sharedDb, s.envFile);
       case 'backup':
-        this.notedBlock = (await backup(ctx, s.version)).syncedBlock;
+        this.notedBlock = (await backup(ctx, s.version, s.keystore)).syncedBlock;
         return;
       case 'adopt':
         return adopt(ctx, s.version, s.sharedDb);
@@ -155,6 +164,13 @@ export class HostRunner implements StepRunner {
         return w.restoreLlm(s.version);
       case 'start':
         return w.start();
+      case 'restore-db':
+        // a version that never started wrote nothing: its DB is the old one's, newer than the snapshot
+        if (!w.startedOnce()) {
+          this.ctx.log.info({ db: s.db }, `${s.version} never started: the DB is left as it is (newer than the snapshot)`);
+          return;
+        }
+        return restoreSnapshot(this.ctx, s);
     }
   }
 
@@ -198,8 +214,9 @@ export class HostRunner implements StepRunner {
     }
   }
 
-  /** A failed preparation leaves no version folder behind (only ever one glr itself began). */
+  /** A failed preparation leaves no version folder behind (only ever one glr itself began), nor a DB folder it made. */
   async undoPreparation(): Promise<void> {
+    await removeCreated(this.createdDb);
     if (!this.plan.prepare.some((s) => s.kind === 'download')) return;
     const { layout, log } = this.ctx;
     const v = this.plan.target;

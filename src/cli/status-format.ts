@@ -25,8 +25,9 @@ export function formatStatus(s: StatusReport): string {
             .join(', ')}`,
         ]
       : []),
-    ...(r.syncedBlock !== null ? [`synced block ${r.syncedBlock}`] : []),
+    ...(r.syncedBlock !== null && !s.sync?.syncing ? [`synced block ${r.syncedBlock}`] : []),
   ]);
+  if (s.sync?.syncing) add('sync', syncLines(s.sync));
   add('desired', [
     `${s.desired.version}: ${s.plan.state === 'converged' ? 'converged (nothing to do)' : s.plan.state === 'pending' ? `pending: ${s.plan.steps.length} step(s) (glr reconcile --dry-run shows them)` : 'REFUSED'}`,
     ...s.plan.refusals.map((x) => `- ${x}`),
@@ -110,6 +111,11 @@ export function formatStatus(s: StatusReport): string {
       `config.yaml ${c.configYaml ? 'ok' : 'MISSING'}, .env ${c.env ? `ok (sets ${c.envNames.join(', ') || 'nothing'})` : 'MISSING'}, keystore ${c.keystoreFiles ? `${c.keystoreFiles} file(s)` : 'MISSING'}`,
     ]);
   }
+  if (s.snapshots.length)
+    add(
+      'snapshots',
+      s.snapshots.map((x) => `${x.path} (${x.version}'s DB, ${when(x.at)})`),
+    );
   if (s.diskFreeBytes !== null) add('disk', [`${size(s.diskFreeBytes)} free`]);
   if (s.journal) {
     const j = s.journal;
@@ -118,6 +124,26 @@ export function formatStatus(s: StatusReport): string {
     ]);
   }
   return out.join('\n');
+}
+
+/** A node catching up: where it is, how fast, and when it would be done at that pace (an estimate). */
+function syncLines(y: NonNullable<StatusReport['sync']>): string[] {
+  const at = `syncing: ${y.blocksBehind ?? '?'} blocks behind${y.syncedBlock !== null && y.latestBlock !== null ? ` (synced ${y.syncedBlock} of ${y.latestBlock})` : ''}`;
+  const p = y.pace;
+  if (!p || p.blocksPerSecond === null) return [at, 'pace: not told yet (its /metrics did not move between two readings)'];
+  const since = p.from === 'switch' ? `since glr accepted it ${when(p.since)}` : 'over the last few seconds';
+  const rate = `${p.blocksPerSecond >= 10 ? Math.round(p.blocksPerSecond) : p.blocksPerSecond.toFixed(1)} blocks/s ${since}`;
+  return [
+    at,
+    p.doneInSeconds === null ? `${rate}: not catching up at this pace` : `${rate}: caught up in about ${duration(p.doneInSeconds)} (an estimate, at this pace)`,
+  ];
+}
+
+function duration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return s < 172_800 ? `${(s / 3600).toFixed(1)} h` : `${(s / 86_400).toFixed(1)} days`;
 }
 
 /** `2026-11-24 21:25:03Z`: an ISO time, to the second. */

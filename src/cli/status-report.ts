@@ -6,12 +6,12 @@ import { plan } from '../plan/plan.js';
 import { linkedVersion } from '../observe/linked-version.js';
 import { retentionNow, totalBytes } from '../plan/retention.js';
 import { isConverged, stepsOf } from '../plan/steps.js';
-import { readSyncedBlock } from '../runtime/health.js';
 import { isHealthyOn } from '../runtime/health-reading.js';
 import { failedRuns, readHookReport } from '../runtime/hook-report.js';
 import { readHistory } from '../runtime/history.js';
 import { isOpen } from '../runtime/journal-entry.js';
 import { lockHolder } from '../runtime/lock.js';
+import { syncReport, type SyncReport } from './status-sync.js';
 
 /**
  * `glr status --json`: one value, version 1, documented field by field in docs/status.md. Fields
@@ -97,6 +97,10 @@ export interface StatusReport {
     environmentFiles: { path: string; optional: boolean; inVersion: string | null; exists: boolean; names: string[] }[];
   } | null;
   telemetry: { container: string; logPath: string; state: 'fresh' | 'stale' | 'unknown'; detail: string | null } | null;
+  /** the node's sync (/metrics), with its pace while it syncs; null when /metrics did not answer */
+  sync: SyncReport | null;
+  /** glr's snapshots of the shared DB (snapshots.beforeSwitch), oldest first */
+  snapshots: { name: string; path: string; version: string; at: string }[];
 }
 
 /** How many history records status shows, newest first. */
@@ -104,9 +108,8 @@ const STATUS_HISTORY = 10;
 
 export async function statusReport(desired: Desired): Promise<StatusReport> {
   const { layout } = desired;
-  const [o, syncedBlock, history, lock, hooks] = await Promise.all([
+  const [o, history, lock, hooks] = await Promise.all([
     observe(desired, { sizes: true }),
-    readSyncedBlock(desired.health.url),
     readHistory(layout.history, { last: STATUS_HISTORY }).catch((e: unknown) => {
       throw unreadable(desired.root, layout.glrDir, e);
     }),
@@ -124,6 +127,7 @@ export async function statusReport(desired: Desired): Promise<StatusReport> {
     ...r.untouched.map((k) => [k.version, { retention: 'untouched' as const, why: k.why }] as const),
   ]);
   const h = o.health;
+  const sync = await syncReport(desired, o, running);
   return {
     version: 1,
     at: o.at,
@@ -151,7 +155,7 @@ export async function statusReport(desired: Desired): Promise<StatusReport> {
         checks: h.checks,
         problem: h.problem,
       },
-      syncedBlock,
+      syncedBlock: o.sync?.syncedBlock ?? null,
     },
     links: {
       current: o.links.current?.target ?? null,
@@ -223,6 +227,8 @@ export async function statusReport(desired: Desired): Promise<StatusReport> {
     trash: o.trash,
     node: nodeOf(o),
     telemetry: o.telemetry && { container: o.telemetry.container, logPath: o.telemetry.logPath, state: o.telemetry.state, detail: o.telemetry.detail },
+    sync,
+    snapshots: o.deployment.snapshots.entries.map((x) => ({ name: x.name, path: x.path, version: x.version, at: x.at })),
   };
 }
 

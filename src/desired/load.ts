@@ -169,6 +169,19 @@ function resolve(f: DesiredFile, file: string, doc: Document, lineAt: (o?: numbe
   const hooks = (k: 'preSwitch' | 'postSwitch') =>
     (f.hooks?.[k] ?? []).map((argv, i) => argv.map((a, j) => sub(['hooks', k, String(i), String(j)], a, { version, versionDir, root })));
   const hookLists = { preSwitch: hooks('preSwitch'), postSwitch: hooks('postSwitch') };
+  const envFile = f.envFile ? path.resolve(sub(['envFile'], f.envFile, { root, version })) : null;
+  const snapshots = {
+    beforeSwitch: f.snapshots?.beforeSwitch ?? false,
+    keep: f.snapshots?.keep ?? DEFAULTS.snapshotsKept,
+    restoreOnRollback: f.snapshots?.restoreOnRollback ?? false,
+  };
+  if (snapshots.restoreOnRollback && !snapshots.beforeSwitch) {
+    problems.push({
+      line: lineAt(nodeOffset(doc, ['snapshots', 'restoreOnRollback'])),
+      key: 'snapshots.restoreOnRollback',
+      message: 'snapshots.restoreOnRollback: needs snapshots.beforeSwitch: true (a rollback restores the snapshot taken before the stop)',
+    });
+  }
 
   if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
   return {
@@ -183,13 +196,19 @@ function resolve(f: DesiredFile, file: string, doc: Document, lineAt: (o?: numbe
       llm: { providers: { ...(f.llm?.providers ?? {}) }, strategy: f.llm?.strategy ?? null },
       genvm: { setup },
       service,
-      health: { url: healthUrl, timeoutSeconds: f.health?.timeoutSeconds ?? DEFAULTS.timeoutSeconds },
+      health: {
+        url: healthUrl,
+        timeoutSeconds: f.health?.timeoutSeconds ?? DEFAULTS.timeoutSeconds,
+        progressSeconds: f.health?.progressSeconds ?? DEFAULTS.progressSeconds,
+      },
       configFile,
       preflight: { doctor: f.preflight?.doctor ?? false, webdriver: f.preflight?.webdriver === undefined ? DEFAULTS.webdriver : f.preflight.webdriver },
       hooks: hookLists,
       retain: f.retain ?? DEFAULTS.retain,
       metrics: { textfile: f.metrics?.textfile ? path.resolve(f.metrics.textfile) : null },
       prepareAhead: f.prepareAhead ?? 'off',
+      envFile,
+      snapshots,
       ...hostOf(f, manager),
     },
   };

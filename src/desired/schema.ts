@@ -93,6 +93,27 @@ const operationsFields = {
   prepareAhead: z.enum(['off', 'patch'], 'expected off or patch').optional(),
 };
 
+/**
+ * Breaking upgrades (GenLayer: a new consensus deployment, its own database): the `.env` to
+ * install instead of carrying the running one's, and the snapshots taken before a switch that
+ * shares the DB. (`health.progressSeconds` is in the `health` block.)
+ */
+const upgradeFields = {
+  envFile: rootedPath.optional(),
+  snapshots: z
+    .strictObject({
+      beforeSwitch: z.boolean('expected true or false').optional(),
+      keep: z
+        .number('expected a whole number of snapshots')
+        .int('expected a whole number of snapshots')
+        .min(1, 'must be 1 or more (the snapshot a rollback restores is the newest)')
+        .max(100, 'at most 100')
+        .optional(),
+      restoreOnRollback: z.boolean('expected true or false').optional(),
+    })
+    .optional(),
+};
+
 export const DesiredFileSchema = z.strictObject({
   version: versionField,
   root: absolutePath.optional(),
@@ -134,11 +155,14 @@ export const DesiredFileSchema = z.strictObject({
     .strictObject({
       url: httpUrl.optional(),
       timeoutSeconds: z.number('expected a number of seconds').positive('must be more than 0').max(86_400, 'at most a day').optional(),
+      /** after a breaking switch: how long the new node's sync must show progress */
+      progressSeconds: z.number('expected a number of seconds').positive('must be more than 0').max(86_400, 'at most a day').optional(),
     })
     .optional(),
   ...procedureFields,
   ...operationsFields,
   ...hostFields,
+  ...upgradeFields,
 });
 
 export type DesiredFile = z.infer<typeof DesiredFileSchema>;

@@ -38,6 +38,11 @@ export interface Desired {
     url: string;
     /** how long a freshly started version may take to become healthy, in seconds */
     timeoutSeconds: number;
+    /**
+     * after a breaking switch (a DB of its own, synced from genesis): the new node is accepted
+     * once its sync shows progress over this many seconds (at most timeoutSeconds)
+     */
+    progressSeconds: number;
   };
   /** absolute path of the config.yaml to install into a new version instead of carrying the running one's */
   configFile: string | null;
@@ -73,6 +78,16 @@ export interface Desired {
     /** the Alloy container that must read the running version's node.log; container null: not checked */
     alloy: { container: string | null; logPath: string };
   };
+  /** absolute path of the .env to install into a new version (mode 600, byte for byte) instead of carrying the running one's */
+  envFile: string | null;
+  snapshots: {
+    /** POST /snapshot (v0.5.11+) before the stop of a switch that keeps the running DB */
+    beforeSwitch: boolean;
+    /** snapshots kept under {root}/.glr/snapshots/ (default 2) */
+    keep: number;
+    /** a rollback of such a switch puts the DB back as its snapshot had it before starting the old version */
+    restoreOnRollback: boolean;
+  };
 }
 
 export type LlmStrategy = 'default' | 'greybox';
@@ -84,6 +99,8 @@ export const DEFAULTS = {
   unit: 'genlayer-node',
   healthUrl: 'http://localhost:9153/health',
   timeoutSeconds: 300,
+  progressSeconds: 60,
+  snapshotsKept: 2,
   retain: 3,
   webdriver: 'genlayer-node-webdriver',
   alloyContainer: 'genlayer-node-alloy',

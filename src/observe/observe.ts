@@ -17,6 +17,8 @@ import { readTelemetry } from '../runtime/telemetry.js';
 import { isGlrError } from '../errors.js';
 import { hasOwnDb, observeConfigFile, observeDesiredFolder, observeKeystore } from './version-files.js';
 import { glrFolderProblems, unreadable } from './glr-folder.js';
+import { observeDeployment } from './deployment.js';
+import { readSync } from '../genlayer/node-sync.js';
 import { observeLinks } from './links.js';
 import { linkedVersion } from './linked-version.js';
 import { observeNodeUnit } from './node-unit.js';
@@ -69,7 +71,7 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Seen
   const root = { path: layout.root, exists: rootStat !== null, isDir: rootStat?.isDirectory() ?? false };
   const service = opts.service ?? serviceManager(desired.service);
 
-  const [serviceState, enabled, health, dbStat, configFile] = await Promise.all([
+  const [serviceState, enabled, health, dbStat, configFile, sync] = await Promise.all([
     (service.look ? service.look() : service.state().then((state) => ({ state, unit: null }))).then(
       (r: { state: ServiceState; unit: UnitFacts | null }) => ({ state: r.state, facts: r.unit, problem: null }),
       (e: unknown) => ({ state: null, facts: null, problem: isGlrError(e) ? e.message : String(e) }),
@@ -78,10 +80,11 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Seen
     root.isDir ? readHealth(desired.health.url, opts.healthTimeoutMs ?? 2000) : Promise.resolve(noAnswer('not asked: no node root')),
     statOrNull(desired.sharedDb),
     observeConfigFile(desired.configFile),
+    root.isDir ? readSync(desired.health.url, opts.healthTimeoutMs ?? 2000) : Promise.resolve(null),
   ]);
   const sharedDb = { path: desired.sharedDb, exists: dbStat !== null, isDir: dbStat?.isDirectory() ?? false };
   const { facts, ...serviceSeen } = serviceState;
-  const base = { at: new Date().toISOString(), root, service: { ...serviceSeen, enabled }, health, sharedDb, configFile };
+  const base = { at: new Date().toISOString(), root, service: { ...serviceSeen, enabled }, health, sharedDb, configFile: configFile.facts, sync };
 
   if (!root.isDir) {
     const observed: Observed = {
@@ -100,6 +103,12 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Seen
       glrProblems: [],
       unit: null,
       telemetry: null,
+      deployment: {
+        runningDb: null,
+        nodeConfig: { changedByConfigFile: null, keys: [], drift: null },
+        envFile: null,
+        snapshots: { dir: layout.snapshotsDir, entries: [], onDbFilesystem: null },
+      },
     };
     return { observed, secrets: Object.freeze([]), envValues: new Map() };
   }
@@ -115,7 +124,7 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Seen
   for (const v of new Set([desired.version, ...(active ? [active] : [])])) {
     if (versionNames.includes(v)) llm[v] = await observeLlm(layout, v);
   }
-  const [running, diskFreeBytes, journal, history, staging, desiredFolder, trash, bad, glrProblems] = await Promise.all([
+  const [running, diskFreeBytes, journal, history, staging, desiredFolder, trash, bad, glrProblems, deployment] = await Promise.all([
     active ? observeRunningFiles(layout, active) : null,
     statfs(layout.root).then((s) => s.bavail * s.bsize),
     readJournal(layout),
@@ -125,6 +134,7 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Seen
     listOrNone(layout.trashDir),
     readBadReleases(layout),
     glrFolderProblems(layout),
+    observeDeployment(desired, { active, desiredFolderExists: versionNames.includes(desired.version), configFileText: configFile.text }),
   ]);
   const node =
     serviceSeen.state === null
@@ -149,8 +159,9 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Seen
     glrProblems,
     unit: node?.unit ?? null,
     telemetry,
+    deployment: deployment.facts,
   };
-  const secrets = [...new Set([...(running?.secrets ?? []), ...(node?.apart.secrets ?? [])])];
+  const secrets = [...new Set([...(running?.secrets ?? []), ...(node?.apart.secrets ?? []), ...deployment.secrets])];
   return { observed, secrets: Object.freeze(secrets), envValues: node?.apart.values ?? new Map() };
 }
 

@@ -5,6 +5,7 @@ import type { HistoryFacts } from '../runtime/history.js';
 import type { JournalEntry } from '../runtime/journal-entry.js';
 import type { PreparedMarker } from '../runtime/marker.js';
 import type { ServiceState } from '../runtime/service.js';
+import type { SyncReading } from '../genlayer/node-sync.js';
 import type { TelemetryReading } from '../runtime/telemetry.js';
 
 export type { TelemetryReading };
@@ -52,6 +53,10 @@ export interface Observed {
   unit: NodeUnit | null;
   /** whether the Alloy container reads the running node's log; null when not asked (no container named, no node running) */
   telemetry: TelemetryReading | null;
+  /** the DB the running version uses, the node config's keys, `envFile`, glr's snapshots (see DeploymentFacts) */
+  deployment: DeploymentFacts;
+  /** the node's sync as its /metrics says it, read once; null when it does not answer with it */
+  sync: SyncReading | null;
 }
 
 /**
@@ -103,6 +108,53 @@ export interface EnvFile {
   names: string[];
   /** why it cannot be used: unreadable, or missing while not optional */
   problem: string | null;
+}
+
+/**
+ * What a breaking upgrade turns on (GenLayer: a new consensus deployment needs a database of its
+ * own; config keys can be overridden from the environment). Key paths only, never a value.
+ */
+export interface DeploymentFacts {
+  /** where the running version's `data/node/genlayer.db` leads; null when no version is active */
+  runningDb: {
+    version: string;
+    /** the link itself (`{root}/V/data/node/genlayer.db`) */
+    link: string;
+    /** where it leads, absolute (the link's own path when it is a folder, not a link); null when there is nothing there */
+    target: string | null;
+    isLink: boolean;
+    /** the target exists */
+    exists: boolean;
+    /** the desired `sharedDb` is that very folder (the same path, or the same device and inode); null when it cannot be told */
+    sharedDbIsIt: boolean | null;
+  } | null;
+  nodeConfig: {
+    /** key paths `configFile` sets otherwise than the running config.yaml (or that only one has); null when not comparable */
+    changedByConfigFile: string[] | null;
+    /** every key path of the running config and of `configFile` */
+    keys: string[];
+    /** the desired version's folder ships config.yaml.example: key paths it has that the config it runs with lacks (`missing`), and the reverse (`extra`) */
+    drift: { missing: string[]; extra: string[] } | null;
+  };
+  /** the file's `envFile`: the names it sets non-empty (never a value); null when it sets none */
+  envFile: { path: string; sha256: string | null; names: string[]; problem: string | null } | null;
+  snapshots: {
+    /** `{root}/.glr/snapshots` */
+    dir: string;
+    /** oldest first */
+    entries: SnapshotFolder[];
+    /** that folder (or where it would be) is on the shared DB's filesystem; null when either cannot be looked at */
+    onDbFilesystem: boolean | null;
+  };
+}
+
+export interface SnapshotFolder {
+  name: string;
+  path: string;
+  /** the version whose DB it is a snapshot of */
+  version: string;
+  /** when it was taken (ISO) */
+  at: string;
 }
 
 export interface DesiredFolder {

@@ -29,15 +29,19 @@ export async function observeDesiredFolder(layout: Layout, version: string, hash
   return { version, entries, configSha256: config ? sha256(config) : null };
 }
 
-/** The file's `configFile`: its hash, or why it cannot be installed. Never throws. */
-export async function observeConfigFile(file: string | null): Promise<Observed['configFile']> {
-  if (file === null) return null;
+/**
+ * The file's `configFile`: its hash, or why it cannot be installed; and its text, kept apart
+ * (key paths are compared from it, see deployment.ts), from the one read. Never throws.
+ */
+export async function observeConfigFile(file: string | null): Promise<{ facts: Observed['configFile']; text: string | null }> {
+  if (file === null) return { facts: null, text: null };
   try {
     const st = await stat(file);
-    if (!st.isFile()) return { path: file, sha256: null, problem: 'is not a file' };
-    return { path: file, sha256: sha256(await readFile(file)), problem: null };
+    if (!st.isFile()) return { facts: { path: file, sha256: null, problem: 'is not a file' }, text: null };
+    const bytes = await readFile(file);
+    return { facts: { path: file, sha256: sha256(bytes), problem: null }, text: bytes.toString('utf8') };
   } catch (e) {
-    return { path: file, sha256: null, problem: errnoText(e) };
+    return { facts: { path: file, sha256: null, problem: errnoText(e) }, text: null };
   }
 }
 

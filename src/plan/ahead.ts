@@ -8,6 +8,7 @@ import { activeVersion, checkHost, missingSources, reusable } from './checks.js'
 import { refusal, type Decision } from './draft.js';
 import { assemble } from './finish.js';
 import { clearTheWay, prepareSteps } from './preparation.js';
+import { dbPlan, dbView } from './breaking.js';
 import type { Plan } from './types.js';
 
 /**
@@ -54,11 +55,13 @@ function decideAhead(d: Desired, o: Observed): Decision {
   }
   if (!o.sharedDb.exists || !o.sharedDb.isDir) return refuse([`the shared DB ${d.sharedDb} is not there`]);
   const folder = o.versions.find((f) => f.version === d.version);
-  const reuse = reusable(folder, d);
+  const reuse = reusable(folder, d, o.deployment.envFile?.sha256 ?? null);
   const draft = { intent: 'prepare-ahead' as const, target: d.version, window: null, warnings: [], notes: [] };
   if (reuse === 'ready') return { ...draft, prepare: [] };
   if (reuse === 'foreign') return refuse([`${d.layout.versionDir(d.version)} exists but glr did not prepare it; not preparing ${d.version} ahead`]);
   const missing = missingSources(o, running);
   if (missing.length) return refuse(missing);
-  return { ...draft, prepare: [...clearTheWay(d, o, reuse), ...prepareSteps(d, o, running)] };
+  const db = dbPlan(d, o, running, dbView(d, o, running));
+  if (db.createDb) return refuse([`the shared DB ${d.sharedDb} is not there`]);
+  return { ...draft, prepare: [...clearTheWay(d, o, reuse), ...prepareSteps(d, o, running, db)] };
 }

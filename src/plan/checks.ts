@@ -58,15 +58,17 @@ export function activeVersion(o: Observed): string {
 
 export type Reuse = 'absent' | 'ready' | 'unfinished' | 'stale' | 'foreign';
 
-/** Whether the folder of the desired version can be switched to as it is. */
-export function reusable(f: VersionFolder | undefined, d: Desired): Reuse {
+/** Whether the folder of the desired version can be switched to as it is (`envFileSha256`: the file's envFile as observed). */
+export function reusable(f: VersionFolder | undefined, d: Desired, envFileSha256: string | null = null): Reuse {
   if (!f) return 'absent';
   if (f.prepared) {
     const m = f.prepared;
     if (m.origin === 'adopted') return 'ready';
     const otherDb = m.inputs.sharedDb !== d.sharedDb;
     const otherSum = d.release.sha256 !== null && m.inputs.sha256 !== null && m.inputs.sha256 !== d.release.sha256;
-    return otherDb || otherSum ? 'stale' : 'ready';
+    // its .env came from another envFile, or from one the file no longer names
+    const otherEnv = (m.inputs.envFileSha256 ?? null) !== (d.envFile ? (envFileSha256 ?? null) : null);
+    return otherDb || otherSum || otherEnv ? 'stale' : 'ready';
   }
   return f.preparing ? 'unfinished' : 'foreign';
 }

@@ -1,6 +1,6 @@
 import type { Desired } from '../desired/types.js';
 import type { Observed } from '../observe/types.js';
-import { isHealthyOn } from '../runtime/health-reading.js';
+import { isHealthyOn, isSyncingOn } from '../runtime/health-reading.js';
 import { allLinkNames, driftedLinks, hasFolder, llmChanges } from './checks.js';
 import { refusal, type Decision, type WindowPart } from './draft.js';
 import { hostWarnings, keptWarnings, releaseLinks } from './pre-update.js';
@@ -24,6 +24,7 @@ export function keepRunning(d: Desired, o: Observed, interruptedFrom: string | n
   }
   const prepare: PrepareStep[] = [];
   const warnings: string[] = [];
+  const notes: string[] = [];
   // a runbook host on the desired version is adopted as it is: its direct links are not drift
   const drift = o.links.current ? driftedLinks(o, v) : o.links.missing.length ? allLinkNames(o) : [];
   if (drift.length) prepare.push(routeLinksStep(d, v, drift, o.links.current ? 'repair' : 'route'));
@@ -40,6 +41,8 @@ export function keepRunning(d: Desired, o: Observed, interruptedFrom: string | n
   if (llm.problems.length) return refusal(llm.problems, { warnings });
   const setLlm = llm.changes.length ? setLlmStep(v, d.llm.providers, d.service.running) : null;
   const rollbackTo = interruptedFrom !== null && interruptedFrom !== v && hasFolder(o, interruptedFrom) ? interruptedFrom : null;
+  /** the interrupted switch gave v a DB of its own (the journal says so) */
+  const breaking = rollbackTo !== null && o.journal?.breaking === true;
 
   let window: WindowPart | null = null;
   if (!d.service.running) {
@@ -50,11 +53,32 @@ export function keepRunning(d: Desired, o: Observed, interruptedFrom: string | n
     prepare.push(backupStep(d, v));
     window = llmRestartWindow(d, { version: v, stop: state !== 'stopped', setLlm, rollbackTo });
   } else if (state !== 'running') {
-    window = restartWindow(d, { version: v, stop: state === 'restarting', start: true, rollbackTo });
-  } else if (!isHealthyOn(o.health, v) || rollbackTo) {
+    // a node started again syncs from where its DB stands: with nowhere to go back to (or after a
+    // breaking switch) it is accepted once it makes progress, not only once it has caught up
+    const progressSeconds = rollbackTo === null || breaking ? d.health.progressSeconds : null;
+    window = restartWindow(d, { version: v, stop: state === 'restarting', start: true, rollbackTo, progressSeconds });
+  } else if (rollbackTo) {
+    // an interrupted breaking switch is verified as it was planned: by its sync's progress
+    const progressSeconds = breaking && isSyncingOn(o.health, v) ? d.health.progressSeconds : null;
+    window = restartWindow(d, { version: v, stop: false, start: false, rollbackTo, progressSeconds });
+  } else if (isSyncingOn(o.health, v)) {
+    // GenLayer: syncing is how a node catches up (from genesis, after a breaking upgrade); it runs
+    // as v and nothing glr could do would make it sync faster: converged, nothing restarts
+    notes.push(syncingNote(v, o));
+  } else if (!isHealthyOn(o.health, v)) {
     window = restartWindow(d, { version: v, stop: false, start: false, rollbackTo });
   }
-  return { intent: 'converge', target: v, prepare, window, warnings, notes: [] };
+  return { intent: 'converge', target: v, prepare, window, warnings, notes };
+}
+
+/** `v runs and syncs: N blocks behind (synced S of L)`, from the one /metrics reading of the pass. */
+export function syncingNote(v: string, o: Observed): string {
+  const s = o.sync;
+  const where =
+    s && s.blocksBehind !== null
+      ? `: ${s.blocksBehind} blocks behind${s.syncedBlock !== null && s.latestBlock !== null ? ` (synced ${s.syncedBlock} of ${s.latestBlock})` : ''}`
+      : '';
+  return `${v} runs and is syncing${where}; nothing to do until it has caught up (glr status shows its pace)`;
 }
 
 function unlinked(d: Desired, o: Observed): string[] {

@@ -45,6 +45,25 @@ export interface Outcome {
   measures: Measures | null;
   /** what went wrong after the outcome was settled and is only reported (a postSwitch hook, a journal write): one line each */
   reported: string[];
+  /**
+   * the node runs but is still syncing (accepted by its progress after a breaking switch, or a
+   * converged host that syncs): where its sync stood when the pass ended. Absent otherwise.
+   */
+  syncing?: SyncState;
+}
+
+/** One reading of the node's sync (its /metrics), as the record of a pass keeps it. */
+export interface SyncState {
+  /** ISO time of the reading */
+  at: string;
+  syncedBlock: number | null;
+  latestBlock: number | null;
+  blocksBehind: number | null;
+}
+
+/** The outcome's words for a node that syncs: `syncing: N blocks behind`. */
+export function syncingWords(s: SyncState | null | undefined): string {
+  return `syncing: ${s?.blocksBehind ?? '?'} blocks behind`;
 }
 
 const EXIT_CODES: Record<OutcomeKind, ExitCode> = {

@@ -43,7 +43,7 @@ export function switchRefusals(d: Desired, o: Observed, from: string, preparing:
   if (isSeriesChange(from, v) && !d.configFile && preparing) {
     const [sf, sv] = [seriesOf(from), seriesOf(v)];
     out.push(
-      `${v} is a ${sv} release and ${from} (${sf}) runs: a series change, not a patch switch. GenLayer's upgrade notes: do not carry config.yaml across a series (v0.5.0 replaced consensus.contractmainaddress and contractdataaddress with consensusaddress) and do not copy the old database. Write ${v}'s config.yaml from its configs/node/config.yaml.example and set \`configFile:\` to it; the ${sv} shared DB (${d.sharedDb}) must exist`,
+      `${v} is a ${sv} release and ${from} (${sf}) runs: a series change, not a patch switch. GenLayer's upgrade notes: do not carry config.yaml across a series (v0.5.0 replaced consensus.contractmainaddress and contractdataaddress with consensusaddress) and do not copy the old database. Write ${v}'s config.yaml from its configs/node/config.yaml.example and set \`configFile:\` to it (${v} gets the ${sv} shared DB ${d.sharedDb}, created empty when it is not there)`,
     );
   }
   if (o.configFile?.problem) out.push(`configFile ${o.configFile.path}: ${o.configFile.problem}; set \`configFile:\` to the config.yaml to install`);

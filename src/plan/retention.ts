@@ -17,13 +17,15 @@ import { isOpen } from '../runtime/journal-entry.js';
  *   - the desired version, unless it is a bad release (the next pass would prepare it again);
  *   - anything glr did not prepare or adopt (no `.glr-prepared`: someone else's folder, or one
  *     glr began and did not finish, which the next preparation of that version redoes), and the
- *     shared DB folders (`vX.Y/`), which are not version folders at all.
+ *     shared DB folders (`vX.Y/`), which are not version folders at all;
+ *   - a version folder that holds a database: a `data/node/genlayer.db` of its own, or the
+ *     desired or running DB (a `sharedDb` set inside it). Retention never removes a DB.
  * Bad releases (rolled back on this host) that are not protected always go, first. Of the other
  * prepared or adopted folders, the `retain` newest by preparation time (`.glr-prepared`'s `at`;
  * an adopted folder, there before glr, counts as older than any glr prepared) stay and the older
  * ones go, oldest first.
  */
-export type KeepReason = 'running' | 'linked' | 'last-known-good' | 'journal' | 'desired' | 'just-prepared' | 'retained';
+export type KeepReason = 'running' | 'linked' | 'last-known-good' | 'journal' | 'desired' | 'just-prepared' | 'database' | 'retained';
 export type RemoveReason = 'bad' | 'beyond-retain';
 
 export interface RetainedFolder {
@@ -60,6 +62,10 @@ export interface RetentionView {
   bad: readonly string[];
   /** never removed either: the version a prepare-ahead plan has just prepared */
   justPrepared?: string | null;
+  /** the folders the DBs in use live in (absolute): a version folder holding one is never removed */
+  databases?: readonly string[];
+  /** the root, to tell which version folder a DB lives in */
+  root?: string;
 }
 
 export function selectRetention(v: RetentionView): Retention {
@@ -74,7 +80,7 @@ export function selectRetention(v: RetentionView): Retention {
       continue;
     }
     const entry: RetainedFolder = { version: f.version, origin: f.prepared.origin, preparedAt: f.prepared.at, bytes: f.bytes ?? null };
-    const why = protectedBecause(v, f.version, bad);
+    const why = protectedBecause(v, f, bad);
     if (why) keep.push({ ...entry, why });
     else if (bad.has(f.version)) remove.push({ ...entry, why: 'bad' });
     else candidates.push(entry);
@@ -92,8 +98,10 @@ export function selectRetention(v: RetentionView): Retention {
   return { retain: v.retain, running: v.running, lastKnownGood: v.lastKnownGood, keep, remove, untouched };
 }
 
-function protectedBecause(v: RetentionView, version: string, bad: ReadonlySet<string>): KeepReason | null {
+function protectedBecause(v: RetentionView, f: VersionFolder, bad: ReadonlySet<string>): KeepReason | null {
+  const version = f.version;
   if (version === v.running) return 'running';
+  if (f.ownDb || (v.root && (v.databases ?? []).some((db) => db.startsWith(`${v.root}/${version}/`)))) return 'database';
   if (v.linked.includes(version)) return 'linked';
   if (version === v.lastKnownGood) return 'last-known-good';
   if (v.journal.includes(version)) return 'journal';
@@ -138,7 +146,14 @@ export function retentionNow(d: Desired, o: Observed): Retention {
     desired: d.version,
     folders: o.versions,
     bad: o.bad.map((b) => b.version),
+    ...databases(d, o),
   });
+}
+
+/** The DBs in use (the desired one, the running one) and the root they are told apart under. */
+function databases(d: Desired, o: Observed): { databases: string[]; root: string } {
+  const running = o.deployment.runningDb?.target ?? null;
+  return { databases: [d.sharedDb, ...(running ? [running] : [])], root: d.root };
 }
 
 /**
@@ -202,5 +217,6 @@ export function retentionAfter(
     folders,
     bad: o.bad.map((b) => b.version).filter((v) => v !== after.running),
     justPrepared: after.aheadOnly ? after.prepared : null,
+    ...databases(d, o),
   });
 }

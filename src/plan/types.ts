@@ -37,15 +37,32 @@ export type PrepareStep =
   | (Base & { kind: 'download'; version: string; url: string; sha256: string | null; reclaimable: string[] })
   /**
    * the release's own `bin/genlayernode version` must name `version`: one that names another
-   * is refused (nothing stopped); one that cannot say is a warning
+   * is refused (nothing stopped); one that cannot say is a warning. `sameDbAs`: the running
+   * version whose DB this one will use, and the protocol its node answers with (/health
+   * `protocol_version`; null: not told, then its own binary is asked): a release whose
+   * `Protocol:` differs is refused (a new consensus deployment needs a DB of its own)
    */
-  | (Base & { kind: 'check-version'; version: string })
+  | (Base & { kind: 'check-version'; version: string; sameDbAs: { version: string; protocol: string | null } | null })
+  /**
+   * a breaking switch: the new version's DB folder, created empty (the node fills it; never a
+   * link to nowhere, which the real node fails on with "mkdir …/genlayer.db: file exists"),
+   * owned as `ownerOf` (the running DB: the node's user) when glr runs as root
+   */
+  | (Base & { kind: 'create-db'; version: string; sharedDb: string; ownerOf: string | null })
+  /**
+   * `POST /snapshot` (v0.5.11+, ops port) while the old node runs: a consistent checkpoint of
+   * the DB `version` runs on, into `dest`; the token from its .env, never shown. Then the
+   * snapshots beyond the newest `keep` are removed
+   */
+  /** POST /snapshot to the running node; the operator token is looked up in its environment files (`env`) */
+  | (Base & { kind: 'snapshot'; version: string; db: string; dest: string; url: string; keep: number; env: NodeEnvFile[] })
   | (Base & { kind: 'genvm-setup'; version: string; argv: string[] })
   /**
    * config.yaml and .env byte for byte, the keystore with modes 600/700; with `configFile`, that
-   * file is installed as config.yaml instead of the running version's
+   * file is installed as config.yaml instead of the running version's; with `envFile`, that file
+   * as .env (mode 600) instead of the running version's
    */
-  | (Base & { kind: 'carry'; from: string; version: string; configFile: string | null; envFiles: string[] })
+  | (Base & { kind: 'carry'; from: string; version: string; configFile: string | null; envFile: string | null; envFiles: string[] })
   | (Base & { kind: 'link-db'; version: string; sharedDb: string })
   | SetLlmStep
   /** the new folder is complete: LLM backends usable (keys looked up in `env`), every switch link's target present */
@@ -57,10 +74,13 @@ export type PrepareStep =
   | (Base & { kind: 'chown'; version: string; user: string; uid: number; gid: number })
   /** the WebDriver container runs and Docker says it is healthy: GenVM's web module needs it */
   | (Base & { kind: 'webdriver'; container: string })
-  /** `.glr-prepared`, written last: from now on the folder may be switched to */
-  | (Base & { kind: 'mark-prepared'; version: string; url: string; sharedDb: string })
-  /** .env and config.yaml of the running version to {root}/.glr/backups/, mode 600; note the synced block */
-  | (Base & { kind: 'backup'; version: string })
+  /** `.glr-prepared`, written last: from now on the folder may be switched to (`envFile`: its .env came from it) */
+  | (Base & { kind: 'mark-prepared'; version: string; url: string; sharedDb: string; envFile: string | null })
+  /**
+   * .env and config.yaml of the running version to {root}/.glr/backups/, mode 600; note the
+   * synced block; `keystore` (before a breaking switch): its keystore too (folder 700, files 600)
+   */
+  | (Base & { kind: 'backup'; version: string; keystore: boolean })
   /** record that the version running healthy before glr is a known-good one to return to */
   | (Base & { kind: 'adopt'; version: string; sharedDb: string })
   /**
@@ -122,7 +142,12 @@ export type WindowStep =
   /** put back the LLM config `set-llm` saved (a rollback of a providers change) */
   | (Base & { kind: 'restore-llm'; version: string })
   /** start the node; first ask the manager again unless this window confirmed the stop (journal: started) */
-  | (Base & { kind: 'start' });
+  | (Base & { kind: 'start' })
+  /**
+   * a rollback with snapshots.restoreOnRollback: the DB `version` wrote renamed aside to `aside`
+   * (kept, never deleted by glr), then the snapshot renamed into its place
+   */
+  | (Base & { kind: 'restore-db'; version: string; snapshot: string; db: string; aside: string });
 
 export interface VerifyStep extends Base {
   kind: 'verify';
@@ -134,6 +159,12 @@ export interface VerifyStep extends Base {
    * not compared when /metrics does not answer or nothing was noted
    */
   syncedBlock: 'at-least-noted' | null;
+  /**
+   * after a breaking switch (a DB of its own, synced from genesis): accepted once the node runs
+   * on `version` (/health answers as it, 200 or 503) and its sync shows progress (/metrics:
+   * synced block rising or blocks behind falling) over this many seconds; null: healthy, as above
+   */
+  progressSeconds: number | null;
 }
 
 export type FinishStep =

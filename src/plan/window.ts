@@ -21,6 +21,10 @@ interface SwitchOptions {
   start: boolean;
   /** compare the synced block with the one the backup noted (false across a series: another DB) */
   synced: boolean;
+  /** a breaking switch: accept the node by its sync's progress over this many seconds (see VerifyStep) */
+  progressSeconds?: number | null;
+  /** snapshots.restoreOnRollback: the way back puts the DB back from this snapshot first */
+  restore?: { snapshot: string; db: string; aside: string } | null;
 }
 
 /** A switch: stop, `current` → entering, start, verify; on failure, `current` back to leaving. */
@@ -29,8 +33,8 @@ export function switchWindow(d: Desired, o: SwitchOptions): WindowPart {
   return {
     switch: { leaving: o.leaving, entering: o.entering },
     window: [openJournal(d, 'switching'), ...(o.stop ? [stop(d)] : []), swap(d, o.entering, o.leaving), ...(o.start ? [start(d)] : [])],
-    verify: o.start ? verify(d, o.entering, otherwise, o.synced) : null,
-    onFailure: o.leaving === null ? null : rollbackBySwap(d, o.leaving, o.start),
+    verify: o.start ? verify(d, o.entering, otherwise, o.synced, o.progressSeconds ?? null) : null,
+    onFailure: o.leaving === null ? null : rollbackBySwap(d, o.leaving, o.start, o.restore ? { ...o.restore, version: o.entering } : null),
     change: o.start && o.leaving ? { leaving: o.leaving, entering: o.entering } : null,
   };
 }
@@ -56,11 +60,14 @@ export function llmRestartWindow(d: Desired, o: { version: string; stop: boolean
  * stop and start as needed, verify; on failure back to the version an interrupted switch left,
  * if any. A window that neither stops nor starts opens no journal: it switches nothing.
  */
-export function restartWindow(d: Desired, o: { version: string; stop: boolean; start: boolean; rollbackTo: string | null }): WindowPart {
+export function restartWindow(
+  d: Desired,
+  o: { version: string; stop: boolean; start: boolean; rollbackTo: string | null; progressSeconds?: number | null },
+): WindowPart {
   return {
     switch: { leaving: o.rollbackTo, entering: o.version },
     window: [...(o.stop || o.start ? [openJournal(d, 'switching')] : []), ...(o.stop ? [stop(d)] : []), ...(o.start ? [start(d)] : [])],
-    verify: verify(d, o.version, o.rollbackTo === null ? '' : `otherwise roll back to ${o.rollbackTo}`),
+    verify: verify(d, o.version, o.rollbackTo === null ? '' : `otherwise roll back to ${o.rollbackTo}`, false, o.progressSeconds ?? null),
     onFailure: o.rollbackTo === null ? null : rollbackBySwap(d, o.rollbackTo, true),
     change: o.rollbackTo ? { leaving: o.rollbackTo, entering: o.version } : null,
   };
@@ -88,11 +95,19 @@ export function finishRollbackWindow(d: Desired, o: { to: string; failed: string
   };
 }
 
-/** The way back after a switch: stop the new node, `current` back, start the old one, verify it. */
-function rollbackBySwap(d: Desired, to: string, start_: boolean): Rollback {
+/**
+ * The way back after a switch: stop the new node, (the DB back from its snapshot,) `current`
+ * back, start the old one, verify it.
+ */
+function rollbackBySwap(
+  d: Desired,
+  to: string,
+  start_: boolean,
+  restore: { snapshot: string; db: string; aside: string; version: string } | null = null,
+): Rollback {
   return {
     to,
-    window: [openJournal(d, 'rolling-back'), stop(d), swap(d, to, null), ...(start_ ? [start(d)] : [])],
+    window: [openJournal(d, 'rolling-back'), stop(d), ...(restore ? [restoreDb(restore)] : []), swap(d, to, null), ...(start_ ? [start(d)] : [])],
     verify: start_ ? verify(d, to, 'then the operator must act') : null,
   };
 }
@@ -123,17 +138,37 @@ function swap(d: Desired, to: string, from: string | null): WindowStep {
   return { kind: 'swap', to, description: `switch ${d.layout.current}${from ? ` from ${from}` : ''} to ${to} (one rename; every link follows at once)` };
 }
 
+function restoreDb(r: { snapshot: string; db: string; aside: string; version: string }): WindowStep {
+  return {
+    kind: 'restore-db',
+    ...r,
+    description: `put the DB back as the snapshot had it: ${r.db} (what ${r.version} wrote) renamed aside to ${r.aside} (kept; glr never deletes it), then ${r.snapshot} renamed into its place`,
+  };
+}
+
 function start(d: Desired): WindowStep {
   return { kind: 'start', description: `start ${serviceName(d)}` };
 }
 
-function verify(d: Desired, version: string, otherwise: string, synced = false): VerifyStep {
+function verify(d: Desired, version: string, otherwise: string, synced = false, progressSeconds: number | null = null): VerifyStep {
   const t = d.health.timeoutSeconds;
+  if (progressSeconds !== null) {
+    const p = Math.min(progressSeconds, t);
+    return {
+      kind: 'verify',
+      version,
+      timeoutSeconds: t,
+      syncedBlock: null,
+      progressSeconds: p,
+      description: `wait until the node runs on ${version} (/health answers as ${version}, 200 or 503 while it syncs) and its sync makes progress (/metrics: synced block rising or blocks behind falling) over ${p} s, within ${t} s${otherwise ? `; ${otherwise}` : ''}`,
+    };
+  }
   return {
     kind: 'verify',
     version,
     timeoutSeconds: t,
     syncedBlock: synced ? 'at-least-noted' : null,
+    progressSeconds: null,
     description: `wait until the node is healthy on ${version} (up to ${t} s)${synced ? ', its synced block (/metrics) at or past the one noted before the stop' : ''}${otherwise ? `; ${otherwise}` : ''}`,
   };
 }

@@ -23,6 +23,11 @@ export interface HealthReading {
   checks: Record<string, CheckReading>;
   genvmVersion: string | null;
   network: string | null;
+  /**
+   * the consensus protocol the node speaks (`protocol_version`, e.g. `v0.4:1dd08066`): what a
+   * release's `genlayernode version` prints as `Protocol:`; absent or null when not said
+   */
+  protocolVersion?: string | null;
   /** why there is no usable reading: refused, timed out, not JSON... */
   problem: string | null;
 }
@@ -39,6 +44,15 @@ export function isHealthyOn(r: HealthReading, version: string): boolean {
  */
 export function somethingAnswers(r: HealthReading): boolean {
   return r.answered || r.problem === 'timed out' || r.problem === 'connection reset';
+}
+
+/**
+ * GenLayer: a node syncing (after a start, or from genesis on a new database) answers 503,
+ * `status: down`, with `checks.validating` down and the error "node is not synced". On V: it
+ * runs as V and is catching up, not failing.
+ */
+export function isSyncingOn(r: HealthReading, version: string): boolean {
+  return r.httpStatus === 503 && r.nodeVersion === version && r.validating?.status === 'down' && /not synced/i.test(r.validating.error ?? '');
 }
 
 /** One line for logs and messages; node-supplied text is cut short. */
@@ -83,6 +97,7 @@ export function parseHealth(statusCode: number, text: string): HealthReading {
     checks,
     genvmVersion: str(b.genvm_version),
     network: str(b.network),
+    protocolVersion: str(b.protocol_version),
     problem: null,
   };
 }

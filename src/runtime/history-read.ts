@@ -41,7 +41,7 @@ export interface HistoryFacts {
    * from a version that runs healthy, or from a stopped node); null when the history has none (a
    * host adopted as it was, or a history rotated past it)
    */
-  lastSwitch: { from: string; at: string } | null;
+  lastSwitch: { from: string; at: string; sync?: NonNullable<HistoryRecord['sync']> } | null;
   /** the newest downtime recorded (`glr_last_downtime_seconds`); null when none is */
   lastDowntimeMs: number | null;
   /** rolled-back outcomes ever recorded on this host (`glr_rollbacks_total`; 0 without a history) */
@@ -62,7 +62,7 @@ export async function historyFacts(file: string, active: string | null): Promise
   const last = records.at(-1) ?? null;
   return {
     last,
-    lastSwitch: sw ? { from: sw.from!, at: sw.at } : null,
+    lastSwitch: sw ? { from: sw.from!, at: sw.at, ...(sw.sync ? { sync: sw.sync } : {}) } : null,
     lastDowntimeMs: newestFirst.find((r) => r.downtimeMs !== null)?.downtimeMs ?? null,
     rollbacksTotal: last?.rollbacksTotal ?? 0,
   };
@@ -144,6 +144,7 @@ function normalize(raw: unknown): ReadRecord | null {
   const reason = str(o.reason) ?? (outcome !== 'applied' && !Array.isArray(o.phases) ? message : undefined);
   const total = num(o.rollbacksTotal);
   const hookFailures = Array.isArray(o.hookFailures) ? o.hookFailures.filter((h): h is string => typeof h === 'string') : [];
+  const sync = syncOf(o.sync);
   return {
     at: o.at,
     from: typeof o.from === 'string' ? o.from : null,
@@ -156,8 +157,16 @@ function normalize(raw: unknown): ReadRecord | null {
     ...(reason !== undefined ? { reason } : {}),
     ...(message !== undefined ? { message } : {}),
     ...(hookFailures.length ? { hookFailures } : {}),
+    ...(sync ? { sync } : {}),
     ...(total !== null && total >= 0 ? { rollbacksTotal: total } : {}),
   };
+}
+
+function syncOf(v: unknown): HistoryRecord['sync'] {
+  if (typeof v !== 'object' || v === null || typeof (v as { at?: unknown }).at !== 'string') return undefined;
+  const o = v as Record<string, unknown>;
+  const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+  return { at: o.at as string, syncedBlock: num(o.syncedBlock), latestBlock: num(o.latestBlock), blocksBehind: num(o.blocksBehind) };
 }
 
 /** Gives every record its total: its own, else the one before it plus its own rollback. */

@@ -48,6 +48,11 @@ export interface HistoryRecord {
   /** hooks that failed after the outcome (hooks.postSwitch): reported, never a rollback; one line each */
   hookFailures?: string[];
   /**
+   * a node accepted while it syncs (after a breaking switch): its /metrics reading then
+   * (`status` measures the sync's pace from it)
+   */
+  sync?: { at: string; syncedBlock: number | null; latestBlock: number | null; blocksBehind: number | null };
+  /**
    * Rolled-back outcomes recorded on this host so far, this record included. Carried from line to
    * line by `appendHistory` (callers never set it), so the count survives rotation: the oldest
    * file may be dropped, the newest record still knows the total. This is `glr_rollbacks_total`.

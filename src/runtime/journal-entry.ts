@@ -34,6 +34,8 @@ export interface JournalEntry {
   pid: number;
   /** for closed failures: what went wrong, one line */
   reason?: string;
+  /** the switch gives the version entered a DB of its own: it is verified by its sync's progress */
+  breaking?: true;
 }
 
 const OPEN_PHASES: readonly JournalPhase[] = ['switching', 'stopped', 'swapped', 'started', 'rolling-back'];

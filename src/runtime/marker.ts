@@ -16,6 +16,8 @@ export interface PreparedMarker {
     /** the SHA-256 of the tarball as downloaded */
     sha256: string | null;
     sharedDb: string;
+    /** the SHA-256 of the `envFile` installed as its .env; absent when its .env was carried */
+    envFileSha256?: string;
   };
 }
 

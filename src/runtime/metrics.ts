@@ -14,6 +14,7 @@ import { atomicWriteFile } from './fsx.js';
  * - `glr_prepared_versions`: no sample when the root could not be looked at;
  * - `glr_disk_free_bytes`: no sample when the free space could not be read;
  * - `glr_telemetry_stale`: no sample when no Alloy container is checked (none named, no node running).
+ * - `glr_node_blocks_behind`: no sample when the node's /metrics was not read.
  * Samples carry no timestamps (the textfile collector refuses them).
  */
 
@@ -39,6 +40,8 @@ export interface MetricsInput {
   diskFreeBytes: number | null;
   /** the Alloy container does not read the running node's log (stale, or it cannot be told); null: not checked */
   telemetryStale: boolean | null;
+  /** the node's `genlayer_node_blocks_behind` as the pass last read it; null: not read (no sample) */
+  nodeBlocksBehind?: number | null;
 }
 
 /** The metric names, in the order they are written (the contract's list). */
@@ -53,6 +56,7 @@ export const METRIC_NAMES = [
   'glr_prepared_versions',
   'glr_disk_free_bytes',
   'glr_telemetry_stale',
+  'glr_node_blocks_behind',
 ] as const;
 
 type MetricName = (typeof METRIC_NAMES)[number];
@@ -73,6 +77,7 @@ const HELP: Record<MetricName, [type: 'gauge' | 'counter', help: string]> = {
   glr_prepared_versions: ['gauge', 'Version folders prepared or adopted by glr under the node root, the running one included.'],
   glr_disk_free_bytes: ['gauge', 'Bytes available on the filesystem of the node root.'],
   glr_telemetry_stale: ['gauge', "1 when the Alloy container does not read the running node's log (stale bind mount, or it cannot be checked), else 0."],
+  glr_node_blocks_behind: ['gauge', "Blocks the node's sync is behind the chain, as the last pass read its /metrics (no sample when it could not)."],
 };
 
 /**
@@ -93,6 +98,7 @@ export function renderMetrics(input: MetricsInput): string {
     glr_prepared_versions: input.preparedVersions === null ? [] : [{ value: input.preparedVersions }],
     glr_disk_free_bytes: input.diskFreeBytes === null ? [] : [{ value: input.diskFreeBytes }],
     glr_telemetry_stale: input.telemetryStale === null ? [] : [{ value: input.telemetryStale ? 1 : 0 }],
+    glr_node_blocks_behind: input.nodeBlocksBehind === null || input.nodeBlocksBehind === undefined ? [] : [{ value: input.nodeBlocksBehind }],
   };
   const lines: string[] = [];
   for (const name of METRIC_NAMES) {

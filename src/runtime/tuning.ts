@@ -33,6 +33,8 @@ export interface Tuning {
   hookTimeoutMs: number;
   /** after a restart of the Alloy container, how long it may take to read the node's log */
   telemetrySettleMs: number;
+  /** `POST /snapshot` (snapshots.beforeSwitch) may take this long: a checkpoint of a large DB */
+  snapshotTimeoutMs: number;
 }
 
 interface Knob {
@@ -57,6 +59,7 @@ const KNOBS: Record<keyof Tuning, Knob> = {
   failureBackoffMs: { env: 'GLR_FAILURE_BACKOFF_SECONDS', default: 300, scale: 1000, min: 1, max: 86_400 },
   hookTimeoutMs: { env: 'GLR_HOOK_TIMEOUT_SECONDS', default: 300, scale: 1000, min: 1, max: 86_400 },
   telemetrySettleMs: { env: 'GLR_TELEMETRY_SETTLE_SECONDS', default: 60, scale: 1000, min: 1, max: 3600 },
+  snapshotTimeoutMs: { env: 'GLR_SNAPSHOT_TIMEOUT_SECONDS', default: 1800, scale: 1000, min: 1, max: 86_400 },
 };
 
 /** The tuning knobs, by environment variable name (for docs and tests). */

@@ -5,10 +5,11 @@ import { isGlrError } from '../errors.js';
 import { readHealth, readSyncedBlock } from '../runtime/health.js';
 import { describeHealth, isHealthyOn, type HealthReading } from '../runtime/health-reading.js';
 import { clip, tail } from '../runtime/text.js';
+import type { SyncProgress } from './progress.js';
 
 export type VerifyResult =
-  /** `at`: when the first healthy answer arrived (Date.now()) */
-  { ok: true; at: number } | { ok: false; reason: string; at: number };
+  /** `at`: when the first healthy answer arrived (Date.now()); `sync`: accepted while syncing (see progress.ts) */
+  { ok: true; at: number; sync?: SyncProgress } | { ok: false; reason: string; at: number };
 
 /** /health requests in flight at once while a node boots (each bounded by healthRequestMs). */
 const MAX_IN_FLIGHT = 4;
@@ -167,7 +168,7 @@ export function watchLastHealthy(ctx: ApplyContext, version: string | null): { s
 const LOG_TAIL_BYTES = 64 * 1024;
 
 /** The last line of the node's own log, secrets scrubbed: usually the reason it failed. */
-async function nodeLogTail(ctx: ApplyContext, version: string): Promise<string> {
+export async function nodeLogTail(ctx: ApplyContext, version: string): Promise<string> {
   try {
     const fh = await open(ctx.layout.nodeLog(ctx.layout.versionDir(version)), 'r');
     let end: Buffer;

@@ -12,6 +12,7 @@ import { readlinkOrNull, replaceLink } from '../runtime/links.js';
 import { errnoText } from '../runtime/text.js';
 import { StillRunning, stopAndConfirm } from './stop.js';
 import { waitHealthy, waitSyncedPast, watchLastHealthy, type VerifyResult } from './verify.js';
+import { waitProgress } from './progress.js';
 
 /** The journal phase each outcome closes a switch with. */
 const CLOSING: Record<Exclude<OutcomeKind, 'converged'>, JournalPhase> = {
@@ -76,6 +77,8 @@ export class SwitchWindow {
       startedAt: this.begunAt,
       pid: process.pid,
       ...(reason ? { reason } : {}),
+      // a switch verified by its sync's progress, with a way back: a breaking one
+      ...(this.plan.verify?.progressSeconds && this.plan.onFailure ? { breaking: true as const } : {}),
     };
     try {
       await writeJournal(layout, entry);
@@ -190,6 +193,12 @@ export class SwitchWindow {
    * not healthy).
    */
   async verify(step: VerifyStep, noted: number | null): Promise<VerifyResult> {
+    if (step.progressSeconds !== null) {
+      const r = await waitProgress(this.ctx, step.version, step.timeoutSeconds * 1000, step.progressSeconds * 1000);
+      // only a healthy answer ends the downtime; a node accepted while it syncs is not validating yet
+      if (r.ok && !r.sync) this.times.healthyAt = r.at;
+      return r;
+    }
     const { version, timeoutSeconds } = step;
     const deadline = Date.now() + timeoutSeconds * 1000;
     const r = await waitHealthy(this.ctx, version, timeoutSeconds * 1000);
@@ -227,6 +236,11 @@ export class SwitchWindow {
   /** What the window could not write (the journal), one line each: reported with the outcome. */
   writeProblems(): string[] {
     return this.unwritten ? [this.unwritten] : [];
+  }
+
+  /** A start of this window returned (the version entered may have written to its DB). */
+  startedOnce(): boolean {
+    return this.times.startedAt !== null;
   }
 
   /** Whether this window changed what runs (see `changed`): after a failure, whether anything was switched. */

@@ -96,6 +96,7 @@ export class AheadPreparer {
       reusable(
         seen.versions.find((f) => f.version === version),
         parsed.desired,
+        seen.deployment.envFile?.sha256 ?? null,
       ) === 'ready'
     ) {
       log.debug({ version }, `prepareAhead: ${version} is prepared already`);

@@ -107,13 +107,14 @@ describe('the node down or kept down', () => {
     expect(await sb.host.healthyOn('v0.4.5')).toBe(true);
   });
 
-  it('switching back to an adopted version needs no preparation', async () => {
+  it('switching back to an adopted version needs no preparation; its protocol is compared, as it would share the DB', async () => {
     sb = await createSandbox();
     await sb.publish({ version: 'v0.4.5' });
     expect((await runGlr(['reconcile', '-f', sb.host.writeDesired({ version: 'v0.4.5' })])).code).toBe(0);
     const back = sb.host.writeDesired({ version: 'v0.4.3', providers: null });
     const dry = await runGlr(['reconcile', '--dry-run', '--json', '-f', back]);
     expect(planKinds(dry.stdout)).toEqual([
+      'check-version',
       'backup',
       'warm-cache',
       'confirm-desired',

@@ -2,9 +2,10 @@
  * Issue 13: a series change (v0.4 → v0.5, which GenLayer's upgrade notes call breaking) on a
  * runbook host running v0.4.3. Without `configFile` it is refused (the v0.4 config carried into
  * v0.5 would stop the node: v0.5.0 replaced contractmainaddress/contractdataaddress with
- * consensusaddress); without the v0.5 shared DB it is refused (glr never creates or copies one);
- * with both, the plan says plainly what it does and what the operator must have done, and the
- * switch goes through with the given config, the v0.5 DB and every v0.5 entry linked.
+ * consensusaddress). It is a breaking switch (the v0.5 shared DB is not the one v0.4.3 runs on):
+ * the v0.5 DB is created empty when it is not there (never by a dry-run), the plan says plainly
+ * what glr does and what GenLayer says the operator must do besides, and the switch goes through
+ * with the given config, the v0.5 DB and every v0.5 entry linked, the v0.4 DB untouched.
  */
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -45,36 +46,35 @@ describe('v0.4.3 → v0.5.11: a series change', () => {
       await expectRefusal(sb.host, sb.host.writeDesired({ version: V }), {
         refused: V,
         dryRun: 'same',
-        line: /^glr: v0\.5\.11 is a v0\.5 release and v0\.4\.3 \(v0\.4\) runs: a series change, not a patch switch\. GenLayer's upgrade notes: do not carry config\.yaml across a series \(v0\.5\.0 replaced consensus\.contractmainaddress and contractdataaddress with consensusaddress\) and do not copy the old database\. Write v0\.5\.11's config\.yaml from its configs\/node\/config\.yaml\.example and set `configFile:` to it; the v0\.5 shared DB \(\S+\/v0\.5\/data\/node\/genlayer\.db\) must exist$/,
+        line: /^glr: v0\.5\.11 is a v0\.5 release and v0\.4\.3 \(v0\.4\) runs: a series change, not a patch switch\. GenLayer's upgrade notes: do not carry config\.yaml across a series \(v0\.5\.0 replaced consensus\.contractmainaddress and contractdataaddress with consensusaddress\) and do not copy the old database\. Write v0\.5\.11's config\.yaml from its configs\/node\/config\.yaml\.example and set `configFile:` to it \(v0\.5\.11 gets the v0\.5 shared DB \S+\/v0\.5\/data\/node\/genlayer\.db, created empty when it is not there\)$/,
       });
     } finally {
       rmSync(path.join(sb.host.root, 'v0.5'), { recursive: true, force: true });
     }
   });
 
-  it('with configFile but no v0.5 shared DB: refused (glr never creates or copies one)', async () => {
-    await expectRefusal(sb.host, sb.host.writeDesired({ version: V, configFile }), {
-      refused: V,
-      dryRun: 'same',
-      line: /^glr: v0\.5\.11 is a v0\.5 release and its shared DB \S+ does not exist: a MAJOR\.MINOR update is not a patch switch\. Follow GenLayer's upgrade notes for v0\.5: its DB is its own \(do not copy the v0\.4 one\); .*glr never creates an empty DB or copies one$/,
-    });
+  it('with configFile but no v0.5 shared DB: planned, created empty (never by the dry-run)', async () => {
+    const dry = await runGlr(['reconcile', '--dry-run', '-f', sb.host.writeDesired({ version: V, configFile })]);
+    expect(dry.code, dry.stdout + dry.stderr).toBe(2);
+    expect(dry.stdout).toContain(`create ${v05Db}, empty, for v0.5.11's DB (the node syncs it from genesis; nothing of the running DB is copied or touched)`);
+    expect(dry.stdout).toMatch(/notes\n {2}- breaking switch v0\.4\.3 → v0\.5\.11: v0\.5\.11 runs on its own DB \S+, created empty, and syncs it/);
     expect(existsSync(path.join(sb.host.root, 'v0.5'))).toBe(false);
   });
 
-  it('with configFile and the v0.5 DB: the plan says it is a series change and what the operator must have done', async () => {
+  it('with configFile and the v0.5 DB: the plan says it is a breaking switch and what the operator must do besides', async () => {
     mkdirSync(v05Db, { recursive: true });
     const file = sb.host.writeDesired({ version: V, configFile });
     const text = await runGlr(['reconcile', '--dry-run', '-f', file]);
     expect(text.code, text.stderr).toBe(2);
     expect(text.stdout).toContain(`install ${configFile} as configs/node/config.yaml (byte for byte); carry .env`);
     expect(text.stdout).toMatch(
-      /notes\n {2}- series change v0\.4 → v0\.5: config\.yaml is installed from \S+ \(not carried from v0\.4\.3\); .*What you must have done first \(GenLayer's upgrade notes\): written \S+ from v0\.5's configs\/node\/config\.yaml\.example/,
+      /notes\n {2}- breaking switch v0\.4\.3 → v0\.5\.11: v0\.5\.11 runs on its own DB \S+, as it is \(it exists: make sure it is this deployment's\).* What GenLayer's upgrade guide says you must do besides: stake again through the validator wizard/,
     );
     const json = await runGlr(['reconcile', '--dry-run', '--json', '-f', file]);
     const p = JSON.parse(json.stdout) as Plan;
     expect(p.prepare.find((s) => s.kind === 'carry')).toMatchObject({ configFile });
-    // another DB: the synced block of v0.4's is not compared
-    expect(p.verify).toMatchObject({ version: V, syncedBlock: null });
+    // another DB: the synced block of v0.4's is not compared; the sync's progress is
+    expect(p.verify).toMatchObject({ version: V, syncedBlock: null, progressSeconds: 10 });
     expect(planKinds(json.stdout)).toContain('link-release');
   });
 

@@ -22,6 +22,7 @@ import {
   prepared,
   ROOT,
   runbookHost,
+  runningFiles,
   syncing,
   unfinished,
   withDocker,
@@ -67,6 +68,7 @@ function recorder(failAt: number | null): StepRunner & { ran: string[] } {
 }
 
 const context = (): ApplyContext => applyContext(ROOT);
+const NEW_DB = `${ROOT}/v0.4-next/data/node/genlayer.db`;
 
 /** What the printed plan says will run: its numbered steps, and the lines of the way back. */
 function printed(p: Plan): { steps: string[]; rollback: string[] } {
@@ -124,6 +126,23 @@ const TABLE: [string, Partial<Desired>, Observed][] = [
   ['a node run as its own user, Docker beside it', withDocker, runbookHost({ unit: nodeUnit() })],
   ['a prepared folder given to the node’s user, Docker beside it', withDocker, managedHost('v0.4.3', { unit: nodeUnit() })],
   ['converged', {}, managedHost('v0.4.5')],
+  [
+    'breaking: a DB of its own, created empty, the keystore backed up, verified by progress',
+    { sharedDb: NEW_DB, configFile: '/etc/genlayer/config-next.yaml' },
+    runbookHost({
+      sharedDb: { path: NEW_DB, exists: false, isDir: false },
+      configFile: { path: '/etc/genlayer/config-next.yaml', sha256: 'ab'.repeat(32), problem: null },
+    }),
+  ],
+  [
+    'a snapshot before the stop, restored by the rollback',
+    { version: 'v0.5.12', snapshots: { beforeSwitch: true, keep: 2, restoreOnRollback: true } },
+    managedHost(
+      'v0.5.11',
+      { runningFiles: { ...runningFiles('v0.5.11'), envNames: ['GENLAYERNODE_NODE_OPERATOR_TOKEN', 'HEURISTKEY', 'NODE_PASSWORD', 'OPENAIKEY'] } },
+      [adopted('v0.5.11'), prepared('v0.5.12')],
+    ),
+  ],
 ];
 
 describe('apply executes exactly the order --dry-run prints', () => {
@@ -182,13 +201,17 @@ function arbitraryCase(): fc.Arbitrary<{ d: Desired; o: Observed }> {
       journal: fc.option(fc.record({ phase: fc.constantFrom(...OPEN, 'done' as const), leaving: fc.constantFrom(...VERSIONS) }), { nil: null }),
       docker: fc.boolean(),
       ownUser: fc.boolean(),
+      // the running DB, or one of its own (breaking) that exists or not
+      db: fc.constantFrom('same' as const, 'own-missing' as const, 'own-there' as const),
     })
     .map((c) => {
+      const own = c.db !== 'same';
       const d = desired({
         version: c.want,
         llm: { providers: c.providers, strategy: null },
         service: { running: c.running, manager: 'systemd', unit: 'genlayer-node' },
         ...(c.docker ? withDocker : {}),
+        ...(own ? { sharedDb: NEW_DB, configFile: '/etc/genlayer/config-next.yaml' } : {}),
       });
       const versions = VERSIONS.map((v, i) => (v === c.runs && c.folders[i] === 'none' && c.managed ? adopted(v) : markerFor(v, c.folders[i]!)));
       const base = c.managed ? managedHost(c.runs, {}, versions) : runbookHost({ versions });
@@ -201,6 +224,12 @@ function arbitraryCase(): fc.Arbitrary<{ d: Desired; o: Observed }> {
         llm,
         staging: c.staging ? ['v0.4.6.1.ab'] : [],
         unit: c.ownUser ? nodeUnit() : null,
+        ...(own
+          ? {
+              sharedDb: { path: NEW_DB, exists: c.db === 'own-there', isDir: c.db === 'own-there' },
+              configFile: { path: '/etc/genlayer/config-next.yaml', sha256: 'ab'.repeat(32), problem: null },
+            }
+          : {}),
         journal: c.journal ? { leaving: c.journal.leaving, entering: c.want, phase: c.journal.phase, at: 't', startedAt: 't', pid: 1 } : null,
       };
       return { d, o };

@@ -31,7 +31,7 @@ describe('desired-state.yaml: defaults and placeholders', () => {
       llm: { providers: {}, strategy: null },
       genvm: { setup: ['python3', '/opt/genlayer-node/v0.4.5/third_party/genvm/bin/setup.py'] },
       service: { running: true, manager: 'systemd', unit: 'genlayer-node' },
-      health: { url: 'http://localhost:9153/health', timeoutSeconds: 300 },
+      health: { url: 'http://localhost:9153/health', timeoutSeconds: 300, progressSeconds: 60 },
       configFile: null,
       preflight: { doctor: false, webdriver: 'genlayer-node-webdriver' },
       hooks: { preSwitch: [], postSwitch: [] },
@@ -41,7 +41,28 @@ describe('desired-state.yaml: defaults and placeholders', () => {
       network: null,
       runAs: null,
       telemetry: { alloy: { container: 'genlayer-node-alloy', logPath: '/var/log/genlayer/node.log' } },
+      envFile: null,
+      snapshots: { beforeSwitch: false, keep: 2, restoreOnRollback: false },
     });
+  });
+
+  it('envFile, health.progressSeconds and snapshots are read and checked; restoreOnRollback needs beforeSwitch', () => {
+    const d = ok(
+      'version: v0.5.12\nenvFile: "{root}/env-{version}"\nhealth:\n  progressSeconds: 30\nsnapshots:\n  beforeSwitch: true\n  keep: 3\n  restoreOnRollback: true\n',
+    );
+    expect([d.envFile, d.health.progressSeconds, d.snapshots]).toEqual([
+      '/opt/genlayer-node/env-v0.5.12',
+      30,
+      { beforeSwitch: true, keep: 3, restoreOnRollback: true },
+    ]);
+    expect(problems('version: v0.5.12\nenvFile: env\nhealth:\n  progressSeconds: 0\nsnapshots:\n  keep: 0\n  restoreOnRollback: true\n')).toEqual([
+      'desired-state.yaml:2: envFile: must be an absolute path (or start with {root}) (got "env")',
+      'desired-state.yaml:4: health.progressSeconds: must be more than 0 (got 0)',
+      'desired-state.yaml:6: snapshots.keep: must be 1 or more (the snapshot a rollback restores is the newest) (got 0)',
+    ]);
+    expect(problems('version: v0.5.12\nsnapshots:\n  restoreOnRollback: true\n')).toEqual([
+      'desired-state.yaml:3: snapshots.restoreOnRollback: needs snapshots.beforeSwitch: true (a rollback restores the snapshot taken before the stop)',
+    ]);
   });
 
   it('retain, metrics.textfile and prepareAhead are read and checked', () => {
@@ -226,17 +247,20 @@ describe('desired-state.yaml: the known keys come from the schema', () => {
         'prepareAhead',
         'network',
         'telemetry',
+        'envFile',
+        'snapshots',
       ],
       release: ['url', 'sha256'],
       llm: ['providers', 'strategy'],
       genvm: ['setup'],
       service: ['running', 'manager', 'unit', 'start', 'stop', 'status', 'user', 'group', 'environmentFiles'],
-      health: ['url', 'timeoutSeconds'],
+      health: ['url', 'timeoutSeconds', 'progressSeconds'],
       preflight: ['doctor', 'webdriver'],
       hooks: ['preSwitch', 'postSwitch'],
       metrics: ['textfile'],
       telemetry: ['alloy'],
       'telemetry.alloy': ['container', 'logPath'],
+      snapshots: ['beforeSwitch', 'keep', 'restoreOnRollback'],
     });
   });
 

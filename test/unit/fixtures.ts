@@ -16,7 +16,7 @@ export function desired(over: Partial<Omit<Desired, 'layout'>> = {}): Desired {
     llm: { providers: { openai: true }, strategy: null },
     genvm: { setup: ['python3', `${ROOT}/v0.4.5/third_party/genvm/bin/setup.py`] },
     service: { running: true, manager: 'systemd' as const, unit: 'genlayer-node' } as Desired['service'],
-    health: { url: 'http://localhost:9153/health', timeoutSeconds: 300 },
+    health: { url: 'http://localhost:9153/health', timeoutSeconds: 300, progressSeconds: 60 },
     configFile: null,
     preflight: { doctor: false, webdriver: null },
     hooks: { preSwitch: [], postSwitch: [] },
@@ -27,6 +27,8 @@ export function desired(over: Partial<Omit<Desired, 'layout'>> = {}): Desired {
     runAs: null,
     // the sandbox's hosts run no Docker: the WebDriver and Alloy checks are asked for where tested
     telemetry: { alloy: { container: null, logPath: '/var/log/genlayer/node.log' } },
+    envFile: null,
+    snapshots: { beforeSwitch: false, keep: 2, restoreOnRollback: false },
     ...over,
   };
   return { ...d, layout: new Layout(d.root) };
@@ -101,6 +103,27 @@ export function runbookHost(over: Partial<Observed> = {}): Observed {
     glrProblems: [],
     unit: null,
     telemetry: null,
+    deployment: deployment('v0.4.3'),
+    sync: null,
+    ...over,
+  };
+}
+
+/** What observe sees of the DB and config: the running version on the v0.4 shared DB, no configFile, no envFile, no snapshot. */
+export function deployment(running: string, over: Partial<Observed['deployment']> = {}): Observed['deployment'] {
+  return {
+    runningDb: {
+      version: running,
+      link: `${ROOT}/${running}/data/node/genlayer.db`,
+      target: `${ROOT}/v0.4/data/node/genlayer.db`,
+      isLink: true,
+      exists: true,
+      // told by path, against the desired sharedDb (observe compares devices and inodes as well)
+      sharedDbIsIt: null,
+    },
+    nodeConfig: { changedByConfigFile: null, keys: [], drift: null },
+    envFile: null,
+    snapshots: { dir: `${ROOT}/.glr/snapshots`, entries: [], onDbFilesystem: true },
     ...over,
   };
 }
@@ -132,6 +155,7 @@ export function managedHost(version: string, over: Partial<Observed> = {}, folde
     },
     health: healthy(version),
     runningFiles: runningFiles(version),
+    deployment: deployment(version),
     llm: { [version]: { ok: true, backends: withOpenAi(version === 'v0.4.5'), luaScriptPath: DEFAULT_LUA } },
     // the desired version's folder (v0.4.5), when the host has one: what a v0.4 release and glr leave in it
     desiredFolder: folders.some((f) => f.version === 'v0.4.5') ? desiredFolder('v0.4.5') : null,

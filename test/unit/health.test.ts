@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeHealth, isHealthyOn, parseHealth } from '../../src/runtime/health-reading.js';
+import { describeHealth, isHealthyOn, isSyncingOn, parseHealth } from '../../src/runtime/health-reading.js';
 
 /** The answers of GenLayer's node on /health, as its docs show them (v0.4 and v0.5). */
 const V04 = {
@@ -32,6 +32,7 @@ describe('the health answer', () => {
       checks: { validating: { status: 'up', error: null }, 'zksync-connectivity': { status: 'up', error: null } },
       genvmVersion: 'v0.2.11',
       network: 'testnet-asimov',
+      protocolVersion: 'v0.5:5a1e04df',
       problem: null,
     });
     expect(isHealthyOn(r, 'v0.5.11')).toBe(true);
@@ -43,6 +44,15 @@ describe('the health answer', () => {
     expect(r.checks).toEqual({ validating: { status: 'up', error: null }, zksync: { status: 'up', error: null } });
     expect([r.genvmVersion, r.network]).toEqual([null, null]);
     expect(isHealthyOn(r, 'v0.4.5')).toBe(true);
+  });
+
+  it('a node syncing on V (503, validating down "node is not synced") is not healthy, and is syncing on V only', () => {
+    const syncing = { ...V05, status: 'down', checks: { validating: { status: 'down', error: 'node is not synced' } } };
+    const r = parseHealth(503, JSON.stringify(syncing));
+    expect([isHealthyOn(r, 'v0.5.11'), isSyncingOn(r, 'v0.5.11'), isSyncingOn(r, 'v0.5.10')]).toEqual([false, true, false]);
+    const broken = parseHealth(503, JSON.stringify({ ...syncing, checks: { validating: { status: 'down', error: 'lost connection to consensus contract' } } }));
+    expect(isSyncingOn(broken, 'v0.5.11')).toBe(false);
+    expect(isSyncingOn(parseHealth(200, JSON.stringify(V05)), 'v0.5.11')).toBe(false);
   });
 
   it('only checks.validating decides: another check down does not make it unhealthy, validating down does', () => {

@@ -100,7 +100,7 @@ describe('the node’s keys, looked up where the unit loads them', () => {
     unit.environmentFiles.push({ path: `${ROOT}/llm.env`, optional: false, inVersion: 'llm.env', exists: true, names: ['GEMINIKEY'], problem: null });
     const p = plan(desired(), runbookHost({ unit }));
     expect(step(p, 'carry')!.envFiles).toEqual(['llm.env']);
-    expect(step(p, 'carry')!.description).toContain(", the node's llm.env (byte for byte, 600)");
+    expect(step(p, 'carry')!.description).toContain("; carry the node's llm.env (byte for byte, 600);");
   });
 });
 

@@ -16,6 +16,7 @@ const SAMPLE_INPUT: MetricsInput = {
   preparedVersions: 4,
   diskFreeBytes: 53_687_091_200,
   telemetryStale: false,
+  nodeBlocksBehind: 1234,
 };
 
 const value = (text: string, name: string) =>
@@ -41,8 +42,13 @@ describe('renderMetrics', () => {
     expect(value(text, 'glr_rollbacks_total')).toEqual([2]);
     expect(value(text, 'glr_prepared_versions')).toEqual([4]);
     expect(value(text, 'glr_disk_free_bytes')).toEqual([53_687_091_200]);
+    expect(value(text, 'glr_node_blocks_behind')).toEqual([1234]);
     expect(text).toContain('\nglr_converged 0\n');
     expect(text.endsWith('\n')).toBe(true);
+  });
+
+  it('glr_node_blocks_behind: no sample when the node’s /metrics was not read', () => {
+    expect(value(renderMetrics({ ...SAMPLE_INPUT, nodeBlocksBehind: null }), 'glr_node_blocks_behind')).toEqual([]);
   });
 
   it('converged is 1', () => {

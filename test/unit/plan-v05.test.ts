@@ -226,16 +226,18 @@ describe('plan: a series change (v0.4 → v0.5)', () => {
     ]);
   });
 
-  it('with configFile: installed by the carry, the plan notes the series change, the synced block is not compared', () => {
+  it('with configFile: installed by the carry; a DB of its own: the plan notes the breaking switch, verified by its sync’s progress', () => {
     const obs = { ...o(), configFile: { path: '/etc/genlayer/config-v0.5.yaml', sha256: 'ab'.repeat(32), problem: null } };
     const p = plan(d('/etc/genlayer/config-v0.5.yaml'), obs);
     expect(p.refusals).toEqual([]);
     expect(step(p, 'carry')).toMatchObject({ from: 'v0.4.3', configFile: '/etc/genlayer/config-v0.5.yaml' });
     expect(step(p, 'carry')!.description).toMatch(/^install \/etc\/genlayer\/config-v0\.5\.yaml as configs\/node\/config\.yaml/);
     expect(p.notes).toEqual([
-      expect.stringMatching(/^series change v0\.4 → v0\.5: config\.yaml is installed from \/etc\/genlayer\/config-v0\.5\.yaml .*What you must have done first/),
+      expect.stringMatching(
+        /^breaking switch v0\.4\.3 → v0\.5\.11: v0\.5\.11 runs on its own DB \/opt\/genlayer-node\/v0\.5\/data\/node\/genlayer\.db, as it is .*stake again through the validator wizard/,
+      ),
     ]);
-    expect(p.verify).toMatchObject({ syncedBlock: null });
+    expect(p.verify).toMatchObject({ syncedBlock: null, progressSeconds: 60 });
   });
 
   it('a configFile that cannot be read: refused', () => {

@@ -186,9 +186,22 @@ describe('plan: converged and kept', () => {
     ]);
   });
 
-  it('the desired version running but still syncing: wait for it, restart nothing', () => {
-    // it switches nothing, so it writes no journal record (the last switch's closed record stays as it is)
-    expect(kinds(desired(), managedHost('v0.4.5', { health: syncing('v0.4.5') }))).toEqual(['verify']);
+  it('the desired version running but still syncing: converged, nothing restarts, nothing is waited for', () => {
+    // GenLayer: 503 "node is not synced" while it catches up; it switches nothing, so it writes no journal record
+    const o = managedHost('v0.4.5', { health: syncing('v0.4.5'), sync: { at: 1, syncedBlock: 900, latestBlock: 1000, blocksBehind: 100, synced: false } });
+    const p = plan(desired(), o);
+    expect(stepsOf(p)).toEqual([]);
+    expect(p.notes).toEqual([
+      'v0.4.5 runs and is syncing: 100 blocks behind (synced 900 of 1000); nothing to do until it has caught up (glr status shows its pace)',
+    ]);
+  });
+
+  it('syncing after an interrupted breaking switch: verified by its progress, as planned; otherwise by its health', () => {
+    const journal = { leaving: 'v0.4.3', entering: 'v0.4.5', phase: 'started' as const, at: 't', startedAt: 't', pid: 1 };
+    const breaking = plan(desired(), managedHost('v0.4.5', { health: syncing('v0.4.5'), journal: { ...journal, breaking: true } }));
+    expect([breaking.verify?.progressSeconds, breaking.onFailure?.to]).toEqual([60, 'v0.4.3']);
+    const patch = plan(desired(), managedHost('v0.4.5', { health: syncing('v0.4.5'), journal }));
+    expect([patch.verify?.progressSeconds, patch.onFailure?.to]).toEqual([null, 'v0.4.3']);
   });
 
   it('running, maintenance asked (service.running false): stop it', () => {
@@ -225,18 +238,19 @@ describe('plan: refusals (exit 1, nothing planned)', () => {
     return p.refusals.join('\n');
   };
 
-  it('a new MAJOR.MINOR whose shared DB does not exist explains the major-update path', () => {
+  it('a new MAJOR.MINOR without configFile: refused for the config only (its DB of its own is created, not refused)', () => {
     const msg = refusal(
       desired({ version: 'v0.5.0', sharedDb: `${ROOT}/v0.5/data/node/genlayer.db` }),
       runbookHost({ sharedDb: { path: `${ROOT}/v0.5/data/node/genlayer.db`, exists: false, isDir: false } }),
     );
-    expect(msg).toMatch(/v0\.5 release/);
-    expect(msg).toMatch(/MAJOR\.MINOR update is not a patch switch/);
-    expect(msg).toMatch(/never creates an empty DB/);
+    expect(msg).toMatch(/^v0\.5\.0 is a v0\.5 release and v0\.4\.3 \(v0\.4\) runs: a series change/);
+    expect(msg).not.toMatch(/does not exist/);
   });
 
-  it('a missing shared DB in the same series is refused too', () => {
-    expect(refusal(desired(), runbookHost({ sharedDb: { path: 'x', exists: false, isDir: false } }))).toMatch(/does not exist/);
+  it('a missing shared DB that the running version uses is refused (glr creates a DB only for a version that gets its own)', () => {
+    expect(refusal(desired(), runbookHost({ sharedDb: { path: `${ROOT}/v0.4/data/node/genlayer.db`, exists: false, isDir: false } }))).toMatch(
+      /the shared DB \S+ does not exist; set `sharedDb:` to the node's DB \(glr creates an empty one only for a version that gets a DB of its own\)/,
+    );
   });
 
   for (const [what, source] of [

@@ -57,6 +57,8 @@ function report(over: Partial<StatusReport> = {}): StatusReport {
     trash: [],
     node: null,
     telemetry: null,
+    sync: null,
+    snapshots: [],
     ...over,
   };
 }
@@ -87,5 +89,19 @@ describe('glr status, as text', () => {
     );
     expect(t).toContain('lock      held by a glr that does not answer (or runs in another network namespace, a container)');
     expect(t).toContain('hooks     postSwitch after the switch to v0.5.10 (2026-11-24 21:25:03Z): all 1 ok');
+  });
+
+  it('a node that syncs: how far behind, the pace since glr accepted it, an estimate; a pace not told says so', () => {
+    const sync = { syncing: true, syncedBlock: 1000, latestBlock: 8200, blocksBehind: 7200 };
+    const t = formatStatus(report({ sync: { ...sync, pace: { blocksPerSecond: 40, doneInSeconds: 180, since: '2026-11-24T21:20:00.000Z', from: 'switch' } } }));
+    expect(t).toContain(
+      'sync      syncing: 7200 blocks behind (synced 1000 of 8200)\n          40 blocks/s since glr accepted it 2026-11-24 21:20:00Z: caught up in about 3 min (an estimate, at this pace)',
+    );
+    const slow = formatStatus(report({ sync: { ...sync, pace: { blocksPerSecond: -2, doneInSeconds: null, since: 'x', from: 'sample' } } }));
+    expect(slow).toContain('-2.0 blocks/s over the last few seconds: not catching up at this pace');
+    expect(formatStatus(report({ sync: { ...sync, pace: null } }))).toContain('pace: not told yet');
+    expect(formatStatus(report({ snapshots: [{ name: 'n', path: '/r/.glr/snapshots/n', version: 'v0.5.11', at: '2026-11-24T21:20:00.000Z' }] }))).toContain(
+      "snapshots /r/.glr/snapshots/n (v0.5.11's DB, 2026-11-24 21:20:00Z)",
+    );
   });
 });

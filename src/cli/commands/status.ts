@@ -11,7 +11,8 @@ What runs and how healthy it is (every check the node reports), where the links 
 whether they agree, the prepared versions (size on disk, when prepared, which is the last
 known-good, which are bad releases), what retention would remove, the last results from the
 history, who holds the root's lock, whether the host is at FILE's state (the plan, computed
-read-only, with its warnings), and the postSwitch hooks' last run.
+read-only, with its warnings), the postSwitch hooks' last run, the node's sync while it catches
+up (blocks behind, its pace, an estimate of when it is done) and glr's snapshots of the DB.
 
 Reads only: writes nothing, takes no lock (it asks the lock's holder who it is).
 
