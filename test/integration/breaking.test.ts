@@ -204,7 +204,7 @@ describe('a breaking upgrade: a DB of its own, synced from genesis', () => {
       running: 'v0.5.11',
       refused: 'v0.5.12',
       dryRun: 'same',
-      line: /^glr: v0\.5\.11's \.env sets GENLAYERNODE_CONSENSUS_CONSENSUSADDRESS, which overrides config key consensus\.consensusaddress, and configFile \S+ changes consensus\.consensusaddress: the new version would run with the \.env's value whatever configFile says\. Remove GENLAYERNODE_CONSENSUS_CONSENSUSADDRESS from the \.env \(or give v0\.5\.12 its own with `envFile:`\), then run glr again$/,
+      line: /^glr: v0\.5\.11's \.env sets GENLAYERNODE_CONSENSUS_CONSENSUSADDRESS, which overrides config key consensus\.consensusaddress, and configFile \S+ changes consensus\.consensusaddress: the new version would run with that value whatever configFile says\. Remove GENLAYERNODE_CONSENSUS_CONSENSUSADDRESS from it \(or give v0\.5\.12 its own \.env with `envFile:`\), then run glr again$/,
     });
     expect(r.stdout + r.stderr).not.toContain(old);
     expect(r.stdout + r.stderr).not.toContain(NEW_CONSENSUS);

@@ -81,7 +81,7 @@ describe.skipIf(!ROOT_USER)(
 
     it('plans from the unit: the keys in llm.env, the password on ExecStart, the folder given to nobody', () => {
       expect(dry.code, dry.stdout + dry.stderr).toBe(2);
-      expect(dry.stdout).toMatch(/carry configs\/node\/config\.yaml and \.env .* from v0\.5\.10/);
+      expect(dry.stdout).toMatch(/carry configs\/node\/config\.yaml \(byte for byte\); carry \.env \(byte for byte, 600\); .* from v0\.5\.10/);
       expect(dry.stdout).toContain(`an enabled LLM backend has its key set in the node's environment files (.env, ${llmEnv})`);
       expect(dry.stdout).toMatch(/give \S+\/v0\.5\.11 and everything in it to nobody:nogroup \(\d+:\d+, the node's User= and Group=\)/);
       expect(leakedSecrets(dry.stdout, dry.stderr)).toEqual([]);
