@@ -1,5 +1,5 @@
 /**
- * Issue 11: a node root on a small filesystem of its own (a 300 MiB tmpfs). A release whose
+ * A node root on a small filesystem of its own (a 300 MiB tmpfs). A release whose
  * Content-Length says it cannot fit, and one that would only fill the disk while extracting (a
  * small gzip of 400 MiB of zeros), each end in exit 1 with one line, in bounded time: the node
  * running on the old version, the links as they were, no version or staging folder left, the

@@ -1,5 +1,5 @@
 /**
- * Issue 13: GenLayer's pre-update checklist, before the stop, on a v0.5.10 host laid out by
+ * GenLayer's pre-update checklist, before the stop, on a v0.5.10 host laid out by
  * GenLayer's procedure. Each sharp edge is refused (exit 1, one line with the fix, the node never
  * stopped) or warned about (in the plan `--dry-run` prints): the doctor's ✗, a failing
  * hooks.preSwitch, a version with a DB folder of its own, a keystore readable by others, a .env

@@ -1,5 +1,5 @@
 /**
- * Issue 13: GenLayer's v0.5 procedure, as glr runs it, on a greybox host laid out by GenLayer's
+ * GenLayer's v0.5 procedure, as glr runs it, on a greybox host laid out by GenLayer's
  * procedure: v0.5.10 → v0.5.11 keeps the greybox strategy with the release's backends and the
  * operator's providers, links every entry the release ships through `current`, runs the doctor
  * and hooks.preSwitch before the stop and hooks.postSwitch once the node is healthy; a later
