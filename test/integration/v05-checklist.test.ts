@@ -23,12 +23,7 @@ beforeAll(async () => {
 afterAll(async () => sb?.cleanup());
 
 /** the service script's starts and stops so far */
-function serviceVerbs(): string[] {
-  return readFileSync(path.join(sb.host.state, 'events.log'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => l.split(' ')[1]!);
-}
+const serviceVerbs = () => sb.host.serviceEvents().map((e) => e.verb);
 
 /** Runs `body` with a file of the running version changed, and puts it back (the node keeps running). */
 async function withChange(change: () => () => void, body: () => Promise<void>): Promise<void> {

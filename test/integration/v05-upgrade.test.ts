@@ -32,13 +32,6 @@ function logLines(r: GlrRun): LogLine[] {
     .map((l) => JSON.parse(l) as LogLine);
 }
 
-function serviceVerbs(sb: Sandbox): string[] {
-  return readFileSync(path.join(sb.host.state, 'events.log'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => l.split(' ')[1]!);
-}
-
 describe('v0.5.10 → v0.5.11 on a greybox host', () => {
   let sb: Sandbox;
   let run: GlrRun;
@@ -187,11 +180,11 @@ describe('v0.5.10 → v0.5.11 on a greybox host', () => {
   });
 
   it('a second reconcile is converged: nothing restarts, no hook runs', async () => {
-    const verbs = serviceVerbs(sb).length;
+    const verbs = sb.host.serviceEvents().length;
     const again = await runGlr(['reconcile', '-f', file]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^converged/);
-    expect(serviceVerbs(sb)).toHaveLength(verbs);
+    expect(sb.host.serviceEvents()).toHaveLength(verbs);
     expect(sb.host.hookCalls('pre')).toHaveLength(1);
     expect(sb.host.hookCalls('post')).toHaveLength(1);
   });

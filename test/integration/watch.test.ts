@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
@@ -14,11 +14,6 @@ afterEach(async () => {
   await sb?.cleanup();
   sb = undefined;
 });
-
-const starts = (s: Sandbox) =>
-  readFileSync(path.join(s.host.state, 'events.log'), 'utf8')
-    .split('\n')
-    .filter((l) => l.includes(' start ')).length;
 
 /** editors and git save files in different ways; each must wake the watcher */
 const saves: Record<string, (file: string, text: string) => void> = {
@@ -41,7 +36,7 @@ describe('glr watch', () => {
     s.host.writeDesired({ version: 'v0.4.3', providers: null });
     const w = (watching = startWatch(s.host.file));
     await waitFor(() => w.has(/^converged/), { timeoutMs: 20_000, what: 'the first pass' });
-    expect(starts(s)).toBe(1);
+    expect(s.host.serviceCount('start')).toBe(1);
     saves['a temp file renamed over']!(s.host.file, s.host.desiredYaml({ version: 'v0.4.5' }));
     await waitFor(async () => (await s.host.healthyOn('v0.4.5')) && s.host.linkVersions().join() === 'v0.4.5', { timeoutMs: 20_000, what: 'v0.4.5 to run' });
     await waitFor(() => w.has(/^v0\.4\.5 is healthy/), { timeoutMs: 10_000, what: 'the pass to finish' });
@@ -132,7 +127,7 @@ describe('glr watch', () => {
     expect(s.host.linkVersions().sort()).toEqual(['v0.4.3', 'v0.4.5']);
     await waitFor(() => s.host.linkVersions().join() === 'v0.4.5', { timeoutMs: 10_000, what: 'the link to be put back' });
     expect(w.logs().find((l) => l.msg === 'pass started' && l.trigger === 'interval')).toBeTruthy();
-    expect(starts(s)).toBe(2); // the first start, and the one of the switch: the repair restarted nothing
+    expect(s.host.serviceCount('start')).toBe(2); // the first start, and the one of the switch: the repair restarted nothing
   });
 
   it('a release that fails on start is rolled back once, and not retried until the file changes', async () => {
@@ -148,7 +143,7 @@ describe('glr watch', () => {
     // several intervals pass: no second attempt
     await waitFor(() => w.count(/^v0\.4\.6 failed before/) >= 3, { timeoutMs: 10_000, what: 'three intervals to pass' });
     expect(w.count(/^pass started$/)).toBe(1);
-    expect(starts(s)).toBe(3); // v0.4.3, v0.4.6 (died), v0.4.3 again
+    expect(s.host.serviceCount('start')).toBe(3); // v0.4.3, v0.4.6 (died), v0.4.3 again
     // an edit of the file allows one more attempt
     saves['a write in place']!(s.host.file, `${s.host.desiredYaml({ version: 'v0.4.6', timeoutSeconds: 20 })}# try again\n`);
     await waitFor(() => w.count(/rolled back: v0\.4\.3 is healthy again/) >= 2, { timeoutMs: 30_000, what: 'the second attempt' });
