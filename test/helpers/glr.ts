@@ -24,9 +24,16 @@ export const TEST_TUNING: Record<string, string> = {
   GLR_HEALTH_POLL_MS: '50',
 };
 
-/** Starts `node dist/bin/glr.js ARGS` in its own process group (so a test can kill the group). */
-export function startGlr(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): { child: ChildProcess; done: Promise<GlrRun> } {
-  const child = spawn(process.execPath, [GLR_BIN, ...args], {
+/**
+ * Starts `node dist/bin/glr.js ARGS` in its own process group (so a test can kill the group).
+ * `prefix`: a command that runs it (`unshare --net --`...): the argv before node's.
+ */
+export function startGlr(
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string; prefix?: string[] } = {},
+): { child: ChildProcess; stderr(): string; done: Promise<GlrRun> } {
+  const [command, ...argv] = [...(opts.prefix ?? []), process.execPath, GLR_BIN, ...args];
+  const child = spawn(command!, argv, {
     cwd: opts.cwd ?? REPO,
     env: { ...process.env, ...TEST_TUNING, ...opts.env },
     detached: true,
@@ -37,7 +44,7 @@ export function startGlr(args: string[], opts: { env?: Record<string, string>; c
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
   const done = new Promise<GlrRun>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child, done };
+  return { child, stderr: () => stderr, done };
 }
 
 export async function runGlr(args: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<GlrRun> {
@@ -101,11 +108,9 @@ export interface Watching {
 
 /** Starts `glr watch` on FILE (debug log, so converged passes are logged too). */
 export function startWatch(file: string, intervalSeconds = 30, env: Record<string, string> = {}): Watching {
-  const { child, done } = startGlr(['watch', '--interval', String(intervalSeconds), '-f', file], { env: { GLR_LOG_LEVEL: 'debug', ...env } });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
+  const { child, stderr, done } = startGlr(['watch', '--interval', String(intervalSeconds), '-f', file], { env: { GLR_LOG_LEVEL: 'debug', ...env } });
   const logs = () =>
-    stderr
+    stderr()
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as { msg: string });
@@ -114,14 +119,14 @@ export function startWatch(file: string, intervalSeconds = 30, env: Record<strin
     logs,
     has: (re) => logs().some((l) => re.test(l.msg)),
     count: (re) => logs().filter((l) => re.test(l.msg)).length,
-    stderr: () => stderr,
+    stderr,
     stop(signal = 'SIGTERM') {
       stopped ??= (async () => {
         const t = Date.now();
         if (signal === 'SIGKILL') killGroup(child, 'SIGKILL');
         else child.kill(signal);
         const r = await done;
-        return { code: r.code, ms: Date.now() - t, stderr };
+        return { code: r.code, ms: Date.now() - t, stderr: r.stderr };
       })();
       return stopped;
     },

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { createSandbox, startPreparing, type Sandbox } from '../helpers/sandbox.js';
 import { errorLines, killGroup, leakedSecrets, planKinds, runGlr, startGlr } from '../helpers/glr.js';
 
 let sb: Sandbox | undefined;
@@ -154,9 +154,7 @@ describe('SIGTERM and SIGINT', () => {
   it('during preparation: stops cleanly, no half folder, exit 1', async () => {
     sb = await createSandbox();
     const s = sb;
-    await s.publish({ version: 'v0.4.5', setupMs: 10_000 });
-    const { child, done } = startGlr(['reconcile', '-f', s.host.writeDesired({ version: 'v0.4.5' })]);
-    await waitFor(() => existsSync(path.join(s.host.root, 'v0.4.5/.glr-preparing')), { timeoutMs: 30_000, what: 'setup to begin' });
+    const { child, done } = await startPreparing(s, 'v0.4.5', 10_000);
     const t = Date.now();
     child.kill('SIGTERM');
     const r = await done;

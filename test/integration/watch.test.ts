@@ -1,19 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
-import { errorLines, leakedSecrets, runGlr, startWatch, type Watching } from '../helpers/glr.js';
+import { sandboxEachTest } from '../helpers/sandbox.js';
+import { errorLines, leakedSecrets, runGlr } from '../helpers/glr.js';
 
-let sb: Sandbox | undefined;
-let watching: Watching | undefined;
-afterEach(async () => {
-  if (watching) await watching.stop('SIGKILL').catch(() => {});
-  watching = undefined;
-  await sb?.cleanup();
-  sb = undefined;
-});
+const each = sandboxEachTest();
 
 /** editors and git save files in different ways; each must wake the watcher */
 const saves: Record<string, (file: string, text: string) => void> = {
@@ -30,11 +23,10 @@ const saves: Record<string, (file: string, text: string) => void> = {
 
 describe('glr watch', () => {
   it('starts on a converged host without restarting anything, then follows an atomic rename to v0.4.5', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5', setupMs: 500 });
     s.host.writeDesired({ version: 'v0.4.3', providers: null });
-    const w = (watching = startWatch(s.host.file));
+    const w = each.watch(s.host.file);
     await waitFor(() => w.has(/^converged/), { timeoutMs: 20_000, what: 'the first pass' });
     expect(s.host.serviceCount('start')).toBe(1);
     saves['a temp file renamed over']!(s.host.file, s.host.desiredYaml({ version: 'v0.4.5' }));
@@ -51,10 +43,9 @@ describe('glr watch', () => {
 
   for (const [how, save] of Object.entries(saves)) {
     it(`notices ${how}`, async () => {
-      sb = await createSandbox();
-      const s = sb;
+      const s = await each.sandbox();
       s.host.writeDesired({ version: 'v0.4.3', providers: null });
-      const w = (watching = startWatch(s.host.file));
+      const w = each.watch(s.host.file);
       await waitFor(() => w.has(/^converged/), { timeoutMs: 20_000, what: 'the first pass' });
       const before = w.count(/^pass started$/);
       save(s.host.file, `${s.host.desiredYaml({ version: 'v0.4.3', providers: null })}# edited\n`);
@@ -63,8 +54,7 @@ describe('glr watch', () => {
   }
 
   it('notices a git checkout, and a file that was missing for a while', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5' });
     const repo = path.join(s.host.dir, 'desired');
     execFileSync('git', ['init', '-q', '-b', 'main', repo]);
@@ -77,7 +67,7 @@ describe('glr watch', () => {
     writeFileSync(file, s.host.desiredYaml({ version: 'v0.4.5' }));
     git('commit', '-qam', 'v0.4.5');
     git('checkout', '-q', 'main');
-    const w = (watching = startWatch(file));
+    const w = each.watch(file);
     await waitFor(() => w.has(/^converged/), { timeoutMs: 20_000, what: 'the first pass' });
     // the file disappears for a while, then git brings it back changed
     rmSync(file);
@@ -88,11 +78,10 @@ describe('glr watch', () => {
   });
 
   it('an invalid save changes nothing and the watcher lives on; a valid save after it is applied', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5' });
     s.host.writeDesired({ version: 'v0.4.3', providers: null });
-    const w = (watching = startWatch(s.host.file));
+    const w = each.watch(s.host.file);
     await waitFor(() => w.has(/^converged/), { timeoutMs: 20_000, what: 'the first pass' });
     const before = s.host.tree();
     for (const bad of [
@@ -115,11 +104,10 @@ describe('glr watch', () => {
   });
 
   it('drift: a link re-pointed by hand is put back within one interval', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5' });
     expect((await runGlr(['reconcile', '-f', s.host.writeDesired({ version: 'v0.4.5' })])).code).toBe(0);
-    const w = (watching = startWatch(s.host.file, 1));
+    const w = each.watch(s.host.file, 1);
     await waitFor(() => w.has(/^converged/), { timeoutMs: 20_000, what: 'the first pass' });
     const link = path.join(s.host.root, 'third_party');
     symlinkSync(path.join(s.host.root, 'v0.4.3/third_party'), `${link}.hand`);
@@ -131,11 +119,10 @@ describe('glr watch', () => {
   });
 
   it('a release that fails on start is rolled back once, and not retried until the file changes', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.6', mode: 'die-on-start' });
     s.host.writeDesired({ version: 'v0.4.6', timeoutSeconds: 20 });
-    const w = (watching = startWatch(s.host.file, 0.5));
+    const w = each.watch(s.host.file, 0.5);
     await waitFor(() => w.has(/rolled back: v0\.4\.3 is healthy again; v0\.4\.6 will be tried again when the file changes/), {
       timeoutMs: 30_000,
       what: 'the rollback',
@@ -152,11 +139,10 @@ describe('glr watch', () => {
   });
 
   it('SIGTERM in the switch window: the node is up before the watcher exits', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5' });
     s.host.writeDesired({ version: 'v0.4.5' });
-    const w = (watching = startWatch(s.host.file, 30, { GLR_FAILPOINT: 'swapped:1000' }));
+    const w = each.watch(s.host.file, 30, { GLR_FAILPOINT: 'swapped:1000' });
     await waitFor(() => w.has(/^failpoint swapped reached$/), { timeoutMs: 20_000, what: 'the swap' });
     const { code } = await w.stop('SIGTERM');
     expect(await s.host.healthyOn('v0.4.5')).toBe(true);
@@ -164,10 +150,9 @@ describe('glr watch', () => {
   });
 
   it('a second watcher (or reconcile) on the same root exits 1 naming the first', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     s.host.writeDesired({ version: 'v0.4.3', providers: null });
-    const w = (watching = startWatch(s.host.file));
+    const w = each.watch(s.host.file);
     await waitFor(() => w.has(/^converged/), { timeoutMs: 20_000, what: 'the first pass' });
     for (const args of [['watch'], ['reconcile']]) {
       const r = await runGlr([...args, '-f', s.host.file]);

@@ -6,26 +6,18 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
-import { errorLines, startGlr, startWatch, type Watching } from '../helpers/glr.js';
+import { sandboxEachTest, type Sandbox } from '../helpers/sandbox.js';
+import { errorLines, startGlr } from '../helpers/glr.js';
 
-let sb: Sandbox | undefined;
-let watching: Watching | undefined;
-afterEach(async () => {
-  if (watching) await watching.stop('SIGKILL').catch(() => {});
-  watching = undefined;
-  await sb?.cleanup();
-  sb = undefined;
-});
+const each = sandboxEachTest();
 
 const preparing = (s: Sandbox) => existsSync(path.join(s.host.root, 'v0.4.5/.glr-preparing'));
 
 describe('the file goes back while the new version is being prepared', () => {
   it('glr reconcile: stops before the stop (exit 1, saying why); the node never restarted', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5', setupMs: 3000 });
     const { child, done } = startGlr(['reconcile', '-f', s.host.writeDesired({ version: 'v0.4.5', providers: null })]);
     await waitFor(() => preparing(s), { timeoutMs: 30_000, what: 'the preparation of v0.4.5' });
@@ -42,11 +34,10 @@ describe('the file goes back while the new version is being prepared', () => {
   });
 
   it('glr watch: no switch at all; the next pass finds the host converged', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5', setupMs: 3000 });
     s.host.writeDesired({ version: 'v0.4.3', providers: null });
-    const w = (watching = startWatch(s.host.file));
+    const w = each.watch(s.host.file);
     await waitFor(() => w.has(/^converged/), { timeoutMs: 20_000, what: 'the first pass' });
     s.host.writeDesired({ version: 'v0.4.5', providers: null });
     await waitFor(() => preparing(s), { timeoutMs: 30_000, what: 'the preparation of v0.4.5' });
