@@ -87,16 +87,6 @@ export function planKinds(stdout: string): string[] {
   return stepsOf(JSON.parse(stdout) as Plan).map((s) => s.step.kind);
 }
 
-/** The file read again (the last step before the stop), the window, verification and finish of a switch that starts the node (no hooks), in order. */
-export const SWITCH_STEPS = ['confirm-desired', 'open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal', 'mark-release'];
-
-/** v0.4.3 → v0.4.5 on a runbook host, everything to prepare (no hooks, no doctor), in order. */
-export const RUNBOOK_UPGRADE_STEPS = [
-  ...['download', 'check-version', 'genvm-setup', 'carry', 'link-db', 'set-llm', 'check-ready', 'mark-prepared'],
-  ...['backup', 'adopt', 'route-links', 'link-release'],
-  ...SWITCH_STEPS,
-];
-
 /** A `glr watch` started by a test, with its JSON log as it comes. */
 export interface Watching {
   logs(): { msg: string; [k: string]: unknown }[];

@@ -5,7 +5,8 @@ import { waitFor } from '../../sandbox/host.js';
 import { METRIC_NAMES } from '../../src/runtime/metrics.js';
 import type { HistoryRecord } from '../../src/runtime/history.js';
 import { parseExposition } from '../helpers/exposition.js';
-import { killGroup, runGlr, startGlr, RUNBOOK_UPGRADE_STEPS } from '../helpers/glr.js';
+import { killGroup, runGlr, startGlr } from '../helpers/glr.js';
+import { RUNBOOK_UPGRADE_STEPS } from '../helpers/steps.js';
 import { PROMTOOL_REQUIRED, promtool, promtoolFound, promtoolRequired } from '../helpers/promtool.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 

@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'n
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
-import { leakedSecrets, SWITCH_STEPS } from '../helpers/glr.js';
+import { leakedSecrets } from '../helpers/glr.js';
+import { SWITCH_STEPS } from '../helpers/steps.js';
 import { createSandbox, sandboxEachTest, type Sandbox } from '../helpers/sandbox.js';
 
 const each = sandboxEachTest();

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GENLAYER_LINKS } from '../../sandbox/host.js';
 import { createSandbox, observeLinks, type ObserverReport, type Sandbox } from '../helpers/sandbox.js';
 import { leakedSecrets, planKinds, runGlr, type GlrRun } from '../helpers/glr.js';
+import { V05_PREPARE_STEPS } from '../helpers/steps.js';
 import type { Plan } from '../../src/plan/types.js';
 
 /** an entry v0.5.11 ships that v0.5.10 did not (as v0.5.7 added alloy-healthcheck.sh) */
@@ -58,15 +59,7 @@ describe('v0.5.10 → v0.5.11 on a greybox host', () => {
   it('the dry-run shows each step of GenLayer’s procedure, in order, as data', () => {
     expect(dry.code, dry.stderr).toBe(2);
     expect(planKinds(dry.stdout)).toEqual([
-      'download',
-      'check-version',
-      'genvm-setup',
-      'carry',
-      'link-db',
-      'llm-release',
-      'set-llm',
-      'check-ready',
-      'mark-prepared',
+      ...V05_PREPARE_STEPS,
       'doctor',
       'pre-switch',
       'backup',
