@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SANDBOX_SECRETS } from '../../sandbox/host.js';
+import { SANDBOX_SECRETS, waitFor } from '../../sandbox/host.js';
 import { stepsOf } from '../../src/plan/steps.js';
 import type { Plan } from '../../src/plan/types.js';
 
@@ -55,6 +55,21 @@ export async function runGlr(args: string[], opts: { env?: Record<string, string
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Starts `glr ARGS` and kills its process group (SIGKILL: a crash) once `cond` holds of its stderr so far; its run. */
+export async function killGlrWhen(
+  args: string[],
+  cond: (stderr: string) => boolean,
+  o: { env?: Record<string, string>; timeoutMs: number; what: string },
+): Promise<GlrRun> {
+  const { child, stderr, done } = startGlr(args, o.env ? { env: o.env } : {});
+  try {
+    await waitFor(() => cond(stderr()), { timeoutMs: o.timeoutMs, what: o.what });
+  } finally {
+    killGroup(child, 'SIGKILL');
+  }
+  return done;
 }
 
 export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
 import { createSandbox, startPreparing, type Sandbox } from '../helpers/sandbox.js';
-import { errorLines, killGroup, leakedSecrets, planKinds, runGlr, startGlr } from '../helpers/glr.js';
+import { errorLines, killGlrWhen, leakedSecrets, planKinds, runGlr, startGlr } from '../helpers/glr.js';
 
 let sb: Sandbox | undefined;
 afterEach(async () => {
@@ -40,15 +40,7 @@ async function expectRecovers(s: Sandbox, version: string, expectedCode = 0): Pr
 
 /** Starts reconcile in its own process group, waits for `cond`, then SIGKILLs the whole group. */
 async function killWhen(s: Sandbox, cond: (stderr: () => string) => boolean, env: Record<string, string> = {}): Promise<void> {
-  const { child, done } = startGlr(['reconcile', '-f', s.host.file], { env });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  try {
-    await waitFor(() => cond(() => stderr), { timeoutMs: 60_000, what: 'the moment to kill glr' });
-  } finally {
-    killGroup(child, 'SIGKILL');
-  }
-  const r = await done;
+  const r = await killGlrWhen(['reconcile', '-f', s.host.file], (stderr) => cond(() => stderr), { env, timeoutMs: 60_000, what: 'the moment to kill glr' });
   expect(r.signal).toBe('SIGKILL');
 }
 
@@ -171,10 +163,8 @@ describe('SIGTERM and SIGINT', () => {
     sb = await createSandbox();
     const s = sb;
     await s.publish({ version: 'v0.4.5' });
-    const { child, done } = startGlr(['reconcile', '-f', s.host.writeDesired({ version: 'v0.4.5' })], { env: { GLR_FAILPOINT: 'swapped:1000' } });
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
-    await waitFor(() => stderr.includes('failpoint swapped reached'), { timeoutMs: 30_000, what: 'the swap' });
+    const { child, stderr, done } = startGlr(['reconcile', '-f', s.host.writeDesired({ version: 'v0.4.5' })], { env: { GLR_FAILPOINT: 'swapped:1000' } });
+    await waitFor(() => stderr().includes('failpoint swapped reached'), { timeoutMs: 30_000, what: 'the swap' });
     child.kill('SIGTERM');
     const r = await done;
     expect(await s.host.healthyOn('v0.4.5')).toBe(true);

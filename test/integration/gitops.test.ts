@@ -109,9 +109,7 @@ beforeAll(async () => {
     git(clone, '-c', `gpg.ssh.allowedSignersFile=${allowedSigners}`, 'verify-commit', 'HEAD');
     const file = path.join(clone, 'hosts', `${name}.yaml`);
     const watch = startGlr(['watch', '--interval', '30', '-f', file], { env: { GLR_LOG_LEVEL: 'debug' } });
-    let stderr = '';
-    watch.child.stderr!.on('data', (d) => (stderr += d));
-    sites.push({ name, host, clone, file, watch, stderr: () => stderr });
+    sites.push({ name, host, clone, file, watch, stderr: watch.stderr });
   }
   for (const s of sites) await waitFor(() => s.stderr().includes('"msg":"converged'), { timeoutMs: 30_000, what: `host ${s.name}'s first pass` });
 });

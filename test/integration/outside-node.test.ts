@@ -56,10 +56,8 @@ describe('a node that answers while the manager says stopped', () => {
     await s.publish({ version: 'v0.4.5' });
     // the node is down: the plan starts one after the swap, without a stop of its own
     expect(s.host.svc('stop')).toBe(0);
-    const { child, done } = startGlr(['reconcile', '-f', s.host.writeDesired({ version: 'v0.4.5' })], { env: { GLR_FAILPOINT: 'swapped:5000' } });
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
-    await waitFor(() => stderr.includes('failpoint swapped reached'), { timeoutMs: 30_000, what: 'the swap' });
+    const { stderr, done } = startGlr(['reconcile', '-f', s.host.writeDesired({ version: 'v0.4.5' })], { env: { GLR_FAILPOINT: 'swapped:5000' } });
+    await waitFor(() => stderr().includes('failpoint swapped reached'), { timeoutMs: 30_000, what: 'the swap' });
     // someone starts the node by hand meanwhile, outside the manager's sight
     expect(s.host.svc('start')).toBe(0);
     await waitFor(async () => (await s.host.health()) !== null, { timeoutMs: 4000, what: 'the node started by hand to answer' });
