@@ -35,10 +35,12 @@ import { LUA_DEFAULT, LUA_GREYBOX } from './release-files.js';
 import type { RecordedCall } from './record.js';
 import type { UnitSpec } from './machine.js';
 import type { ReleaseServer } from './release-server.js';
-import { isAlive } from './proc.js';
+import { waitFor } from './proc.js';
+import { killStarted, serviceEvents, type ServiceEvent } from './service-state.js';
 import { SYNCED_BLOCK_FILE } from './chain.js';
 
 export { RUNBOOK_LINKS } from '../src/layout.js';
+export { waitFor } from './proc.js';
 import { RUNBOOK_LINKS } from '../src/layout.js';
 /** GenLayer's own procedure (v0.5) links two more; alloy-healthcheck.sh too where the release has it (v0.5.7+) */
 export const GENLAYER_LINKS = [...RUNBOOK_LINKS, 'alloy-config.river', 'genvm-module-web-docker.yaml'];
@@ -439,9 +441,19 @@ export class SandboxHost {
     return [...new Set(Object.values(this.linkTargets()).map((t) => (t ? t.split('/')[0]! : 'dangling')))];
   }
 
-  /** Records the nodes wrote to the shared DB: `seq pid version`. */
-  dbRecords(): { seq: number; pid: number; version: string }[] {
-    const f = path.join(this.db, 'writes.log');
+  /** svc.js's own record of the starts and stops of the node, in order. */
+  serviceEvents(): ServiceEvent[] {
+    return serviceEvents(path.join(this.state, 'events.log'));
+  }
+
+  /** How many times svc.js started (or stopped) a node. */
+  serviceCount(verb: ServiceEvent['verb']): number {
+    return this.serviceEvents().filter((e) => e.verb === verb).length;
+  }
+
+  /** Records the nodes wrote to a DB (default: the shared DB of the version the host was laid out with): `seq pid version`. */
+  dbRecords(db = this.db): { seq: number; pid: number; version: string }[] {
+    const f = path.join(db, 'writes.log');
     if (!existsSync(f)) return [];
     return readFileSync(f, 'utf8')
       .trim()
@@ -482,28 +494,8 @@ export class SandboxHost {
 
   /** Stops every node this sandbox ever started and deletes the sandbox. */
   async cleanup(): Promise<void> {
-    const pids = existsSync(path.join(this.state, 'pids.log'))
-      ? readFileSync(path.join(this.state, 'pids.log'), 'utf8').split('\n').filter(Boolean).map(Number)
-      : [];
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    await waitFor(() => pids.every((p) => !isAlive(p)), { timeoutMs: 5000, what: 'sandbox nodes to exit' }).catch(() => {});
+    await killStarted(path.join(this.state, 'pids.log'), 'sandbox nodes to exit');
     rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-/** Polls `cond` until it holds or the deadline passes (then throws, naming what was awaited). */
-export async function waitFor(cond: () => boolean | Promise<boolean>, o: { timeoutMs: number; what: string; everyMs?: number }): Promise<void> {
-  const deadline = Date.now() + o.timeoutMs;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${o.timeoutMs} ms waiting for ${o.what}`);
-    await new Promise((r) => setTimeout(r, o.everyMs ?? 25));
   }
 }
 
@@ -514,7 +506,8 @@ export function series(version: string): string {
   return `v${m[1]}.${m[2]}`;
 }
 
-function writeEnv(file: string, env: Record<string, string>): void {
+/** An environment file as an operator writes one: KEY=VALUE lines, mode 600. */
+export function writeEnv(file: string, env: Record<string, string>): void {
   writeFileSync(
     file,
     Object.entries(env)

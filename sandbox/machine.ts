@@ -11,8 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FakeContainer } from './docker.js';
-import { waitFor } from './host.js';
-import { isAlive } from './proc.js';
+import { killStarted, startedPids } from './service-state.js';
 
 // the tools always run compiled (dist/sandbox), also when this module is loaded from its TypeScript source
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -113,20 +112,11 @@ export class FakeMachine {
 
   /** Every node the units started, by pid. */
   pids(): number[] {
-    const f = path.join(this.units, 'pids.log');
-    return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).map(Number) : [];
+    return startedPids(path.join(this.units, 'pids.log'));
   }
 
   async cleanup(): Promise<void> {
-    const pids = this.pids();
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-    await waitFor(() => pids.every((p) => !isAlive(p)), { timeoutMs: 5000, what: 'the units’ nodes to exit' }).catch(() => {});
+    await killStarted(path.join(this.units, 'pids.log'), 'the units’ nodes to exit');
     rmSync(this.dir, { recursive: true, force: true });
   }
 

@@ -13,3 +13,13 @@ export function isAlive(pid: number): boolean {
     return true;
   }
 }
+
+/** Polls `cond` until it holds or the deadline passes (then throws, naming what was awaited). */
+export async function waitFor(cond: () => boolean | Promise<boolean>, o: { timeoutMs: number; what: string; everyMs?: number }): Promise<void> {
+  const deadline = Date.now() + o.timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${o.timeoutMs} ms waiting for ${o.what}`);
+    await new Promise((r) => setTimeout(r, o.everyMs ?? 25));
+  }
+}

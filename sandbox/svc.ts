@@ -14,10 +14,10 @@
  * the start itself).
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { isAlive } from './proc.js';
+import { noteStarted, runningPid, stopRunning, type ServiceFiles } from './service-state.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -26,13 +26,7 @@ const { positionals, values } = parseArgs({
 const verb = positionals[0];
 const root = values.root!;
 const state = values.state!;
-const pidFile = path.join(state, 'node.pid');
-
-function runningPid(): number | null {
-  if (!existsSync(pidFile)) return null;
-  const pid = Number(readFileSync(pidFile, 'utf8'));
-  return pid && isAlive(pid) ? pid : null;
-}
+const files: ServiceFiles = { pidFile: path.join(state, 'node.pid'), pidsLog: path.join(state, 'pids.log'), eventsLog: path.join(state, 'events.log') };
 
 /** KEY=VALUE lines as systemd's EnvironmentFile= reads them (comments and blank lines skipped, quotes removed). */
 function environmentFile(file: string): Record<string, string> {
@@ -56,9 +50,9 @@ async function main(): Promise<number> {
   mkdirSync(state, { recursive: true });
   switch (verb) {
     case 'status':
-      return runningPid() ? 0 : 3;
+      return runningPid(files.pidFile) ? 0 : 3;
     case 'start': {
-      if (runningPid()) return 0;
+      if (runningPid(files.pidFile)) return 0;
       const env = environmentFile(path.join(root, '.env'));
       const out = openSync(path.join(state, 'node-output.log'), 'a');
       const child = spawn(path.join(root, 'bin/genlayernode'), ['run', '--password', env.NODE_PASSWORD ?? ''], {
@@ -68,30 +62,14 @@ async function main(): Promise<number> {
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(process.env.HOME ? { HOME: process.env.HOME } : {}), ...env },
       });
       closeSync(out);
-      const pid = child.pid;
-      if (!pid) return 1;
-      writeFileSync(pidFile, String(pid));
-      appendFileSync(path.join(state, 'pids.log'), `${pid}\n`);
-      appendFileSync(path.join(state, 'events.log'), `${Date.now()} start ${pid}\n`);
+      if (!child.pid) return 1;
+      noteStarted(files, child.pid);
       child.unref();
       return 0;
     }
-    case 'stop': {
-      const pid = runningPid();
-      if (!pid) {
-        rmSync(pidFile, { force: true });
-        return 0;
-      }
-      appendFileSync(path.join(state, 'events.log'), `${Date.now()} stop ${pid}\n`);
-      process.kill(pid, 'SIGTERM');
-      const deadline = Date.now() + 30_000;
-      while (isAlive(pid)) {
-        if (Date.now() > deadline) process.kill(pid, 'SIGKILL');
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      rmSync(pidFile, { force: true });
+    case 'stop':
+      await stopRunning(files, 30_000);
       return 0;
-    }
     default:
       process.stderr.write(`usage: svc.js start|stop|status --root ROOT --state DIR\n`);
       return 2;

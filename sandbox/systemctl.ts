@@ -19,9 +19,9 @@
  * Invoked as: node systemctl.js --units UNITS ARGS...
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isAlive } from './proc.js';
+import { noteStarted, runningPid, stopRunning, type ServiceFiles } from './service-state.js';
 
 interface Unit {
   user: string;
@@ -47,7 +47,7 @@ const props = rest
   .split(',');
 const valueOnly = rest.includes('--value');
 const state = path.join(units, `${name}.state`);
-const pidFile = path.join(state, 'node.pid');
+const files: ServiceFiles = { pidFile: path.join(state, 'node.pid'), pidsLog: path.join(units, 'pids.log'), eventsLog: path.join(state, 'events.log') };
 
 function readUnit(): Unit | null {
   const file = path.join(units, `${name}.service`);
@@ -70,12 +70,6 @@ function readUnit(): Unit | null {
   return u;
 }
 
-function runningPid(): number | null {
-  if (!existsSync(pidFile)) return null;
-  const pid = Number(readFileSync(pidFile, 'utf8'));
-  return pid && isAlive(pid) ? pid : null;
-}
-
 /** KEY=VALUE lines as EnvironmentFile= reads them: comments and blank lines skipped, one pair of quotes removed. */
 function environmentFile(text: string): Record<string, string> {
   const env: Record<string, string> = {};
@@ -89,7 +83,7 @@ function environmentFile(text: string): Record<string, string> {
 }
 
 function show(u: Unit | null): number {
-  const pid = u ? runningPid() : null;
+  const pid = u ? runningPid(files.pidFile) : null;
   const all: [string, string][] = [
     ['LoadState', u ? 'loaded' : 'not-found'],
     ['ActiveState', pid ? 'active' : 'inactive'],
@@ -116,7 +110,7 @@ function idOf(db: 'passwd' | 'group', who: string): number {
 }
 
 function start(u: Unit): number {
-  if (runningPid()) return 0;
+  if (runningPid(files.pidFile)) return 0;
   const env: Record<string, string> = {};
   for (const f of u.environmentFiles) {
     let text: string;
@@ -148,27 +142,8 @@ function start(u: Unit): number {
   });
   closeSync(out);
   if (!child.pid) return 1;
-  writeFileSync(pidFile, String(child.pid));
-  appendFileSync(path.join(units, 'pids.log'), `${child.pid}\n`);
-  appendFileSync(path.join(state, 'events.log'), `${Date.now()} start ${child.pid}\n`);
+  noteStarted(files, child.pid);
   child.unref();
-  return 0;
-}
-
-async function stop(u: Unit): Promise<number> {
-  const pid = runningPid();
-  if (!pid) {
-    rmSync(pidFile, { force: true });
-    return 0;
-  }
-  appendFileSync(path.join(state, 'events.log'), `${Date.now()} stop ${pid}\n`);
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + u.timeoutStopSec * 1000;
-  while (isAlive(pid)) {
-    if (Date.now() > deadline) process.kill(pid, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  rmSync(pidFile, { force: true });
   return 0;
 }
 
@@ -187,7 +162,8 @@ async function main(): Promise<number> {
     case 'start':
       return start(u);
     case 'stop':
-      return stop(u);
+      await stopRunning(files, u.timeoutStopSec * 1000);
+      return 0;
     default:
       process.stderr.write(`systemctl (sandbox): unknown verb ${verb}\n`);
       return 1;

@@ -2,7 +2,7 @@ import { chmod, chown, readdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { refuse } from '../errors.js';
 import { ensureDir, fsyncDir, lstatOrNull, removeTree } from '../runtime/fsx.js';
-import { httpPostJson } from '../runtime/http-post.js';
+import { httpPostJson } from '../runtime/http-request.js';
 import { networkProblem } from '../runtime/http.js';
 import { clip, errnoText, loggable } from '../runtime/text.js';
 import type { NodeEnvFile } from '../observe/types.js';

@@ -4,7 +4,7 @@
  * latest), `genlayer_node_blocks_behind` and `genlayer_node_synced` (1/0), each labelled
  * `node` (and `network` since v0.5.5). GenLayer: genlayer-docs pages/api-references/genlayer-node/ops/metrics.mdx.
  */
-import { httpGet } from '../runtime/http-get.js';
+import { httpGet } from '../runtime/http-request.js';
 
 export interface SyncReading {
   /** when it was read (Date.now()) */

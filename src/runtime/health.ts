@@ -1,4 +1,4 @@
-import { httpGet } from './http-get.js';
+import { httpGet } from './http-request.js';
 import { networkProblem } from './http.js';
 import { noAnswer, parseHealth, type HealthReading } from './health-reading.js';
 

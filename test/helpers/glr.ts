@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SANDBOX_SECRETS } from '../../sandbox/host.js';
+import { SANDBOX_SECRETS, waitFor } from '../../sandbox/host.js';
 import { stepsOf } from '../../src/plan/steps.js';
 import type { Plan } from '../../src/plan/types.js';
 
@@ -24,9 +24,16 @@ export const TEST_TUNING: Record<string, string> = {
   GLR_HEALTH_POLL_MS: '50',
 };
 
-/** Starts `node dist/bin/glr.js ARGS` in its own process group (so a test can kill the group). */
-export function startGlr(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): { child: ChildProcess; done: Promise<GlrRun> } {
-  const child = spawn(process.execPath, [GLR_BIN, ...args], {
+/**
+ * Starts `node dist/bin/glr.js ARGS` in its own process group (so a test can kill the group).
+ * `prefix`: a command that runs it (`unshare --net --`...): the argv before node's.
+ */
+export function startGlr(
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string; prefix?: string[] } = {},
+): { child: ChildProcess; stderr(): string; done: Promise<GlrRun> } {
+  const [command, ...argv] = [...(opts.prefix ?? []), process.execPath, GLR_BIN, ...args];
+  const child = spawn(command!, argv, {
     cwd: opts.cwd ?? REPO,
     env: { ...process.env, ...TEST_TUNING, ...opts.env },
     detached: true,
@@ -37,7 +44,7 @@ export function startGlr(args: string[], opts: { env?: Record<string, string>; c
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
   const done = new Promise<GlrRun>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child, done };
+  return { child, stderr: () => stderr, done };
 }
 
 export async function runGlr(args: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<GlrRun> {
@@ -48,6 +55,21 @@ export async function runGlr(args: string[], opts: { env?: Record<string, string
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Starts `glr ARGS` and kills its process group (SIGKILL: a crash) once `cond` holds of its stderr so far; its run. */
+export async function killGlrWhen(
+  args: string[],
+  cond: (stderr: string) => boolean,
+  o: { env?: Record<string, string>; timeoutMs: number; what: string },
+): Promise<GlrRun> {
+  const { child, stderr, done } = startGlr(args, o.env ? { env: o.env } : {});
+  try {
+    await waitFor(() => cond(stderr()), { timeoutMs: o.timeoutMs, what: o.what });
+  } finally {
+    killGroup(child, 'SIGKILL');
+  }
+  return done;
 }
 
 export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -80,16 +102,6 @@ export function planKinds(stdout: string): string[] {
   return stepsOf(JSON.parse(stdout) as Plan).map((s) => s.step.kind);
 }
 
-/** The file read again (the last step before the stop), the window, verification and finish of a switch that starts the node (no hooks), in order. */
-export const SWITCH_STEPS = ['confirm-desired', 'open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal', 'mark-release'];
-
-/** v0.4.3 → v0.4.5 on a runbook host, everything to prepare (no hooks, no doctor), in order. */
-export const RUNBOOK_UPGRADE_STEPS = [
-  ...['download', 'check-version', 'genvm-setup', 'carry', 'link-db', 'set-llm', 'check-ready', 'mark-prepared'],
-  ...['backup', 'adopt', 'route-links', 'link-release'],
-  ...SWITCH_STEPS,
-];
-
 /** A `glr watch` started by a test, with its JSON log as it comes. */
 export interface Watching {
   logs(): { msg: string; [k: string]: unknown }[];
@@ -101,11 +113,9 @@ export interface Watching {
 
 /** Starts `glr watch` on FILE (debug log, so converged passes are logged too). */
 export function startWatch(file: string, intervalSeconds = 30, env: Record<string, string> = {}): Watching {
-  const { child, done } = startGlr(['watch', '--interval', String(intervalSeconds), '-f', file], { env: { GLR_LOG_LEVEL: 'debug', ...env } });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
+  const { child, stderr, done } = startGlr(['watch', '--interval', String(intervalSeconds), '-f', file], { env: { GLR_LOG_LEVEL: 'debug', ...env } });
   const logs = () =>
-    stderr
+    stderr()
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as { msg: string });
@@ -114,14 +124,14 @@ export function startWatch(file: string, intervalSeconds = 30, env: Record<strin
     logs,
     has: (re) => logs().some((l) => re.test(l.msg)),
     count: (re) => logs().filter((l) => re.test(l.msg)).length,
-    stderr: () => stderr,
+    stderr,
     stop(signal = 'SIGTERM') {
       stopped ??= (async () => {
         const t = Date.now();
         if (signal === 'SIGKILL') killGroup(child, 'SIGKILL');
         else child.kill(signal);
         const r = await done;
-        return { code: r.code, ms: Date.now() - t, stderr };
+        return { code: r.code, ms: Date.now() - t, stderr: r.stderr };
       })();
       return stopped;
     },

@@ -4,9 +4,8 @@
  * other tests keep writing there. As root: `unshare --mount`; otherwise the same inside a user
  * namespace (`unshare --map-root-user`), entered alike.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import type { GlrRun } from './glr.js';
-import { GLR_BIN, REPO, TEST_TUNING } from './glr.js';
+import { execFileSync } from 'node:child_process';
+import { startGlr, type GlrRun } from './glr.js';
 
 const root = process.getuid?.() === 0;
 
@@ -21,24 +20,14 @@ export interface PrivateGlr {
 
 /** `readOnly`: a folder read-only for glr from before it starts */
 export function startGlrWithOwnMounts(args: string[], env: Record<string, string> = {}, o: { readOnly?: string } = {}): PrivateGlr {
-  const unshare = [...(root ? [] : ['--map-root-user']), '--mount', '--propagation', 'private', '--'];
-  const glr = [process.execPath, GLR_BIN, ...args];
+  const unshare = ['unshare', ...(root ? [] : ['--map-root-user']), '--mount', '--propagation', 'private', '--'];
   // the shell only runs a fixed script: the folder and glr's argv are its arguments
-  const argv = o.readOnly ? ['/bin/sh', '-c', 'mount --bind -o ro "$0" "$0" && exec "$@"', o.readOnly, ...glr] : glr;
-  const child = spawn('unshare', [...unshare, ...argv], {
-    cwd: REPO,
-    env: { ...process.env, ...TEST_TUNING, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<GlrRun>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const mountFirst = o.readOnly ? ['/bin/sh', '-c', 'mount --bind -o ro "$0" "$0" && exec "$@"', o.readOnly] : [];
+  const { child, stderr, done } = startGlr(args, { prefix: [...unshare, ...mountFirst], env });
   const pid = child.pid!;
   return {
     pid,
-    stderr: () => stderr,
+    stderr,
     done,
     readOnly(dir) {
       const enter = ['-t', String(pid), ...(root ? [] : ['--user', '--preserve-credentials']), '--mount', '--'];

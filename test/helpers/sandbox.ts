@@ -2,10 +2,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
 import { buildRelease, type ReleaseOptions } from '../../sandbox/releases.js';
 import { startReleaseServer, type ReleaseServer } from '../../sandbox/release-server.js';
 import { SandboxHost, type HostOptions } from '../../sandbox/host.js';
+import { startGlr, startWatch, type Watching } from './glr.js';
 
 export interface Sandbox {
   server: ReleaseServer;
@@ -38,6 +40,43 @@ export async function createSandbox(o: Partial<Omit<HostOptions, 'server'>> = {}
       await server.close();
     },
   };
+}
+
+/**
+ * A sandbox and a `glr watch` for each test of a file, taken down after each test whatever its
+ * outcome: the watcher first (killed), then the sandbox. Called once, at the top of the file.
+ */
+export function sandboxEachTest(): {
+  sandbox(o?: Parameters<typeof createSandbox>[0]): Promise<Sandbox>;
+  watch(...args: Parameters<typeof startWatch>): Watching;
+} {
+  let sb: Sandbox | undefined;
+  let watching: Watching | undefined;
+  afterEach(async () => {
+    await watching?.stop('SIGKILL');
+    watching = undefined;
+    await sb?.cleanup();
+    sb = undefined;
+  });
+  return {
+    async sandbox(o) {
+      sb = await createSandbox(o);
+      return sb;
+    },
+    watch: (...args) => (watching = startWatch(...args)),
+  };
+}
+
+/**
+ * `glr reconcile` to `version` (a release whose GenVM setup takes `setupMs`), returned once its
+ * preparation has begun: the node still runs the old version, nothing is switched yet.
+ */
+export async function startPreparing(s: Sandbox, version: string, setupMs: number): Promise<ReturnType<typeof startGlr> & { file: string }> {
+  await s.publish({ version, setupMs });
+  const file = s.host.writeDesired({ version });
+  const run = startGlr(['reconcile', '-f', file]);
+  await waitFor(() => existsSync(path.join(s.host.root, version, '.glr-preparing')), { timeoutMs: 30_000, what: `the preparation of ${version}` });
+  return { ...run, file };
 }
 
 const OBSERVER_JS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/sandbox/link-observer.js');

@@ -6,10 +6,10 @@
  * compared with the running node's before the stop: another protocol on the same DB is refused.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SANDBOX_ENV, SANDBOX_KEYSTORE, waitFor, type SandboxHost } from '../../sandbox/host.js';
+import { SANDBOX_ENV, SANDBOX_KEYSTORE, waitFor, writeEnv, type SandboxHost } from '../../sandbox/host.js';
 import { expectRefusal } from '../helpers/hostile.js';
 import { leakedSecrets, runGlr } from '../helpers/glr.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
@@ -35,15 +35,18 @@ function newConfig(host: SandboxHost): string {
 /** The new version's .env, written by the operator (mode 600). */
 function newEnv(host: SandboxHost): string {
   const file = path.join(host.dir, 'env-v0.5.12');
-  writeFileSync(
-    file,
-    `${Object.entries({ ...SANDBOX_ENV, WEBDRIVER_PORT: '4445' })
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n')}\n`,
-    { mode: 0o600 },
-  );
-  chmodSync(file, 0o600);
+  writeEnv(file, { ...SANDBOX_ENV, WEBDRIVER_PORT: '4445' });
   return file;
+}
+
+/** Where v0.5.12's own DB goes. */
+const ownDb = (host: SandboxHost) => path.join(host.root, 'v0.5-asimov2/data/node/genlayer.db');
+
+/** v0.5.12 as its own deployment: a DB of its own, the new config.yaml and .env; what health allows it. */
+function ownDeployment(host: SandboxHost, health: { timeoutSeconds: number; progressSeconds: number }): { file: string; sharedDb: string } {
+  const sharedDb = ownDb(host);
+  const file = host.writeDesired({ version: 'v0.5.12', sharedDb, configFile: newConfig(host), envFile: newEnv(host), ...health });
+  return { file, sharedDb };
 }
 
 /** Every file of a DB folder with its sha256: what "byte for byte" compares. */
@@ -60,36 +63,11 @@ function dbDigest(db: string): Record<string, string> {
   );
 }
 
-const records = (db: string) =>
-  existsSync(path.join(db, 'writes.log'))
-    ? readFileSync(path.join(db, 'writes.log'), 'utf8')
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => {
-          const [seq, pid, version] = l.split(' ');
-          return { seq: Number(seq), pid: Number(pid), version: version! };
-        })
-    : [];
-
-const stops = (host: SandboxHost) =>
-  readFileSync(path.join(host.state, 'events.log'), 'utf8')
-    .split('\n')
-    .filter((l) => l.includes(' stop ')).length;
-
 describe('a breaking upgrade: a DB of its own, synced from genesis', () => {
   it('v0.5.11 → v0.5.12 (new protocol) with its own sharedDb, configFile and envFile, syncing past timeoutSeconds while progressing: exit 0; the old DB untouched; the keystore backed up; a second pass while it syncs writes nothing', async () => {
     const s = (sb = await createSandbox({ running: 'v0.5.11' }));
     await s.publish({ version: 'v0.5.12', protocol: NEW_PROTOCOL, syncMs: 300_000 });
-    const sharedDb = path.join(s.host.root, 'v0.5-asimov2/data/node/genlayer.db');
-    const file = s.host.writeDesired({
-      version: 'v0.5.12',
-      sharedDb,
-      configFile: newConfig(s.host),
-      envFile: newEnv(s.host),
-      timeoutSeconds: 6,
-      progressSeconds: 2,
-    });
+    const { file, sharedDb } = ownDeployment(s.host, { timeoutSeconds: 6, progressSeconds: 2 });
 
     const dry = await runGlr(['reconcile', '--dry-run', '-f', file]);
     expect(dry.code, dry.stderr).toBe(2);
@@ -106,14 +84,14 @@ describe('a breaking upgrade: a DB of its own, synced from genesis', () => {
     // after the stop nothing touched the old DB: its last record is the old node's, and it stays so while the new one syncs
     const oldDb = s.host.db;
     const after = dbDigest(oldDb);
-    expect(new Set(records(oldDb).map((x) => x.version))).toEqual(new Set(['v0.5.11']));
+    expect(new Set(s.host.dbRecords(oldDb).map((x) => x.version))).toEqual(new Set(['v0.5.11']));
     // the new node runs as v0.5.12 on its own DB, still syncing well past timeoutSeconds
     const h = await s.host.health();
     expect([h?.status, h?.body.node_version, h?.body.status]).toEqual([503, 'v0.5.12', 'down']);
     expect(realTarget(s.host, 'v0.5.12')).toBe(sharedDb);
     expect(realTarget(s.host, 'v0.5.11')).toBe(oldDb);
-    await waitFor(() => records(sharedDb).length > 3, { timeoutMs: 10_000, what: 'the new node to write to its own DB' });
-    expect(new Set(records(sharedDb).map((x) => x.version))).toEqual(new Set(['v0.5.12']));
+    await waitFor(() => s.host.dbRecords(sharedDb).length > 3, { timeoutMs: 10_000, what: 'the new node to write to its own DB' });
+    expect(new Set(s.host.dbRecords(sharedDb).map((x) => x.version))).toEqual(new Set(['v0.5.12']));
     expect(dbDigest(oldDb)).toEqual(after);
     // envFile installed byte for byte, mode 600; configFile as config.yaml
     expect(readFileSync(path.join(s.host.root, 'v0.5.12/.env'), 'utf8')).toBe(readFileSync(path.join(s.host.dir, 'env-v0.5.12'), 'utf8'));
@@ -143,11 +121,11 @@ describe('a breaking upgrade: a DB of its own, synced from genesis', () => {
     const tree = s.host.tree();
     const journal = readFileSync(path.join(s.host.root, '.glr/journal.json'), 'utf8');
     const history = readFileSync(path.join(s.host.root, '.glr/history.jsonl'), 'utf8');
-    const stopped = stops(s.host);
+    const stopped = s.host.serviceCount('stop');
     const again = await runGlr(['reconcile', '-f', file]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^converged: v0\.5\.12 runs and is syncing: \d+ blocks behind; nothing to do until it has caught up$/m);
-    expect(stops(s.host)).toBe(stopped);
+    expect(s.host.serviceCount('stop')).toBe(stopped);
     expect(readFileSync(path.join(s.host.root, '.glr/journal.json'), 'utf8')).toBe(journal);
     expect(readFileSync(path.join(s.host.root, '.glr/history.jsonl'), 'utf8')).toBe(history);
     expect(s.host.tree().filter((l) => !l.startsWith('v0.5-asimov2/'))).toEqual(tree.filter((l) => !l.startsWith('v0.5-asimov2/')));
@@ -162,21 +140,13 @@ describe('a breaking upgrade: a DB of its own, synced from genesis', () => {
       refused: 'v0.5.12',
       line: /^glr: v0\.5\.12 speaks protocol v0\.5:7e3b9a40 and v0\.5\.11 runs protocol v0\.5:5a1e04df: a new consensus deployment \(GenLayer calls it breaking\), whose database cannot be reused, and v0\.5\.12 would share v0\.5\.11's\. Give v0\.5\.12 its own `sharedDb:` .* and its own `configFile:`; nothing was stopped$/,
     });
-    expect(stops(s.host)).toBe(0);
+    expect(s.host.serviceCount('stop')).toBe(0);
   });
 
   it('a sync that stalls: rolled back to v0.5.11 on its own DB, untouched (exit 3)', async () => {
     const s = (sb = await createSandbox({ running: 'v0.5.11' }));
     await s.publish({ version: 'v0.5.12', protocol: NEW_PROTOCOL, syncMs: 300_000, stallAfterMs: 0 });
-    const sharedDb = path.join(s.host.root, 'v0.5-asimov2/data/node/genlayer.db');
-    const file = s.host.writeDesired({
-      version: 'v0.5.12',
-      sharedDb,
-      configFile: newConfig(s.host),
-      envFile: newEnv(s.host),
-      timeoutSeconds: 4,
-      progressSeconds: 2,
-    });
+    const { file, sharedDb } = ownDeployment(s.host, { timeoutSeconds: 4, progressSeconds: 2 });
     const r = await runGlr(['reconcile', '-f', file]);
     expect(r.code, r.stdout + r.stderr).toBe(3);
     expect(r.stdout).toMatch(/v0\.5\.12 runs but its sync made no progress within 4 s \(synced block 1000 → 1000, \d+ → \d+ blocks behind\)/);
@@ -184,10 +154,10 @@ describe('a breaking upgrade: a DB of its own, synced from genesis', () => {
     expect(await s.host.healthyOn('v0.5.11')).toBe(true);
     expect(s.host.linkVersions()).toEqual(['v0.5.11']);
     // back on the old DB: the old node goes on writing there; the new DB kept what the new node wrote
-    const before = records(s.host.db).length;
-    await waitFor(() => records(s.host.db).length > before + 3, { timeoutMs: 10_000, what: 'v0.5.11 to write to its DB again' });
-    expect(new Set(records(s.host.db).map((x) => x.version))).toEqual(new Set(['v0.5.11']));
-    expect(new Set(records(sharedDb).map((x) => x.version))).toEqual(new Set(['v0.5.12']));
+    const before = s.host.dbRecords().length;
+    await waitFor(() => s.host.dbRecords().length > before + 3, { timeoutMs: 10_000, what: 'v0.5.11 to write to its DB again' });
+    expect(new Set(s.host.dbRecords().map((x) => x.version))).toEqual(new Set(['v0.5.11']));
+    expect(new Set(s.host.dbRecords(sharedDb).map((x) => x.version))).toEqual(new Set(['v0.5.12']));
     expect(s.host.doubleRuns()).toEqual([]);
   });
 
@@ -197,7 +167,7 @@ describe('a breaking upgrade: a DB of its own, synced from genesis', () => {
     await s.publish({ version: 'v0.5.12', protocol: NEW_PROTOCOL });
     const file = s.host.writeDesired({
       version: 'v0.5.12',
-      sharedDb: path.join(s.host.root, 'v0.5-asimov2/data/node/genlayer.db'),
+      sharedDb: ownDb(s.host),
       configFile: newConfig(s.host),
     });
     const r = await expectRefusal(s.host, file, {

@@ -2,8 +2,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
-import { errorLines, killGroup, leakedSecrets, planKinds, runGlr, startGlr } from '../helpers/glr.js';
+import { createSandbox, startPreparing, type Sandbox } from '../helpers/sandbox.js';
+import { errorLines, killGlrWhen, leakedSecrets, planKinds, runGlr, startGlr } from '../helpers/glr.js';
 
 let sb: Sandbox | undefined;
 afterEach(async () => {
@@ -40,15 +40,7 @@ async function expectRecovers(s: Sandbox, version: string, expectedCode = 0): Pr
 
 /** Starts reconcile in its own process group, waits for `cond`, then SIGKILLs the whole group. */
 async function killWhen(s: Sandbox, cond: (stderr: () => string) => boolean, env: Record<string, string> = {}): Promise<void> {
-  const { child, done } = startGlr(['reconcile', '-f', s.host.file], { env });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  try {
-    await waitFor(() => cond(() => stderr), { timeoutMs: 60_000, what: 'the moment to kill glr' });
-  } finally {
-    killGroup(child, 'SIGKILL');
-  }
-  const r = await done;
+  const r = await killGlrWhen(['reconcile', '-f', s.host.file], (stderr) => cond(() => stderr), { env, timeoutMs: 60_000, what: 'the moment to kill glr' });
   expect(r.signal).toBe('SIGKILL');
 }
 
@@ -154,9 +146,7 @@ describe('SIGTERM and SIGINT', () => {
   it('during preparation: stops cleanly, no half folder, exit 1', async () => {
     sb = await createSandbox();
     const s = sb;
-    await s.publish({ version: 'v0.4.5', setupMs: 10_000 });
-    const { child, done } = startGlr(['reconcile', '-f', s.host.writeDesired({ version: 'v0.4.5' })]);
-    await waitFor(() => existsSync(path.join(s.host.root, 'v0.4.5/.glr-preparing')), { timeoutMs: 30_000, what: 'setup to begin' });
+    const { child, done } = await startPreparing(s, 'v0.4.5', 10_000);
     const t = Date.now();
     child.kill('SIGTERM');
     const r = await done;
@@ -173,10 +163,8 @@ describe('SIGTERM and SIGINT', () => {
     sb = await createSandbox();
     const s = sb;
     await s.publish({ version: 'v0.4.5' });
-    const { child, done } = startGlr(['reconcile', '-f', s.host.writeDesired({ version: 'v0.4.5' })], { env: { GLR_FAILPOINT: 'swapped:1000' } });
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
-    await waitFor(() => stderr.includes('failpoint swapped reached'), { timeoutMs: 30_000, what: 'the swap' });
+    const { child, stderr, done } = startGlr(['reconcile', '-f', s.host.writeDesired({ version: 'v0.4.5' })], { env: { GLR_FAILPOINT: 'swapped:1000' } });
+    await waitFor(() => stderr().includes('failpoint swapped reached'), { timeoutMs: 30_000, what: 'the swap' });
     child.kill('SIGTERM');
     const r = await done;
     expect(await s.host.healthyOn('v0.4.5')).toBe(true);

@@ -2,7 +2,8 @@ import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
-import { errorLines, hasStackTrace, leakedSecrets, planKinds, runGlr, RUNBOOK_UPGRADE_STEPS } from '../helpers/glr.js';
+import { errorLines, hasStackTrace, leakedSecrets, planKinds, runGlr } from '../helpers/glr.js';
+import { RUNBOOK_UPGRADE_STEPS } from '../helpers/steps.js';
 
 let sb: Sandbox;
 beforeAll(async () => {

@@ -74,11 +74,7 @@ describe.skipIf(!ansibleFound)('a fleet on Ansible: genlayer.glr.rolling_upgrade
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l) as { at: string; from: string | null; version: string; outcome: string; phases: { name: string; ms: number }[] });
-  const starts = (h: SandboxHost) =>
-    readFileSync(path.join(h.state, 'events.log'), 'utf8')
-      .split('\n')
-      .filter((l) => l.includes(' start ')).length;
-  const snapshot = (h: SandboxHost): Snapshot => ({ file: readFileSync(h.file), tree: h.tree(), history: historyOf(h), starts: starts(h) });
+  const snapshot = (h: SandboxHost): Snapshot => ({ file: readFileSync(h.file), tree: h.tree(), history: historyOf(h), starts: h.serviceCount('start') });
   const switches = (r: AnsibleRun, host?: string) => r.results.filter((t) => t.action === 'genlayer.glr.glr_reconcile' && (!host || t.host === host));
   const only = (r: AnsibleRun, host: string): TaskResult => {
     const s = switches(r, host);
@@ -161,7 +157,7 @@ describe.skipIf(!ansibleFound)('a fleet on Ansible: genlayer.glr.rolling_upgrade
     // the file names the version that runs again, byte for byte: the watcher has nothing to retry
     expect(readFileSync(hosts.h1.file).equals(canaryFile)).toBe(true);
     await waitFor(() => watcher.count(/^converged/) > converged, { timeoutMs: 20_000, what: "the watcher's pass over the restored file" });
-    expect(starts(hosts.h1)).toBe(3); // v0.4.3, v0.4.6 (died), v0.4.3 again
+    expect(hosts.h1.serviceCount('start')).toBe(3); // v0.4.3, v0.4.6 (died), v0.4.3 again
     const status = JSON.parse((await runGlr(['status', '--json', '-f', hosts.h1.file])).stdout) as { plan: { state: string } };
     expect(status.plan.state).toBe('converged');
 

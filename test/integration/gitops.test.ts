@@ -65,10 +65,6 @@ const pull = (s: Site) =>
     { stdio: 'pipe', encoding: 'utf8', env: gitEnv },
   );
 const head = (clone: string) => git(clone, 'rev-parse', 'HEAD').trim();
-const starts = (s: Site) =>
-  readFileSync(path.join(s.host.state, 'events.log'), 'utf8')
-    .split('\n')
-    .filter((l) => l.includes(' start ')).length;
 const ciFile = (name: string) => path.join(ci, 'hosts', `${name}.yaml`);
 
 async function bumpAndPush(names: string[], version: string, signer: Signer = 'trusted'): Promise<void> {
@@ -113,9 +109,7 @@ beforeAll(async () => {
     git(clone, '-c', `gpg.ssh.allowedSignersFile=${allowedSigners}`, 'verify-commit', 'HEAD');
     const file = path.join(clone, 'hosts', `${name}.yaml`);
     const watch = startGlr(['watch', '--interval', '30', '-f', file], { env: { GLR_LOG_LEVEL: 'debug' } });
-    let stderr = '';
-    watch.child.stderr!.on('data', (d) => (stderr += d));
-    sites.push({ name, host, clone, file, watch, stderr: () => stderr });
+    sites.push({ name, host, clone, file, watch, stderr: watch.stderr });
   }
   for (const s of sites) await waitFor(() => s.stderr().includes('"msg":"converged'), { timeoutMs: 30_000, what: `host ${s.name}'s first pass` });
 });
@@ -133,7 +127,7 @@ afterAll(async () => {
 describe('a fleet that follows git', () => {
   it('a signed bump commit for host A only converges host A; host B restarts nothing', async () => {
     const [a, b] = sites as [Site, Site];
-    const bStarts = starts(b);
+    const bStarts = b.host.serviceCount('start');
     await bumpAndPush(['a'], 'v0.4.5');
     for (const s of sites) pull(s);
     for (const s of sites) {
@@ -145,7 +139,7 @@ describe('a fleet that follows git', () => {
     // git did not touch B's file: its watcher had nothing to wake it, and B runs as it did
     expect(b.stderr().split('"msg":"pass started"').length).toBe(2);
     expect(await b.host.healthyOn('v0.4.3')).toBe(true);
-    expect(starts(b)).toBe(bStarts);
+    expect(b.host.serviceCount('start')).toBe(bStarts);
   });
 
   it('a bump for both converges both', async () => {
@@ -187,7 +181,7 @@ describe('a fleet that follows git', () => {
       head: head(s.clone),
       text: readFileSync(s.file, 'utf8'),
       ino: statSync(s.file).ino,
-      starts: starts(s),
+      starts: s.host.serviceCount('start'),
       tree: s.host.tree(),
     }));
     for (const [k, s] of sites.entries()) expect(before[k]!.head, s.name).toBe(trusted);
@@ -217,7 +211,7 @@ describe('a fleet that follows git', () => {
       // the node runs the version it ran, never restarted, and the host reads as converged
       expect(await s.host.healthyOn('v0.4.6')).toBe(true);
       expect(s.host.linkVersions()).toEqual(['v0.4.6']);
-      expect(starts(s)).toBe(before[k]!.starts);
+      expect(s.host.serviceCount('start')).toBe(before[k]!.starts);
       expect(s.host.tree()).toEqual(before[k]!.tree);
       const dry = await runGlr(['reconcile', '--dry-run', '-f', s.file]);
       expect(dry.code, dry.stdout + dry.stderr).toBe(0);

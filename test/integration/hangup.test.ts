@@ -10,19 +10,15 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
 import { isAlive } from '../../sandbox/proc.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
-import { errorLines, GLR_BIN, startGlr, startWatch, TEST_TUNING, type Watching } from '../helpers/glr.js';
+import { sandboxEachTest, startPreparing, type Sandbox } from '../helpers/sandbox.js';
+import { errorLines, GLR_BIN, startGlr, TEST_TUNING } from '../helpers/glr.js';
 
-let sb: Sandbox | undefined;
-let watching: Watching | undefined;
+const each = sandboxEachTest();
 let orphan: number | undefined;
-afterEach(async () => {
+// (after hooks run last-registered first: the orphan goes before the sandbox)
+afterEach(() => {
   if (orphan && isAlive(orphan)) process.kill(orphan, 'SIGKILL');
   orphan = undefined;
-  if (watching) await watching.stop('SIGKILL').catch(() => {});
-  watching = undefined;
-  await sb?.cleanup();
-  sb = undefined;
 });
 
 const journalPhase = (s: Sandbox): string | null => {
@@ -76,11 +72,8 @@ while True:
 
 describe('SIGHUP (a dropped SSH session)', () => {
   it('during preparation: stops cleanly, no half folder, exit 1', async () => {
-    sb = await createSandbox();
-    const s = sb;
-    await s.publish({ version: 'v0.4.5', setupMs: 10_000 });
-    const { child, done } = startGlr(['reconcile', '-f', s.host.writeDesired({ version: 'v0.4.5' })]);
-    await waitFor(() => existsSync(path.join(s.host.root, 'v0.4.5/.glr-preparing')), { timeoutMs: 30_000, what: 'setup to begin' });
+    const s = await each.sandbox();
+    const { child, done } = await startPreparing(s, 'v0.4.5', 10_000);
     child.kill('SIGHUP');
     const r = await done;
     expect(r.code, r.stderr).toBe(1);
@@ -93,8 +86,7 @@ describe('SIGHUP (a dropped SSH session)', () => {
 
   for (const phase of ['stopped', 'swapped'] as const) {
     it(`right after the journal says "${phase}", the terminal gone: held until the node is up, then glr exits`, async () => {
-      sb = await createSandbox();
-      const s = sb;
+      const s = await each.sandbox();
       await s.publish({ version: 'v0.4.5' });
       const r = await hangUpAt(s, phase);
       expect(r.signal).toBe(null);
@@ -106,8 +98,7 @@ describe('SIGHUP (a dropped SSH session)', () => {
   }
 
   it('a real terminal hung up right after the stop (glr on a pty, its master closed): the node is up before glr exits', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5' });
     const file = s.host.writeDesired({ version: 'v0.4.5' });
     const relay = spawn('python3', ['-c', PTY_RELAY, process.execPath, GLR_BIN, 'reconcile', '-f', file], {
@@ -131,10 +122,9 @@ describe('SIGHUP (a dropped SSH session)', () => {
   });
 
   it('glr watch, idle: exits cleanly (0)', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     s.host.writeDesired({ version: 'v0.4.3', providers: null });
-    const w = (watching = startWatch(s.host.file));
+    const w = each.watch(s.host.file);
     await waitFor(() => w.has(/^converged/), { timeoutMs: 20_000, what: 'the first pass' });
     const { code, ms } = await w.stop('SIGHUP');
     expect(code).toBe(0);
@@ -143,11 +133,10 @@ describe('SIGHUP (a dropped SSH session)', () => {
   });
 
   it('glr watch, in the switch window: the node is up before the watcher exits', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5' });
     s.host.writeDesired({ version: 'v0.4.5' });
-    const w = (watching = startWatch(s.host.file, 30, { GLR_FAILPOINT: 'stopped:1000' }));
+    const w = each.watch(s.host.file, 30, { GLR_FAILPOINT: 'stopped:1000' });
     await waitFor(() => w.has(/^failpoint stopped reached$/), { timeoutMs: 20_000, what: 'the stop' });
     const { code } = await w.stop('SIGHUP');
     expect(code).toBe(0);

@@ -5,7 +5,8 @@ import { waitFor } from '../../sandbox/host.js';
 import { METRIC_NAMES } from '../../src/runtime/metrics.js';
 import type { HistoryRecord } from '../../src/runtime/history.js';
 import { parseExposition } from '../helpers/exposition.js';
-import { killGroup, runGlr, startGlr, RUNBOOK_UPGRADE_STEPS } from '../helpers/glr.js';
+import { killGroup, runGlr, startGlr } from '../helpers/glr.js';
+import { RUNBOOK_UPGRADE_STEPS } from '../helpers/steps.js';
 import { PROMTOOL_REQUIRED, promtool, promtoolFound, promtoolRequired } from '../helpers/promtool.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 
@@ -175,10 +176,8 @@ describe('glr watch writes the metrics after every pass, and while a failed rele
     const prom = path.join(s.host.dir, 'glr.prom');
     const extra = `metrics:\n  textfile: ${prom}`;
     s.host.writeDesired({ version: 'v0.4.3', providers: null, extra });
-    const { child, done } = startGlr(['watch', '--interval', '0.5', '-f', s.host.file], { env: { GLR_FAILURE_BACKOFF_SECONDS: '60' } });
+    const { child, stderr, done } = startGlr(['watch', '--interval', '0.5', '-f', s.host.file], { env: { GLR_FAILURE_BACKOFF_SECONDS: '60' } });
     stop = () => killGroup(child, 'SIGKILL');
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
 
     await waitFor(() => existsSync(prom), { timeoutMs: 20_000, what: 'the first metrics' });
     const first = readMetrics(prom);
@@ -200,7 +199,7 @@ describe('glr watch writes the metrics after every pass, and while a failed rele
     // v0.4.6 waits for its backoff; each wake-up still reports, with the failure's exit code
     await waitFor(() => readMetrics(prom).at > rolled.at, { timeoutMs: 10_000, what: 'a held-back wake-up' });
     expect(readMetrics(prom)).toMatchObject({ running: 'v0.4.3', desired: 'v0.4.6', converged: 0, exitCode: 3, rollbacks: 1 });
-    expect(stderr).toMatch(/v0\.4\.6 failed before/);
+    expect(stderr()).toMatch(/v0\.4\.6 failed before/);
     child.kill('SIGTERM');
     expect((await done).code).toBe(0);
     stop = undefined;

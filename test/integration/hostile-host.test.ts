@@ -1,5 +1,5 @@
 /**
- * Issue 6, the host: what the running version lacks, what the disk lacks, what is in the way,
+ * The host: what the running version lacks, what the disk lacks, what is in the way,
  * and LLM set-ups the new node could not start with. Each refuses before the switch with exit 1,
  * one clear line, no secret, and the host as it was.
  *

@@ -1,5 +1,5 @@
 /**
- * Issue 6, the service manager and the health endpoint: a status command that cannot tell, and
+ * The service manager and the health endpoint: a status command that cannot tell, and
  * health answers that are not what a healthy node on the right version says. glr never guesses a
  * node stopped and never counts a wrong answer as healthy: it refuses at plan time (dry-run too)
  * with exit 1, one clear line, and the host as it was.

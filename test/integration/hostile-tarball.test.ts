@@ -1,5 +1,5 @@
 /**
- * Issue 6, the tarball: a release whose entries try to leave its folder is refused whole (never
+ * The tarball: a release whose entries try to leave its folder is refused whole (never
  * "mostly installed" with the bad entries skipped), nothing is written outside the staging
  * folder, nothing is left of it, and the node runs on as it was. Each hostile release is a
  * complete, working fake release plus the hostile entries (sandbox/hostile-tarballs.ts), so the

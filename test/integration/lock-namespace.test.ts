@@ -3,13 +3,10 @@
  * namespace, `unshare --net`) works on the same root as one on the host. An abstract Unix socket
  * is per network namespace; the lock must hold for every glr that sees the root.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
-import { errorLines, GLR_BIN, REPO, runGlr, startGlr, TEST_TUNING, type GlrRun } from '../helpers/glr.js';
+import { createSandbox, startPreparing, type Sandbox } from '../helpers/sandbox.js';
+import { errorLines, runGlr, startGlr } from '../helpers/glr.js';
 
 let sb: Sandbox | undefined;
 afterEach(async () => {
@@ -18,20 +15,8 @@ afterEach(async () => {
 });
 
 /** `glr ARGS` in a network namespace of its own (as in a container that shares the root's folder) */
-function startInOwnNetwork(args: string[]): { child: ChildProcess; stderr(): string; done: Promise<GlrRun> } {
-  const own = process.getuid?.() === 0 ? ['--net'] : ['--map-root-user', '--net'];
-  const child = spawn('unshare', [...own, '--', process.execPath, GLR_BIN, ...args], {
-    cwd: REPO,
-    env: { ...process.env, ...TEST_TUNING, GLR_LOG_LEVEL: 'debug' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  const done = new Promise<GlrRun>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child, stderr: () => stderr, done };
-}
+const OWN_NETWORK = ['unshare', ...(process.getuid?.() === 0 ? ['--net'] : ['--map-root-user', '--net']), '--'];
+const startInOwnNetwork = (args: string[]) => startGlr(args, { prefix: OWN_NETWORK, env: { GLR_LOG_LEVEL: 'debug' } });
 const runInOwnNetwork = (args: string[]) => startInOwnNetwork(args).done;
 
 const FROM_ELSEWHERE =
@@ -41,11 +26,8 @@ describe('the lock, seen from another network namespace', () => {
   it('a glr in another namespace is refused while one works on the root, and the holder finishes undisturbed', async () => {
     sb = await createSandbox();
     const s = sb;
-    await s.publish({ version: 'v0.4.5', setupMs: 4000 });
-    const file = s.host.writeDesired({ version: 'v0.4.5' });
-    const holder = startGlr(['reconcile', '-f', file]);
-    await waitFor(() => existsSync(path.join(s.host.root, 'v0.4.5/.glr-preparing')), { timeoutMs: 30_000, what: 'the preparation' });
-    const other = await runInOwnNetwork(['reconcile', '-f', file]);
+    const holder = await startPreparing(s, 'v0.4.5', 4000);
+    const other = await runInOwnNetwork(['reconcile', '-f', holder.file]);
     expect(other.code, other.stdout + other.stderr).toBe(1);
     expect(errorLines(other)).toEqual([expect.stringMatching(FROM_ELSEWHERE)]);
     const r = await holder.done;
@@ -76,10 +58,7 @@ describe('the lock, seen from another network namespace', () => {
   it('status, from the same network namespace, names the holder; the lock is free again once it is done', async () => {
     sb = await createSandbox();
     const s = sb;
-    await s.publish({ version: 'v0.4.5', setupMs: 3000 });
-    const file = s.host.writeDesired({ version: 'v0.4.5' });
-    const holder = startGlr(['reconcile', '-f', file]);
-    await waitFor(() => existsSync(path.join(s.host.root, 'v0.4.5/.glr-preparing')), { timeoutMs: 30_000, what: 'the preparation' });
+    const { file, ...holder } = await startPreparing(s, 'v0.4.5', 3000);
     const status = await runGlr(['status', '-f', file]);
     expect(status.stdout).toMatch(new RegExp(`^lock\\s+held by pid ${holder.child.pid} \\(glr reconcile, since`, 'm'));
     expect((await holder.done).code).toBe(0);

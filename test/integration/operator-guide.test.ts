@@ -138,11 +138,9 @@ describe('docs/operator-guide.md', () => {
     const args = substitute(exec.slice(2));
     expect(args[0]).toBe('watch');
     expect(GLR_BIN).toMatch(/dist\/bin\/glr\.js$/);
-    const { child, done } = startGlr(args, { env: { GLR_LOG_LEVEL: 'debug' } });
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
+    const { child, stderr, done } = startGlr(args, { env: { GLR_LOG_LEVEL: 'debug' } });
     try {
-      await waitFor(() => /"msg":"converged/.test(stderr), { timeoutMs: 30_000, what: 'the unit’s first pass' });
+      await waitFor(() => /"msg":"converged/.test(stderr()), { timeoutMs: 30_000, what: 'the unit’s first pass' });
     } finally {
       child.kill('SIGTERM');
       setTimeout(() => killGroup(child, 'SIGKILL'), 20_000).unref();

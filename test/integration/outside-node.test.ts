@@ -6,7 +6,7 @@
  * the health URL, also right before each start in the window. The fake node's double-signing
  * witness must stay empty.
  */
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
@@ -24,12 +24,6 @@ function hideFromManager(s: Sandbox): void {
   renameSync(path.join(s.host.state, 'node.pid'), path.join(s.host.state, 'node.pid.outside'));
   expect(s.host.svc('status')).toBe(3);
 }
-
-/** svc.js's starts (one line each in its events log). */
-const starts = (s: Sandbox) =>
-  readFileSync(path.join(s.host.state, 'events.log'), 'utf8')
-    .split('\n')
-    .filter((l) => l.includes(' start ')).length;
 
 const OUTSIDE =
   /^glr: the node service \(status: \/bin\/sh\) says stopped, but a node answers on http:\/\/127\.0\.0\.1:\d+\/health \(HTTP 200, version v0\.4\.3, validating up\): it runs outside the service manager \(started by hand\?\)\. glr never starts a second node: stop that node, or let the manager see it, then run again$/;
@@ -49,7 +43,7 @@ describe('a node that answers while the manager says stopped', () => {
       expect(r.code, r.stdout + r.stderr).toBe(1);
       expect(errorLines(r)).toEqual([expect.stringMatching(OUTSIDE)]);
       expect(hasStackTrace(r)).toBe(false);
-      expect(starts(s)).toBe(1);
+      expect(s.host.serviceCount('start')).toBe(1);
       expect(existsSync(path.join(s.host.root, 'v0.4.5'))).toBe(false);
       expect(await s.host.healthyOn('v0.4.3')).toBe(true);
       expect(s.host.doubleRuns()).toEqual([]);
@@ -62,10 +56,8 @@ describe('a node that answers while the manager says stopped', () => {
     await s.publish({ version: 'v0.4.5' });
     // the node is down: the plan starts one after the swap, without a stop of its own
     expect(s.host.svc('stop')).toBe(0);
-    const { child, done } = startGlr(['reconcile', '-f', s.host.writeDesired({ version: 'v0.4.5' })], { env: { GLR_FAILPOINT: 'swapped:5000' } });
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
-    await waitFor(() => stderr.includes('failpoint swapped reached'), { timeoutMs: 30_000, what: 'the swap' });
+    const { stderr, done } = startGlr(['reconcile', '-f', s.host.writeDesired({ version: 'v0.4.5' })], { env: { GLR_FAILPOINT: 'swapped:5000' } });
+    await waitFor(() => stderr().includes('failpoint swapped reached'), { timeoutMs: 30_000, what: 'the swap' });
     // someone starts the node by hand meanwhile, outside the manager's sight
     expect(s.host.svc('start')).toBe(0);
     await waitFor(async () => (await s.host.health()) !== null, { timeoutMs: 4000, what: 'the node started by hand to answer' });
@@ -76,7 +68,7 @@ describe('a node that answers while the manager says stopped', () => {
       /a node answers on http:\/\/127\.0\.0\.1:\d+\/health \([^)]*\) although the node service \(status: \/bin\/sh\) says stopped: not starting a second node/,
     );
     expect(r.stdout).toMatch(/the operator must act$/m);
-    expect(starts(s)).toBe(2); // the host's first start and the one by hand: none by glr
+    expect(s.host.serviceCount('start')).toBe(2); // the host's first start and the one by hand: none by glr
     expect(s.host.doubleRuns()).toEqual([]);
   });
 });

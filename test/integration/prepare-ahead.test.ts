@@ -1,46 +1,35 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
-import { leakedSecrets, SWITCH_STEPS, startWatch, type Watching } from '../helpers/glr.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { leakedSecrets } from '../helpers/glr.js';
+import { SWITCH_STEPS } from '../helpers/steps.js';
+import { createSandbox, sandboxEachTest, type Sandbox } from '../helpers/sandbox.js';
 
-let sb: Sandbox | undefined;
-let running: Watching | undefined;
-afterEach(async () => {
-  await running?.stop('SIGKILL');
-  running = undefined;
-  await sb?.cleanup();
-  sb = undefined;
-});
+const each = sandboxEachTest();
 
 const save = (file: string, text: string) => {
   writeFileSync(`${file}.tmp`, text);
   renameSync(`${file}.tmp`, file);
 };
-const starts = (s: Sandbox) =>
-  readFileSync(path.join(s.host.state, 'events.log'), 'utf8')
-    .split('\n')
-    .filter((l) => l.includes(' start ')).length;
 const tarballGets = (s: Sandbox, v: string) => s.server.requests.filter((r) => r.startsWith(`GET /gh-af/genlayer-node/bin/amd64/${v}/`)).length;
 const extra = 'prepareAhead: patch';
 
 describe('prepareAhead: patch', () => {
   it('prepares the newest patch of the running series beside the running node; the bump then only switches', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5', setupMs: 500 });
     // listed but not to be picked: a release candidate, another series, an older patch
     s.server.list(['v0.4.6-rc1', 'v0.5.0', 'v0.4.4']);
     s.host.writeDesired({ version: 'v0.4.3', providers: null, extra });
-    const w = (running = startWatch(s.host.file, 1));
+    const w = each.watch(s.host.file, 1);
     await waitFor(() => w.has(/^v0\.4\.5 is prepared ahead/), { timeoutMs: 30_000, what: 'v0.4.5 prepared ahead' });
 
     expect(existsSync(path.join(s.host.root, 'v0.4.5/.glr-prepared'))).toBe(true);
     expect(readdirSync(s.host.root).filter((n) => /^v\d+\.\d+\.\d+/.test(n))).toEqual(['v0.4.3', 'v0.4.5']);
     // the node ran on, untouched: one start (the sandbox's), the links where they were, no history line
     expect(await s.host.healthyOn('v0.4.3')).toBe(true);
-    expect(starts(s)).toBe(1);
+    expect(s.host.serviceCount('start')).toBe(1);
     expect(s.host.linkVersions()).toEqual(['v0.4.3']);
     expect(existsSync(path.join(s.host.root, '.glr/history.jsonl'))).toBe(false);
     expect(w.logs().find((l) => /^prepareAhead: preparing v0\.4\.5/.test(l.msg))).toBeTruthy();
@@ -68,17 +57,15 @@ describe('prepareAhead: patch', () => {
     expect(tarballGets(s, 'v0.4.5')).toBe(1);
     expect(await s.host.healthyOn('v0.4.5')).toBe(true);
     expect((await w.stop()).code).toBe(0);
-    running = undefined;
     expect(leakedSecrets(w.stderr())).toEqual([]);
     expect(s.host.doubleRuns()).toEqual([]);
   });
 
   it('a failed preparation is logged and retried after a backoff, while the passes go on', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     s.server.list(['v0.4.5']); // listed, but its tarball is not there yet: HTTP 404
     s.host.writeDesired({ version: 'v0.4.3', providers: null, extra });
-    const w = (running = startWatch(s.host.file, 0.5, { GLR_FAILURE_BACKOFF_SECONDS: '2' }));
+    const w = each.watch(s.host.file, 0.5, { GLR_FAILURE_BACKOFF_SECONDS: '2' });
     await waitFor(() => w.has(/^prepareAhead: preparing v0\.4\.5 failed: release v0\.4\.5 not found \(HTTP 404/), {
       timeoutMs: 30_000,
       what: 'the failed preparation',
@@ -92,16 +79,15 @@ describe('prepareAhead: patch', () => {
     await s.publish({ version: 'v0.4.5' });
     await waitFor(() => w.has(/^v0\.4\.5 is prepared ahead/), { timeoutMs: 30_000, what: 'the retry after the backoff' });
     expect(await s.host.healthyOn('v0.4.3')).toBe(true);
-    expect(starts(s)).toBe(1);
+    expect(s.host.serviceCount('start')).toBe(1);
   });
 
   it('a folder in the way is said once, not retried as a failure; the passes go on', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5' });
     mkdirSync(path.join(s.host.root, 'v0.4.5/bin'), { recursive: true }); // someone else's folder
     s.host.writeDesired({ version: 'v0.4.3', providers: null, extra });
-    const w = (running = startWatch(s.host.file, 0.3));
+    const w = each.watch(s.host.file, 0.3);
     await waitFor(() => w.has(/^prepareAhead: not preparing v0\.4\.5 now: .*v0\.4\.5 exists but glr did not prepare it/), {
       timeoutMs: 20_000,
       what: 'the reason',
@@ -114,12 +100,11 @@ describe('prepareAhead: patch', () => {
   });
 
   it('a change of the file cancels a preparation under way, unless it asks for the version being prepared', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5', padBytes: 2 * 2 ** 20 });
     s.server.fault('v0.4.5', { kind: 'throttle', bytesPerSecond: 512 * 1024 });
     s.host.writeDesired({ version: 'v0.4.3', providers: null, extra });
-    const w = (running = startWatch(s.host.file, 1));
+    const w = each.watch(s.host.file, 1);
     await waitFor(() => w.has(/^prepareAhead: preparing v0\.4\.5 beside/), { timeoutMs: 30_000, what: 'the preparation to begin' });
 
     // an edit that does not ask for v0.4.5: the preparation stops, the pass runs at once
@@ -151,22 +136,20 @@ describe('prepareAhead: patch', () => {
 
   it('bump → healthy, with and without it (the figure for docs/benchmarks.md)', async () => {
     const measure = async (ahead: boolean): Promise<number> => {
-      const s = (sb = await createSandbox());
+      const s = await createSandbox();
       try {
         await s.publish({ version: 'v0.4.5', setupMs: 4000 });
         s.host.writeDesired({ version: 'v0.4.3', providers: null, extra: ahead ? extra : '' });
-        const w = (running = startWatch(s.host.file, 1));
+        const w = each.watch(s.host.file, 1);
         await waitFor(() => w.has(ahead ? /^v0\.4\.5 is prepared ahead/ : /^converged/), { timeoutMs: 30_000, what: 'a settled watcher' });
         const t = Date.now();
         save(s.host.file, s.host.desiredYaml({ version: 'v0.4.5', providers: null, extra: ahead ? extra : '' }));
         await waitFor(() => s.host.healthyOn('v0.4.5'), { timeoutMs: 30_000, what: 'v0.4.5 healthy', everyMs: 10 });
         const ms = Date.now() - t;
         await w.stop();
-        running = undefined;
         return ms;
       } finally {
         await s.cleanup();
-        sb = undefined;
       }
     };
     const without = await measure(false);

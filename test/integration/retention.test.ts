@@ -1,11 +1,10 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../sandbox/host.js';
 import type { PruneReport } from '../../src/cli/commands/prune.js';
 import type { HistoryRecord } from '../../src/runtime/history.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
-import { killGroup, leakedSecrets, runGlr, startGlr, type GlrRun } from '../helpers/glr.js';
+import { killGlrWhen, leakedSecrets, runGlr, type GlrRun } from '../helpers/glr.js';
 
 /**
  * Retention across five upgrades with `retain: 2`, one of them rolled back, then a `glr prune`
@@ -101,15 +100,12 @@ describe('retention: five upgrades with retain: 2, one rolled back, and a prune 
   });
 
   it('a prune killed after renaming a folder aside leaves nothing half-deleted in the root; the next prune finishes it', async () => {
-    const { child, done } = startGlr(['prune', '-f', sb.host.file], { env: { GLR_FAILPOINT: 'trashed' } });
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
-    try {
-      await waitFor(() => stderr.includes('failpoint trashed reached'), { timeoutMs: 30_000, what: 'the first folder renamed aside' });
-    } finally {
-      killGroup(child, 'SIGKILL');
-    }
-    expect((await done).signal).toBe('SIGKILL');
+    const killed = await killGlrWhen(['prune', '-f', sb.host.file], (stderr) => stderr.includes('failpoint trashed reached'), {
+      env: { GLR_FAILPOINT: 'trashed' },
+      timeoutMs: 30_000,
+      what: 'the first folder renamed aside',
+    });
+    expect(killed.signal).toBe('SIGKILL');
     // v0.4.4 is gone from the root at once and whole under the trash; v0.4.5 untouched
     expect(folders(sb)).toEqual(['v0.4.0', 'v0.4.5', 'v0.4.7', 'v0.4.8']);
     expect(trash(sb)).toHaveLength(1);
@@ -136,15 +132,11 @@ describe('retention: five upgrades with retain: 2, one rolled back, and a prune 
     // → v0.4.5 (prepared anew) with retain 0: after the switch its prune step removes v0.4.7
     // (v0.4.8 is then the last known-good); killed right after v0.4.7 is renamed aside
     sb.host.writeDesired({ version: 'v0.4.5', extra: 'retain: 0', timeoutSeconds: 5 });
-    const { child, done } = startGlr(['reconcile', '-f', sb.host.file], { env: { GLR_FAILPOINT: 'trashed' } });
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
-    try {
-      await waitFor(() => stderr.includes('failpoint trashed reached'), { timeoutMs: 60_000, what: 'the prune step to rename a folder aside' });
-    } finally {
-      killGroup(child, 'SIGKILL');
-    }
-    await done;
+    await killGlrWhen(['reconcile', '-f', sb.host.file], (stderr) => stderr.includes('failpoint trashed reached'), {
+      env: { GLR_FAILPOINT: 'trashed' },
+      timeoutMs: 60_000,
+      what: 'the prune step to rename a folder aside',
+    });
     expect(await sb.host.healthyOn('v0.4.5')).toBe(true);
     expect(trash(sb)).toHaveLength(1);
     const r = await runGlr(['reconcile', '-f', sb.host.file]);

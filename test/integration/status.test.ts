@@ -68,9 +68,7 @@ describe('glr status on a host with a past: upgrades, a rollback, a failed hook,
       ],
     });
     const watch = startGlr(['watch', '--interval', '60', '-f', sb.host.file], { env: machine.env });
-    let stderr = '';
-    watch.child.stderr!.on('data', (d) => (stderr += d));
-    await waitFor(() => stderr.includes('"msg":"watching"'), { timeoutMs: 20_000, what: 'the watcher to take the lock' });
+    await waitFor(() => watch.stderr().includes('"msg":"watching"'), { timeoutMs: 20_000, what: 'the watcher to take the lock' });
     watchPid = watch.child.pid!;
     try {
       // a prune by hand while the watcher holds the lock: refused, naming it

@@ -120,11 +120,6 @@ describe('before the stop: the WebDriver, the doctor with --network; after it, a
   let sb: Sandbox;
   let machine: FakeMachine;
   let prom: string;
-  const events = () =>
-    readFileSync(path.join(sb.host.state, 'events.log'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => l.split(' ')[1]);
 
   beforeAll(async () => {
     machine = FakeMachine.create();
@@ -165,7 +160,7 @@ describe('before the stop: the WebDriver, the doctor with --network; after it, a
     expect(r.stderr).toContain(
       `the WebDriver container ${WEBDRIVER} is not running (exited); GenVM's web module needs it: start it (cd ${sb.host.root} && docker compose up -d) and run glr again; nothing was stopped`,
     );
-    expect(events()).toEqual(['start']);
+    expect(sb.host.serviceEvents().map((e) => e.verb)).toEqual(['start']);
     expect(await sb.host.healthyOn('v0.5.10')).toBe(true);
   });
 
@@ -177,7 +172,7 @@ describe('before the stop: the WebDriver, the doctor with --network; after it, a
     const none = await runGlr(['reconcile', '-f', desired('asimov')], { env: { PATH: pathWithout('docker', sb.host.dir) } });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/the WebDriver container cannot be checked: docker inspect genlayer-node-webdriver docker: command not found/);
-    expect(events()).toEqual(['start']);
+    expect(sb.host.serviceEvents().map((e) => e.verb)).toEqual(['start']);
   });
 
   it('the doctor gets --network: another network’s name refuses the switch', async () => {
@@ -185,7 +180,7 @@ describe('before the stop: the WebDriver, the doctor with --network; after it, a
     const r = await runGlr(['reconcile', '-f', desired('bradbury')], { env: machine.env });
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stderr).toContain('genlayernode doctor of v0.5.11 reports ✗ Network: config.yaml is for testnet-asimov, not bradbury');
-    expect(events()).toEqual(['start']);
+    expect(sb.host.serviceEvents().map((e) => e.verb)).toEqual(['start']);
   });
 
   it('switches; Alloy, restarted, still reads v0.5.10’s log: reported, not rolled back', async () => {

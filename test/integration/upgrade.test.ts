@@ -5,18 +5,6 @@ import { parseBackends } from '../../src/genlayer/llm-config.js';
 import { createSandbox, observeLinks, type ObserverReport, type Sandbox } from '../helpers/sandbox.js';
 import { leakedSecrets, runGlr, type GlrRun } from '../helpers/glr.js';
 
-/** svc.js's own record of starts and stops: `ms verb pid` */
-function serviceEvents(sb: Sandbox): { at: number; verb: string; pid: number }[] {
-  const text = readFileSync(path.join(sb.host.state, 'events.log'), 'utf8');
-  return text
-    .trim()
-    .split('\n')
-    .map((l) => {
-      const [at, verb, pid] = l.split(' ');
-      return { at: Number(at), verb: verb!, pid: Number(pid) };
-    });
-}
-
 describe('glr reconcile: v0.4.3 → v0.4.5 on a runbook host', () => {
   let sb: Sandbox;
   let run: GlrRun;
@@ -83,7 +71,7 @@ describe('glr reconcile: v0.4.3 → v0.4.5 on a runbook host', () => {
     expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i + 1));
     expect(new Set(records.map((r) => r.version))).toEqual(new Set(['v0.4.3', 'v0.4.5']));
     expect(sb.host.doubleRuns()).toEqual([]);
-    const events = serviceEvents(sb);
+    const events = sb.host.serviceEvents();
     expect(events.map((e) => e.verb)).toEqual(['start', 'stop', 'start']);
   });
 
@@ -106,21 +94,22 @@ describe('glr reconcile: v0.4.3 → v0.4.5 on a runbook host', () => {
 
   it('a second reconcile changes nothing and restarts nothing', async () => {
     const before = sb.host.tree();
-    const events = serviceEvents(sb).length;
+    const events = sb.host.serviceEvents().length;
     const again = await runGlr(['reconcile', '-f', sb.host.file]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^converged/);
-    expect(serviceEvents(sb).length).toBe(events);
+    expect(sb.host.serviceEvents().length).toBe(events);
     expect(sb.host.tree()).toEqual(before);
     expect((await runGlr(['reconcile', '--dry-run', '-f', sb.host.file])).code).toBe(0);
   });
 
   it('changing llm.providers on the running version restarts it once with the new config', async () => {
-    const events = serviceEvents(sb).length;
+    const events = sb.host.serviceEvents().length;
     const r = await runGlr(['reconcile', '-f', sb.host.writeDesired({ version: 'v0.4.5', providers: { openai: true, google: false } })]);
     expect(r.code, r.stderr).toBe(0);
     expect(
-      serviceEvents(sb)
+      sb.host
+        .serviceEvents()
         .slice(events)
         .map((e) => e.verb),
     ).toEqual(['stop', 'start']);

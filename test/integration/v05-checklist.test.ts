@@ -1,5 +1,5 @@
 /**
- * Issue 13: GenLayer's pre-update checklist, before the stop, on a v0.5.10 host laid out by
+ * GenLayer's pre-update checklist, before the stop, on a v0.5.10 host laid out by
  * GenLayer's procedure. Each sharp edge is refused (exit 1, one line with the fix, the node never
  * stopped) or warned about (in the plan `--dry-run` prints): the doctor's ✗, a failing
  * hooks.preSwitch, a version with a DB folder of its own, a keystore readable by others, a .env
@@ -23,12 +23,7 @@ beforeAll(async () => {
 afterAll(async () => sb?.cleanup());
 
 /** the service script's starts and stops so far */
-function serviceVerbs(): string[] {
-  return readFileSync(path.join(sb.host.state, 'events.log'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => l.split(' ')[1]!);
-}
+const serviceVerbs = () => sb.host.serviceEvents().map((e) => e.verb);
 
 /** Runs `body` with a file of the running version changed, and puts it back (the node keeps running). */
 async function withChange(change: () => () => void, body: () => Promise<void>): Promise<void> {

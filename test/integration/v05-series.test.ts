@@ -1,5 +1,5 @@
 /**
- * Issue 13: a series change (v0.4 → v0.5, which GenLayer's upgrade notes call breaking) on a
+ * A series change (v0.4 → v0.5, which GenLayer's upgrade notes call breaking) on a
  * runbook host running v0.4.3. Without `configFile` it is refused (the v0.4 config carried into
  * v0.5 would stop the node: v0.5.0 replaced contractmainaddress/contractdataaddress with
  * consensusaddress). It is a breaking switch (the v0.5 shared DB is not the one v0.4.3 runs on):

@@ -1,5 +1,5 @@
 /**
- * Issue 13: GenLayer's v0.5 procedure, as glr runs it, on a greybox host laid out by GenLayer's
+ * GenLayer's v0.5 procedure, as glr runs it, on a greybox host laid out by GenLayer's
  * procedure: v0.5.10 → v0.5.11 keeps the greybox strategy with the release's backends and the
  * operator's providers, links every entry the release ships through `current`, runs the doctor
  * and hooks.preSwitch before the stop and hooks.postSwitch once the node is healthy; a later
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GENLAYER_LINKS } from '../../sandbox/host.js';
 import { createSandbox, observeLinks, type ObserverReport, type Sandbox } from '../helpers/sandbox.js';
 import { leakedSecrets, planKinds, runGlr, type GlrRun } from '../helpers/glr.js';
+import { V05_PREPARE_STEPS } from '../helpers/steps.js';
 import type { Plan } from '../../src/plan/types.js';
 
 /** an entry v0.5.11 ships that v0.5.10 did not (as v0.5.7 added alloy-healthcheck.sh) */
@@ -30,13 +31,6 @@ function logLines(r: GlrRun): LogLine[] {
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as LogLine);
-}
-
-function serviceVerbs(sb: Sandbox): string[] {
-  return readFileSync(path.join(sb.host.state, 'events.log'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => l.split(' ')[1]!);
 }
 
 describe('v0.5.10 → v0.5.11 on a greybox host', () => {
@@ -65,15 +59,7 @@ describe('v0.5.10 → v0.5.11 on a greybox host', () => {
   it('the dry-run shows each step of GenLayer’s procedure, in order, as data', () => {
     expect(dry.code, dry.stderr).toBe(2);
     expect(planKinds(dry.stdout)).toEqual([
-      'download',
-      'check-version',
-      'genvm-setup',
-      'carry',
-      'link-db',
-      'llm-release',
-      'set-llm',
-      'check-ready',
-      'mark-prepared',
+      ...V05_PREPARE_STEPS,
       'doctor',
       'pre-switch',
       'backup',
@@ -187,11 +173,11 @@ describe('v0.5.10 → v0.5.11 on a greybox host', () => {
   });
 
   it('a second reconcile is converged: nothing restarts, no hook runs', async () => {
-    const verbs = serviceVerbs(sb).length;
+    const verbs = sb.host.serviceEvents().length;
     const again = await runGlr(['reconcile', '-f', file]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^converged/);
-    expect(serviceVerbs(sb)).toHaveLength(verbs);
+    expect(sb.host.serviceEvents()).toHaveLength(verbs);
     expect(sb.host.hookCalls('pre')).toHaveLength(1);
     expect(sb.host.hookCalls('post')).toHaveLength(1);
   });

@@ -1,24 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
-import { errorLines, leakedSecrets, runGlr, startWatch, type Watching } from '../helpers/glr.js';
+import { sandboxEachTest } from '../helpers/sandbox.js';
+import { errorLines, leakedSecrets, runGlr } from '../helpers/glr.js';
 
-let sb: Sandbox | undefined;
-let watching: Watching | undefined;
-afterEach(async () => {
-  if (watching) await watching.stop('SIGKILL').catch(() => {});
-  watching = undefined;
-  await sb?.cleanup();
-  sb = undefined;
-});
-
-const starts = (s: Sandbox) =>
-  readFileSync(path.join(s.host.state, 'events.log'), 'utf8')
-    .split('\n')
-    .filter((l) => l.includes(' start ')).length;
+const each = sandboxEachTest();
 
 /** editors and git save files in different ways; each must wake the watcher */
 const saves: Record<string, (file: string, text: string) => void> = {
@@ -35,13 +23,12 @@ const saves: Record<string, (file: string, text: string) => void> = {
 
 describe('glr watch', () => {
   it('starts on a converged host without restarting anything, then follows an atomic rename to v0.4.5', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5', setupMs: 500 });
     s.host.writeDesired({ version: 'v0.4.3', providers: null });
-    const w = (watching = startWatch(s.host.file));
+    const w = each.watch(s.host.file);
     await waitFor(() => w.has(/^converged/), { timeoutMs: 20_000, what: 'the first pass' });
-    expect(starts(s)).toBe(1);
+    expect(s.host.serviceCount('start')).toBe(1);
     saves['a temp file renamed over']!(s.host.file, s.host.desiredYaml({ version: 'v0.4.5' }));
     await waitFor(async () => (await s.host.healthyOn('v0.4.5')) && s.host.linkVersions().join() === 'v0.4.5', { timeoutMs: 20_000, what: 'v0.4.5 to run' });
     await waitFor(() => w.has(/^v0\.4\.5 is healthy/), { timeoutMs: 10_000, what: 'the pass to finish' });
@@ -56,10 +43,9 @@ describe('glr watch', () => {
 
   for (const [how, save] of Object.entries(saves)) {
     it(`notices ${how}`, async () => {
-      sb = await createSandbox();
-      const s = sb;
+      const s = await each.sandbox();
       s.host.writeDesired({ version: 'v0.4.3', providers: null });
-      const w = (watching = startWatch(s.host.file));
+      const w = each.watch(s.host.file);
       await waitFor(() => w.has(/^converged/), { timeoutMs: 20_000, what: 'the first pass' });
       const before = w.count(/^pass started$/);
       save(s.host.file, `${s.host.desiredYaml({ version: 'v0.4.3', providers: null })}# edited\n`);
@@ -68,8 +54,7 @@ describe('glr watch', () => {
   }
 
   it('notices a git checkout, and a file that was missing for a while', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5' });
     const repo = path.join(s.host.dir, 'desired');
     execFileSync('git', ['init', '-q', '-b', 'main', repo]);
@@ -82,7 +67,7 @@ describe('glr watch', () => {
     writeFileSync(file, s.host.desiredYaml({ version: 'v0.4.5' }));
     git('commit', '-qam', 'v0.4.5');
     git('checkout', '-q', 'main');
-    const w = (watching = startWatch(file));
+    const w = each.watch(file);
     await waitFor(() => w.has(/^converged/), { timeoutMs: 20_000, what: 'the first pass' });
     // the file disappears for a while, then git brings it back changed
     rmSync(file);
@@ -93,11 +78,10 @@ describe('glr watch', () => {
   });
 
   it('an invalid save changes nothing and the watcher lives on; a valid save after it is applied', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5' });
     s.host.writeDesired({ version: 'v0.4.3', providers: null });
-    const w = (watching = startWatch(s.host.file));
+    const w = each.watch(s.host.file);
     await waitFor(() => w.has(/^converged/), { timeoutMs: 20_000, what: 'the first pass' });
     const before = s.host.tree();
     for (const bad of [
@@ -120,11 +104,10 @@ describe('glr watch', () => {
   });
 
   it('drift: a link re-pointed by hand is put back within one interval', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5' });
     expect((await runGlr(['reconcile', '-f', s.host.writeDesired({ version: 'v0.4.5' })])).code).toBe(0);
-    const w = (watching = startWatch(s.host.file, 1));
+    const w = each.watch(s.host.file, 1);
     await waitFor(() => w.has(/^converged/), { timeoutMs: 20_000, what: 'the first pass' });
     const link = path.join(s.host.root, 'third_party');
     symlinkSync(path.join(s.host.root, 'v0.4.3/third_party'), `${link}.hand`);
@@ -132,15 +115,14 @@ describe('glr watch', () => {
     expect(s.host.linkVersions().sort()).toEqual(['v0.4.3', 'v0.4.5']);
     await waitFor(() => s.host.linkVersions().join() === 'v0.4.5', { timeoutMs: 10_000, what: 'the link to be put back' });
     expect(w.logs().find((l) => l.msg === 'pass started' && l.trigger === 'interval')).toBeTruthy();
-    expect(starts(s)).toBe(2); // the first start, and the one of the switch: the repair restarted nothing
+    expect(s.host.serviceCount('start')).toBe(2); // the first start, and the one of the switch: the repair restarted nothing
   });
 
   it('a release that fails on start is rolled back once, and not retried until the file changes', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.6', mode: 'die-on-start' });
     s.host.writeDesired({ version: 'v0.4.6', timeoutSeconds: 20 });
-    const w = (watching = startWatch(s.host.file, 0.5));
+    const w = each.watch(s.host.file, 0.5);
     await waitFor(() => w.has(/rolled back: v0\.4\.3 is healthy again; v0\.4\.6 will be tried again when the file changes/), {
       timeoutMs: 30_000,
       what: 'the rollback',
@@ -148,7 +130,7 @@ describe('glr watch', () => {
     // several intervals pass: no second attempt
     await waitFor(() => w.count(/^v0\.4\.6 failed before/) >= 3, { timeoutMs: 10_000, what: 'three intervals to pass' });
     expect(w.count(/^pass started$/)).toBe(1);
-    expect(starts(s)).toBe(3); // v0.4.3, v0.4.6 (died), v0.4.3 again
+    expect(s.host.serviceCount('start')).toBe(3); // v0.4.3, v0.4.6 (died), v0.4.3 again
     // an edit of the file allows one more attempt
     saves['a write in place']!(s.host.file, `${s.host.desiredYaml({ version: 'v0.4.6', timeoutSeconds: 20 })}# try again\n`);
     await waitFor(() => w.count(/rolled back: v0\.4\.3 is healthy again/) >= 2, { timeoutMs: 30_000, what: 'the second attempt' });
@@ -157,11 +139,10 @@ describe('glr watch', () => {
   });
 
   it('SIGTERM in the switch window: the node is up before the watcher exits', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5' });
     s.host.writeDesired({ version: 'v0.4.5' });
-    const w = (watching = startWatch(s.host.file, 30, { GLR_FAILPOINT: 'swapped:1000' }));
+    const w = each.watch(s.host.file, 30, { GLR_FAILPOINT: 'swapped:1000' });
     await waitFor(() => w.has(/^failpoint swapped reached$/), { timeoutMs: 20_000, what: 'the swap' });
     const { code } = await w.stop('SIGTERM');
     expect(await s.host.healthyOn('v0.4.5')).toBe(true);
@@ -169,10 +150,9 @@ describe('glr watch', () => {
   });
 
   it('a second watcher (or reconcile) on the same root exits 1 naming the first', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     s.host.writeDesired({ version: 'v0.4.3', providers: null });
-    const w = (watching = startWatch(s.host.file));
+    const w = each.watch(s.host.file);
     await waitFor(() => w.has(/^converged/), { timeoutMs: 20_000, what: 'the first pass' });
     for (const args of [['watch'], ['reconcile']]) {
       const r = await runGlr([...args, '-f', s.host.file]);

@@ -4,33 +4,20 @@
  * asks for is not made (reconcile: exit 1, saying why; the watcher's next pass plans afresh):
  * no restart of the validator on a release its operator withdrew.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
-import { errorLines, startGlr, startWatch, type Watching } from '../helpers/glr.js';
+import { sandboxEachTest, type Sandbox } from '../helpers/sandbox.js';
+import { errorLines, startGlr } from '../helpers/glr.js';
 
-let sb: Sandbox | undefined;
-let watching: Watching | undefined;
-afterEach(async () => {
-  if (watching) await watching.stop('SIGKILL').catch(() => {});
-  watching = undefined;
-  await sb?.cleanup();
-  sb = undefined;
-});
+const each = sandboxEachTest();
 
-/** svc.js's record of starts and stops */
-const events = (s: Sandbox, verb: 'start' | 'stop') =>
-  readFileSync(path.join(s.host.state, 'events.log'), 'utf8')
-    .split('\n')
-    .filter((l) => l.includes(` ${verb} `)).length;
 const preparing = (s: Sandbox) => existsSync(path.join(s.host.root, 'v0.4.5/.glr-preparing'));
 
 describe('the file goes back while the new version is being prepared', () => {
   it('glr reconcile: stops before the stop (exit 1, saying why); the node never restarted', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5', setupMs: 3000 });
     const { child, done } = startGlr(['reconcile', '-f', s.host.writeDesired({ version: 'v0.4.5', providers: null })]);
     await waitFor(() => preparing(s), { timeoutMs: 30_000, what: 'the preparation of v0.4.5' });
@@ -40,18 +27,17 @@ describe('the file goes back while the new version is being prepared', () => {
     expect(errorLines(r)).toEqual([
       `glr: ${s.host.file} no longer asks for v0.4.5 (it asks for v0.4.3 now): the switch is withdrawn and was not made; nothing was stopped`,
     ]);
-    expect(events(s, 'stop')).toBe(0);
-    expect(events(s, 'start')).toBe(1);
+    expect(s.host.serviceCount('stop')).toBe(0);
+    expect(s.host.serviceCount('start')).toBe(1);
     expect(await s.host.healthyOn('v0.4.3')).toBe(true);
     expect(s.host.linkVersions()).toEqual(['v0.4.3']);
   });
 
   it('glr watch: no switch at all; the next pass finds the host converged', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5', setupMs: 3000 });
     s.host.writeDesired({ version: 'v0.4.3', providers: null });
-    const w = (watching = startWatch(s.host.file));
+    const w = each.watch(s.host.file);
     await waitFor(() => w.has(/^converged/), { timeoutMs: 20_000, what: 'the first pass' });
     s.host.writeDesired({ version: 'v0.4.5', providers: null });
     await waitFor(() => preparing(s), { timeoutMs: 30_000, what: 'the preparation of v0.4.5' });
@@ -60,8 +46,8 @@ describe('the file goes back while the new version is being prepared', () => {
     await waitFor(() => withdrawn() >= 0, { timeoutMs: 30_000, what: 'the withdrawn switch' });
     // the pass the second edit asked for (it may already have run)
     await waitFor(() => w.logs().some((l, i) => i > withdrawn() && /^converged/.test(l.msg)), { timeoutMs: 20_000, what: 'the next pass' });
-    expect(events(s, 'stop')).toBe(0);
-    expect(events(s, 'start')).toBe(1);
+    expect(s.host.serviceCount('stop')).toBe(0);
+    expect(s.host.serviceCount('start')).toBe(1);
     expect(await s.host.healthyOn('v0.4.3')).toBe(true);
     expect(s.host.linkVersions()).toEqual(['v0.4.3']);
     expect((await w.stop()).code).toBe(0);

@@ -9,6 +9,7 @@ import type { Plan } from '../../src/plan/types.js';
 import type { Desired } from '../../src/desired/types.js';
 import type { Observed } from '../../src/observe/types.js';
 import { adopted, DEFAULT_LUA, desired, folder, managedHost, noAnswer, prepared, ROOT, runbookHost, desiredFolder, withOpenAi } from './fixtures.js';
+import { V05_PREPARE_STEPS } from '../helpers/steps.js';
 
 const GREYBOX_LUA = '${exeDir}/../config/genvm-llm-greybox.lua';
 const kinds = (p: Plan) => stepsOf(p).map((s) => s.step.kind);
@@ -34,17 +35,7 @@ const d05 = (over: Partial<Desired> = {}) =>
 describe('plan: the LLM strategy (v0.5.7+ releases)', () => {
   it('a v0.5 release: llm-release between link-db and set-llm, keeping the running version’s greybox', () => {
     const p = plan(d05(), v05({}, GREYBOX_LUA));
-    expect(kinds(p).slice(0, 9)).toEqual([
-      'download',
-      'check-version',
-      'genvm-setup',
-      'carry',
-      'link-db',
-      'llm-release',
-      'set-llm',
-      'check-ready',
-      'mark-prepared',
-    ]);
+    expect(kinds(p).slice(0, 9)).toEqual(V05_PREPARE_STEPS);
     expect(step(p, 'llm-release')).toMatchObject({ version: 'v0.5.11', strategy: 'greybox' });
     expect(step(p, 'llm-release')!.description).toMatch(
       /genvm-modules-llm-release\.yaml .* lua_script_path on genvm-llm-greybox\.lua \(greybox, kept from v0\.5\.10\)/,

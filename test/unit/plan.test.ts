@@ -18,11 +18,9 @@ import {
   unfinished,
   withOpenAi,
 } from './fixtures.js';
+import { PREPARE_STEPS, SWITCH_STEPS } from '../helpers/steps.js';
 
 const kinds = (d: Desired, o: Observed) => stepsOf(plan(d, o)).map((s) => s.step.kind);
-const FULL_PREPARE = ['download', 'check-version', 'genvm-setup', 'carry', 'link-db', 'set-llm', 'check-ready', 'mark-prepared'];
-/** the file read again (the last prepare step of a switch), then the window */
-const WINDOW = ['confirm-desired', 'open-journal', 'stop', 'swap', 'start', 'verify', 'close-journal', 'mark-release'];
 /** the last prepare step of a switch to a folder prepared by an earlier run */
 const WARM = 'warm-cache';
 /** the first: that folder's binary asked again which version it is */
@@ -33,12 +31,12 @@ describe('plan: the cases of a switch', () => {
     {
       name: 'nothing prepared, runbook host: adopt, route links, prepare everything, switch, verify',
       o: runbookHost(),
-      expect: [...FULL_PREPARE, 'backup', 'adopt', 'route-links', 'link-release', ...WINDOW],
+      expect: [...PREPARE_STEPS, 'backup', 'adopt', 'route-links', 'link-release', ...SWITCH_STEPS],
     },
     {
       name: 'the version folder already prepared: skip to the switch',
       o: managedHost('v0.4.3'),
-      expect: [CHECK, 'backup', WARM, ...WINDOW],
+      expect: [CHECK, 'backup', WARM, ...SWITCH_STEPS],
     },
     {
       name: 'prepared but not running (node down): no stop, start and verify',
@@ -48,28 +46,28 @@ describe('plan: the cases of a switch', () => {
     {
       name: 'a crash-looping node (systemd auto-restart) is stopped first',
       o: managedHost('v0.4.3', { service: { state: 'restarting', problem: null, enabled: null }, health: noAnswer }),
-      expect: [CHECK, 'backup', WARM, ...WINDOW],
+      expect: [CHECK, 'backup', WARM, ...SWITCH_STEPS],
     },
     {
       name: 'no providers asked: no LLM edit',
       d: { llm: { strategy: null, providers: {} } },
       o: runbookHost(),
-      expect: [...FULL_PREPARE.filter((k) => k !== 'set-llm'), 'backup', 'adopt', 'route-links', 'link-release', ...WINDOW],
+      expect: [...PREPARE_STEPS.filter((k) => k !== 'set-llm'), 'backup', 'adopt', 'route-links', 'link-release', ...SWITCH_STEPS],
     },
     {
       name: 'an unfinished folder from a killed run is removed and redone',
       o: managedHost('v0.4.3', {}, [adopted('v0.4.3'), unfinished('v0.4.5')]),
-      expect: ['remove-version', ...FULL_PREPARE, 'backup', 'link-release', ...WINDOW],
+      expect: ['remove-version', ...PREPARE_STEPS, 'backup', 'link-release', ...SWITCH_STEPS],
     },
     {
       name: 'staging left by a killed download is cleaned',
       o: managedHost('v0.4.3', { staging: ['v0.4.5.123.ab'] }, [adopted('v0.4.3')]),
-      expect: ['clean-staging', ...FULL_PREPARE, 'backup', 'link-release', ...WINDOW],
+      expect: ['clean-staging', ...PREPARE_STEPS, 'backup', 'link-release', ...SWITCH_STEPS],
     },
     {
       name: 'a folder prepared for another shared DB is redone',
       o: managedHost('v0.4.3', {}, [adopted('v0.4.3'), prepared('v0.4.5', '/elsewhere/genlayer.db')]),
-      expect: ['remove-version', ...FULL_PREPARE, 'backup', 'link-release', ...WINDOW],
+      expect: ['remove-version', ...PREPARE_STEPS, 'backup', 'link-release', ...SWITCH_STEPS],
     },
     {
       name: 'service.running false: switch the links, never start',

@@ -5,6 +5,7 @@ import { plan } from '../../src/plan/plan.js';
 import { lastKnownGood, reclaimable, retentionAfter, retentionNow, selectRetention, type RetentionView } from '../../src/plan/retention.js';
 import { stepsOf } from '../../src/plan/steps.js';
 import { adopted, desired, folder, managedHost, noAnswer, prepared, ROOT, syncing, unfinished } from './fixtures.js';
+import { PREPARE_STEPS } from '../helpers/steps.js';
 
 /** a folder glr prepared at hour `h` of a day (preparation time orders retention), `mib` MiB */
 function at(f: VersionFolder, h: number, mib?: number): VersionFolder {
@@ -171,16 +172,7 @@ describe('prepare ahead', () => {
     expect(p.intent).toBe('prepare-ahead');
     expect(p.target).toBe('v0.4.6');
     expect(p.switch).toBeNull();
-    expect(stepsOf(p).map((s) => s.step.kind)).toEqual([
-      'download',
-      'check-version',
-      'genvm-setup',
-      'carry',
-      'link-db',
-      'set-llm',
-      'check-ready',
-      'mark-prepared',
-    ]);
+    expect(stepsOf(p).map((s) => s.step.kind)).toEqual(PREPARE_STEPS);
     expect(p.prepare.find((s) => s.kind === 'carry')).toMatchObject({ from: 'v0.4.5', version: 'v0.4.6' });
   });
 
