@@ -96,6 +96,8 @@ export interface ReleaseOptions {
   network?: string;
   /** the node serves no /metrics (404), as one with `node.ops.endpoints.metrics: false` */
   noMetrics?: boolean;
+  /** what the node does with connections while it boots (default: holds them, answers once booted) */
+  early?: FakeNodeSpec['early'];
 }
 
 /** The shape a release of `version` has unless told otherwise: v0.5 from v0.5.0 on. */
@@ -186,6 +188,7 @@ export function writeReleaseTree(dir: string, o: ReleaseOptions): void {
     doctorFails: o.doctorFails ?? [],
     network: o.network ?? 'testnet-asimov',
     noMetrics: o.noMetrics ?? false,
+    ...(o.early ? { early: o.early } : {}),
   };
   const file = (rel: string, content: string | Buffer, mode = 0o644) => {
     const p = path.join(dir, rel);
