@@ -1,11 +1,26 @@
+import { Worker } from 'node:worker_threads';
 import zlib from 'node:zlib';
-import * as tar from 'tar';
-import { TarPolicy } from '../tar-policy.js';
+
+/** What the extracting thread is started with. */
+export interface ExtractData {
+  dir: string;
+}
+
+/** main thread → extracting thread */
+export type ToExtract = { kind: 'data'; buf: ArrayBuffer; length: number } | { kind: 'end' } | { kind: 'stop'; reason: string };
+
+/** extracting thread → main thread */
+export type FromExtract =
+  /** a buffer of the tar stream, parsed and written: lent back for the next one */
+  | { kind: 'lent-back'; buf: ArrayBuffer }
+  /** the end, either way; every file it opened is closed */
+  | { kind: 'settled'; topFolder: string | null; refusal: string | null; error: { message: string; code: string | undefined } | null };
 
 /**
- * gunzip's output chunk. Node's default (16 KiB) makes inflate cost about twice what it does
- * with 256 KiB chunks on a real-size release (bench/stages.ts): each chunk is a round trip to the
- * thread pool and a stream hop. Larger chunks gain nothing more.
+ * gunzip's output chunk, and the size of the buffers lent to the extracting thread. Node's
+ * default (16 KiB) makes inflate cost about twice what it does with 256 KiB chunks on a
+ * real-size release (bench/stages.ts): each chunk is a round trip to the thread pool. 1 MiB
+ * inflates a few % faster still, but its buffers cost some MB of peak memory more.
  */
 export const GUNZIP_CHUNK = 256 * 1024;
 /**
@@ -14,21 +29,38 @@ export const GUNZIP_CHUNK = 256 * 1024;
  * pool does not wait for the main thread to read and hash the next one, and the other way round.
  */
 const GUNZIP_QUEUE = 1024 * 1024;
+/** buffers of the tar stream lent to the extracting thread before gunzip is paused (resumed at half): 2 MiB ahead of the writes */
+const LENT_MAX = 8;
+
+/**
+ * The extracting thread's module: beside this one in the build (dist/src/..., and
+ * dist/bin/chunks/ in the bundle); when this module is loaded from its TypeScript source (the
+ * test runner), the thread still runs the build.
+ */
+const THREAD = import.meta.url.endsWith('.ts')
+  ? new URL('../../../dist/src/actions/download/extract-thread.js', import.meta.url)
+  : new URL('./extract-thread.js', import.meta.url);
 
 /**
  * The unpacking side of a download: gzip bytes in → gunzip → (size budget) → tar entry policy →
- * files under `dir`. Runs concurrently with the network side that feeds it: inflate on the
- * thread pool, tar parsing and the writes' dispatch on the main thread, the writes themselves on
- * the thread pool again.
+ * files under `dir`. Runs concurrently with the network side that feeds it, on three threads:
+ * inflate on the thread pool; the tar stream it produces copied on the main thread into a few
+ * buffers that are lent, in turn, to an extracting thread (extract-thread.ts), which parses the
+ * entries, checks them and writes the files with blocking calls of its own. The main thread
+ * never waits on a disk, and the inflate never waits on the writes unless LENT_MAX buffers are
+ * ahead of them.
+ *
+ * gunzip stays on the main thread for memory's sake: it allocates a buffer per output chunk, and
+ * there they go back to the allocator at once (a minor collection every few MiB,
+ * src/runtime/gc.ts). With gunzip on the extracting thread, that thread's allocator arena kept
+ * some 20 MB more at its peak for a 300 MiB release (measured with bench/memory.ts).
  *
  * However it stops (the end of the body, damaged data, a refused entry, the budget, a full disk,
- * the network side failing), the tar side is brought to an end rather than torn down: the entry
- * being written is ended, its file closed, and `settled` resolves only once every file node-tar
- * opened is closed again. A file torn down open would keep its blocks allocated after the staging
- * folder is removed, for as long as glr lives (for ever, under `glr watch`).
+ * the network side failing), `settled` resolves only once the extracting thread has closed every
+ * file it opened and has exited: a file left open would keep its blocks allocated after the
+ * staging folder is removed, for as long as glr lives (for ever, under `glr watch`).
  */
 export class Unpack {
-  readonly policy = new TarPolicy();
   /** why the tar entry policy refused the release (the first entry that broke it), or null */
   refusal: string | null = null;
   /** the first error of the unpacking, or null; set before `settled` resolves */
@@ -37,64 +69,75 @@ export class Unpack {
   readonly settled: Promise<void>;
   /** bytes out of gunzip (the tarball unpacked) */
   unpacked = 0;
+  /** the release's top folder (stripped), known once settled; null for an empty tarball */
+  topFolder: string | null = null;
 
   private readonly gunzip: zlib.Gunzip;
-  private readonly extract: tar.Unpack;
+  private readonly thread: Worker;
+  private readonly spare: Buffer[] = [];
+  private filling: Buffer | null = null;
+  private filled = 0;
+  private lent = 0;
   private ending = false;
-  private aborted = false;
+  private stopSent = false;
+  /** the extracting thread has said its last word (or died) */
+  private over = false;
 
-  constructor(dir: string, budget: number, o: { chunkSize?: number; highWaterMark?: number } = {}) {
+  constructor(dir: string, budget: number) {
     // (zlib passes its options on to its stream, highWaterMark included; the types omit it)
-    const streamOptions = { highWaterMark: o.highWaterMark ?? GUNZIP_QUEUE } as zlib.ZlibOptions;
-    this.gunzip = zlib.createGunzip({ chunkSize: o.chunkSize ?? GUNZIP_CHUNK, ...streamOptions });
-    const extract = tar.x({
-      cwd: dir,
-      strip: 1,
-      strict: true,
-      preserveOwner: false,
-      filter: (p, entry) => {
-        if (this.refusal !== null) return false;
-        const why = this.policy.check(p, entry as unknown as { type: string; linkpath?: string });
-        if (why === null) return true;
-        this.refusal = why;
-        this.fail(Object.assign(new Error(why), { code: 'GLR_UNSAFE_TAR' }));
-        return false;
-      },
-    });
-    this.extract = extract;
-    const { gunzip } = this;
+    this.gunzip = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK, highWaterMark: GUNZIP_QUEUE } as zlib.ZlibOptions);
+    this.thread = new Worker(THREAD, { workerData: { dir } satisfies ExtractData });
+    const { gunzip, thread } = this;
     this.settled = new Promise<void>((resolve) => {
-      extract.on('end', resolve);
-      extract.on('close', resolve);
-      // node-tar's own abort (it gives up on the archive) ends nothing more: nothing to wait for
-      extract.on('abort', () => {
-        this.aborted = true;
+      thread.on('message', (m: FromExtract) => {
+        if (m.kind === 'lent-back') {
+          this.spare.push(Buffer.from(m.buf));
+          this.lent--;
+          if (gunzip.isPaused() && this.lent <= LENT_MAX / 2) gunzip.resume();
+          return;
+        }
+        this.topFolder = m.topFolder;
+        this.refusal = m.refusal;
+        if (m.error) this.fail(Object.assign(new Error(m.error.message), m.error.code === undefined ? {} : { code: m.error.code }));
+        this.finished();
+      });
+      thread.on('error', (e: unknown) => {
+        this.fail(e);
+        this.finished();
+      });
+      thread.on('exit', () => {
+        if (!this.over) this.fail(new Error('the extracting thread ended without a word'));
+        this.finished();
         resolve();
       });
     });
-    extract.on('error', (e: unknown) => this.fail(e));
-    extract.on('drain', () => gunzip.resume());
     gunzip.on('error', (e: unknown) => this.fail(e));
     gunzip.on('data', (chunk: Buffer) => {
-      if (this.ending) return;
+      if (this.stopped) return;
       this.unpacked += chunk.length;
       if (this.unpacked > budget) {
         this.fail(Object.assign(new Error('over budget'), { code: 'GLR_OVER_BUDGET' }));
         return;
       }
-      if (!extract.write(chunk)) gunzip.pause();
+      for (let off = 0; off < chunk.length;) {
+        this.filling ??= this.spare.pop() ?? Buffer.allocUnsafeSlow(GUNZIP_CHUNK);
+        const n = chunk.copy(this.filling, this.filled, off);
+        off += n;
+        this.filled += n;
+        if (this.filled === this.filling.length) this.lend();
+      }
     });
     gunzip.on('end', () => {
-      if (!this.ending) {
-        this.ending = true;
-        extract.end();
-      }
+      if (this.stopped) return;
+      this.lend();
+      this.ending = true;
+      this.post({ kind: 'end' });
     });
   }
 
   /** true once the unpacking has failed or is ending: write() then only returns */
   get stopped(): boolean {
-    return this.ending || this.gunzip.destroyed;
+    return this.ending || this.over || this.gunzip.destroyed;
   }
 
   /**
@@ -129,17 +172,37 @@ export class Unpack {
     await this.settled;
   }
 
+  /** lends the buffer being filled (full, or the last one) to the extracting thread */
+  private lend(): void {
+    const buf = this.filling;
+    if (buf === null || this.filled === 0) return;
+    const ab = buf.buffer as ArrayBuffer;
+    this.post({ kind: 'data', buf: ab, length: this.filled }, [ab]);
+    this.filling = null;
+    this.filled = 0;
+    if (++this.lent >= LENT_MAX) this.gunzip.pause();
+  }
+
+  private post(m: ToExtract, transfer: ArrayBuffer[] = []): void {
+    if (!this.over) this.thread.postMessage(m, transfer);
+  }
+
   /**
-   * The first failure is the one reported; any failure stops inflating and ends the tar side
-   * (on the next turn: the filter calls this from inside node-tar's parsing).
+   * The first failure is the one reported; any failure stops inflating and tells the extracting
+   * thread to stop (it closes its file and says its last word).
    */
   private fail(e: unknown): void {
     this.error ??= e;
-    if (this.ending) return;
-    this.ending = true;
-    this.gunzip.destroy();
-    setImmediate(() => {
-      if (!this.aborted) this.extract.end();
-    });
+    if (!this.gunzip.destroyed) this.gunzip.destroy();
+    if (!this.over && !this.stopSent) {
+      this.stopSent = true;
+      this.post({ kind: 'stop', reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  /** the extracting thread has spoken its last (or died): nothing more is sent to it */
+  private finished(): void {
+    this.over = true;
+    if (!this.gunzip.destroyed) this.gunzip.destroy();
   }
 }
