@@ -16,7 +16,8 @@ export function phase1(host: SandboxHost, url: string, version: string): string 
   const V = path.join(host.root, version);
   const tgz = path.join(host.dir, `genlayer-node-${version}.tar.gz`);
   return `set -e
-mark() { echo "mark $1 $(date +%s%N) $(times | tail -n 1)"; }
+times_file="$(mktemp)"
+mark() { times > "$times_file"; echo "mark $1 $(date +%s%N) $(tail -n 1 "$times_file")"; }
 mark start
 curl -fsS -o "${tgz}" "${url}"
 mark download
@@ -33,6 +34,7 @@ mkdir -p "${V}/data/node"
 ln -s "${host.db}" "${V}/data/node/genlayer.db"
 cp -r "${host.root}/data/node/keystore" "${V}/data/node/"
 mark rest
+rm -f "$times_file"
 `;
 }
 
@@ -83,7 +85,7 @@ export async function runPhase1(
 
 /** Runs Phase 2; returns when it began and ended, and the CPU of the commands it ran (ms). */
 export async function runPhase2(host: SandboxHost, version: string): Promise<{ startedAt: number; endedAt: number; cpuMs: number }> {
-  const r = await run(['bash', '-c', `${phase2(host, version)}times | tail -n 1\n`]);
+  const r = await run(['bash', '-c', `${phase2(host, version)}times\n`]);
   if (r.code !== 0) throw new Error(`the runbook's Phase 2 failed (exit ${r.code}): ${r.stderr.trim()}`);
   const [user, sys] = r.stdout.trim().split('\n').at(-1)!.split(' ');
   return { startedAt: r.startedAt, endedAt: r.endedAt, cpuMs: childrenCpuMs(user!, sys!) };

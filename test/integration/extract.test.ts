@@ -67,7 +67,7 @@ function describeTree(dir: string): string[] {
 
 async function unpackWithGlr(gz: Buffer, into: string): Promise<Unpack> {
   mkdirSync(into, { recursive: true });
-  const u = new Unpack(into, Infinity);
+  const u = new Unpack(into);
   // in network-sized reads, as a download feeds it
   for (let off = 0; off < gz.length; off += 64 * 1024) await u.write(gz.subarray(off, off + 64 * 1024));
   await u.end();

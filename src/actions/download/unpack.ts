@@ -71,6 +71,8 @@ export class Unpack {
   unpacked = 0;
   /** the release's top folder (stripped), known once settled; null for an empty tarball */
   topFolder: string | null = null;
+  /** how many bytes the tarball may unpack to (set before the first write: the disk's free space less the reserve) */
+  budget = Infinity;
 
   private readonly gunzip: zlib.Gunzip;
   private readonly thread: Worker;
@@ -83,7 +85,7 @@ export class Unpack {
   /** the extracting thread has said its last word (or died) */
   private over = false;
 
-  constructor(dir: string, budget: number) {
+  constructor(dir: string) {
     // (zlib passes its options on to its stream, highWaterMark included; the types omit it)
     this.gunzip = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK, highWaterMark: GUNZIP_QUEUE } as zlib.ZlibOptions);
     this.thread = new Worker(THREAD, { workerData: { dir } satisfies ExtractData });
@@ -111,11 +113,15 @@ export class Unpack {
         resolve();
       });
     });
+    // until it is given something to do, the thread alone keeps no process alive (a pass left
+    // waiting on nothing else must still be seen to drain: src/cli/main.ts); after its
+    // listeners, which would take the reference again
+    thread.unref();
     gunzip.on('error', (e: unknown) => this.fail(e));
     gunzip.on('data', (chunk: Buffer) => {
       if (this.stopped) return;
       this.unpacked += chunk.length;
-      if (this.unpacked > budget) {
+      if (this.unpacked > this.budget) {
         this.fail(Object.assign(new Error('over budget'), { code: 'GLR_OVER_BUDGET' }));
         return;
       }
@@ -172,6 +178,12 @@ export class Unpack {
     await this.settled;
   }
 
+  /** the download is over, whichever way: stops the unpacking if it still runs, and waits until it has let go */
+  async abandon(): Promise<void> {
+    if (!this.over) this.fail(new Error('the download ended before the unpacking'));
+    await this.settled;
+  }
+
   /** lends the buffer being filled (full, or the last one) to the extracting thread */
   private lend(): void {
     const buf = this.filling;
@@ -184,7 +196,9 @@ export class Unpack {
   }
 
   private post(m: ToExtract, transfer: ArrayBuffer[] = []): void {
-    if (!this.over) this.thread.postMessage(m, transfer);
+    if (this.over) return;
+    this.thread.ref();
+    this.thread.postMessage(m, transfer);
   }
 
   /**
