@@ -4,7 +4,7 @@
  */
 import { BENCH_EARLY, type Options } from './lib/fixtures.js';
 import { PROBE_EVERY_MS } from './lib/prober.js';
-import type { Load } from './lib/machine.js';
+import type { FsCost, Load, Scratch } from './lib/machine.js';
 import { fmt, max, MB, median, min, MiB, num, ratio, verdict } from './lib/stats.js';
 import { table } from './lib/table.js';
 import type { DieRound } from './measure/die-on-start.js';
@@ -28,8 +28,8 @@ export interface Results {
   tarballs?: { big: number; mid: number };
   /** where the real-size release's binaries came from */
   releaseSource?: string;
-  /** ms to create 2000 files of 24 KiB in the bench's folder, at its start and at its end */
-  createMs?: { start: number; end: number };
+  /** the hosts' folder as prepared, and what its files cost at the start and at the end of the run */
+  fs?: Scratch & { end: FsCost | null };
   load?: Load;
   e2e?: EndToEnd;
   floor?: Floor;
@@ -227,10 +227,13 @@ function machineNote(r: Results): string {
         `the rest ${Number.isFinite(l.busyS) ? `${num(others, 0)} (${num(others / l.wallS, 2)} CPUs on average)` : '(not known here)'}: the sandbox nodes (not the bench's children) and other work on the machine.`,
     );
   }
-  if (r.createMs)
+  if (r.fs) {
+    const cost = (c: FsCost | null) =>
+      c ? `${num(c.create2000Ms, 0)} ms to create 2000 files of 24 KiB and ${num(c.write300MiBMs, 0)} ms to write 300 MiB` : 'not measured';
     parts.push(
-      `Creating 2000 files of 24 KiB in the bench's folder took ${num(r.createMs.start, 0)} ms at its start and ${num(r.createMs.end, 0)} ms at its end: what this filesystem charges for a release's small files, for glr and the runbook alike.`,
+      `The hosts live in one folder${r.fs.spread ? ' whose sub-folders ext4 spreads over its block groups (`chattr +T`)' : ''}, ${num(r.fs.warmedMiB, 0)} MiB were written and deleted there first, and each host is deleted after its round (bench/lib/machine.ts says why): there it took ${cost(r.fs.start)} at the start of the run, ${cost(r.fs.end)} at its end.`,
     );
+  }
   parts.push('Read the ratios first: the two sides of each ran in the same conditions, interleaved.');
   return parts.join(' ');
 }

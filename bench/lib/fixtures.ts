@@ -5,21 +5,19 @@
  * The real-size releases are built like GenLayer's (sandbox/big-release.ts: this machine's own
  * ELF binaries, GNU tar + gzip), because what a release's bytes are decides how fast they inflate.
  *
- * Hosts are retired, not deleted, between measurements (their nodes stopped, their folders left
- * until the bench ends): a filesystem that has just deleted thousands of files can make creating
- * new ones many times slower (ext4 without a journal rescans recently freed inodes), which would
- * fall on whichever round comes next, glr's or the runbook's. A validator host does not delete a
- * release seconds before each update; the bench should not either.
+ * Every host of a run lives in one scratch folder, prepared so that the filesystem and the memory
+ * behave as on a validator host rather than as on a machine that has just deleted thousands of
+ * files, or has never used most of its memory (bench/lib/machine.ts: prepareScratch).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildBigRelease } from '../../sandbox/big-release.js';
-import { isAlive } from '../../sandbox/proc.js';
-import { SandboxHost, waitFor } from '../../sandbox/host.js';
+import { SandboxHost } from '../../sandbox/host.js';
 import { startReleaseServer, type ReleaseServer } from '../../sandbox/release-server.js';
 import { buildRelease, SVC_JS, writeReleaseTree } from '../../sandbox/releases.js';
 import { say } from './clock.js';
+import { prepareScratch, type Scratch } from './machine.js';
 import { runOk, type Ran } from './proc.js';
 import { MiB } from './stats.js';
 
@@ -98,8 +96,9 @@ export interface Fixtures {
   tarballs: { big: Buffer; mid: Buffer };
   /** where the real-size release's binaries came from (sandbox/big-release.ts) */
   releaseSource: string;
-  /** where every host of this run lives (removed by close()) */
+  /** where every host of this run lives (removed by close()), and how it was prepared */
   scratch: string;
+  prepared: Scratch;
   close(): Promise<void>;
 }
 
@@ -109,6 +108,7 @@ let scratch: string | null = null;
 export async function setUp(o: Options): Promise<Fixtures> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'glr-bench-'));
   scratch = dir;
+  const prepared = prepareScratch(dir);
   const big = await startReleaseServer();
   const small = await startReleaseServer();
   say(`building the ${o.bigBytes / MiB} MiB and ${o.midBytes / MiB} MiB releases from this machine's ELF binaries`);
@@ -130,6 +130,7 @@ export async function setUp(o: Options): Promise<Fixtures> {
     tarballs,
     releaseSource: bigBuilt.source,
     scratch: dir,
+    prepared,
     async close() {
       await big.close();
       await small.close();
@@ -160,24 +161,6 @@ export function freshHost(server: ReleaseServer, parent?: string): Promise<Sandb
   return SandboxHost.create({ server, ...(under ? { parent: under } : {}) });
 }
 
-/**
- * Stops every node the host ever started and leaves its folder to the end of the run (see the
- * top of this file); outside a run (no scratch folder), deletes it at once.
- */
-export async function retire(host: SandboxHost): Promise<void> {
-  if (scratch === null) return host.cleanup();
-  const log = path.join(host.state, 'pids.log');
-  const pids = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map(Number) : [];
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  await waitFor(() => pids.every((p) => !isAlive(p)), { timeoutMs: 5000, what: 'sandbox nodes to exit' }).catch(() => {});
-}
-
 /** The sandbox's service manager, as `systemctl VERB genlayer-node` would be run. */
 export function svc(host: SandboxHost, verb: 'start' | 'stop'): Promise<Ran> {
   return runOk([process.execPath, SVC_JS, verb, '--root', host.root, '--state', host.state]);
@@ -194,6 +177,6 @@ export async function withHost<T>(server: ReleaseServer, fn: (host: SandboxHost)
   try {
     return await fn(host);
   } finally {
-    await retire(host);
+    await host.cleanup();
   }
 }

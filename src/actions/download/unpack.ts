@@ -17,20 +17,21 @@ export type FromExtract =
   | { kind: 'settled'; topFolder: string | null; refusal: string | null; error: { message: string; code: string | undefined } | null };
 
 /**
- * gunzip's output chunk, and the size of the buffers lent to the extracting thread. Node's
- * default (16 KiB) makes inflate cost about twice what it does with 256 KiB chunks on a
- * real-size release (bench/stages.ts): each chunk is a round trip to the thread pool. 1 MiB
- * inflates a few % faster still, but its buffers cost some MB of peak memory more.
+ * gunzip's output chunk, and the size of the buffers lent to the extracting thread. Each chunk is
+ * a round trip to the thread pool and a callback on the main thread, which also reads the network
+ * and hashes: Node's default (16 KiB) makes inflate cost about twice what it does with 256 KiB
+ * chunks on a real-size release (bench/stages.ts), and 1 MiB takes some 5 % less CPU again
+ * than 256 KiB for about 3 MB more peak memory.
  */
-export const GUNZIP_CHUNK = 256 * 1024;
+export const GUNZIP_CHUNK = 1024 * 1024;
 /**
  * How much gzip input may wait for gunzip (its stream's high-water mark; Node's default is
  * 16 KiB, less than one network read): room for a few reads, so that inflating on the thread
  * pool does not wait for the main thread to read and hash the next one, and the other way round.
  */
 const GUNZIP_QUEUE = 1024 * 1024;
-/** buffers of the tar stream lent to the extracting thread before gunzip is paused (resumed at half): 2 MiB ahead of the writes */
-const LENT_MAX = 8;
+/** buffers of the tar stream lent to the extracting thread before gunzip is paused (resumed at half): 4 MiB ahead of the writes */
+const LENT_MAX = 4;
 
 /**
  * The extracting thread's module: beside this one in the build (dist/src/..., and
