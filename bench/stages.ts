@@ -165,7 +165,7 @@ async function main(): Promise<void> {
         clean,
       );
     }
-    await time(`read + glr's unpack (its own thread: gunzip, policy, budget, writes)`, () => feed(read(), new Unpack(fresh())), clean);
+    await time(`read + glr's unpack (its own thread: gunzip, policy, budget, writes)`, () => feed(read(), new Unpack(fresh(), Infinity)), clean);
     await time(
       'GNU tar -xzf (gzip then tar, two processes)',
       async () => void execFileSync('tar', ['-xzf', FILE, '-C', fresh(), '--strip-components=1']),
@@ -202,7 +202,7 @@ async function main(): Promise<void> {
         "network + glr's unpack (no hashes)",
         async () => {
           const res = await request(url);
-          await feed(res.body, new Unpack(fresh()));
+          await feed(res.body, new Unpack(fresh(), Infinity));
         },
         clean,
       );

@@ -10,9 +10,7 @@ import { build } from 'esbuild';
 rmSync('dist/bin', { recursive: true, force: true });
 
 const result = await build({
-  // the download's extracting thread is a module of its own, loaded by new Worker(new URL(
-  // './extract-thread.js', import.meta.url)) from the download's chunk: it goes beside the chunks
-  entryPoints: { glr: 'src/cli/main.ts', 'chunks/extract-thread': 'src/actions/download/extract-thread.ts' },
+  entryPoints: { glr: 'src/cli/main.ts' },
   outdir: 'dist/bin',
   bundle: true,
   splitting: true,

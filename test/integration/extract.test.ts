@@ -1,9 +1,10 @@
 /**
- * The download's own extraction (a thread that writes with blocking calls, src/actions/download/)
- * leaves the same tree as GNU tar, the runbook's tool, on an honest release with every kind of
- * entry a release may hold: files of every size (empty, across the buffers the tar stream is
- * lent in), modes, a name longer than ustar allows, symbolic and hard links, a read-only folder
- * with files inside, modification times; and a path given twice is the later entry's, as with tar.
+ * The download's own extraction (node-tar's parser, then glr's blocking writes,
+ * src/actions/download/) leaves the same tree as GNU tar, the runbook's tool, on an honest release
+ * with every kind of entry a release may hold: files of every size (empty, and across gunzip's
+ * chunks and the slices they are written in), modes, a name longer than ustar allows, symbolic and
+ * hard links, a read-only folder with files inside, modification times; and a path given twice is
+ * the later entry's, as with tar.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -67,7 +68,7 @@ function describeTree(dir: string): string[] {
 
 async function unpackWithGlr(gz: Buffer, into: string): Promise<Unpack> {
   mkdirSync(into, { recursive: true });
-  const u = new Unpack(into);
+  const u = new Unpack(into, Infinity);
   // in network-sized reads, as a download feeds it
   for (let off = 0; off < gz.length; off += 64 * 1024) await u.write(gz.subarray(off, off + 64 * 1024));
   await u.end();

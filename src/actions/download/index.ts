@@ -89,9 +89,6 @@ async function fetchInto(ctx: ApplyContext, a: Release & { sha256: string | null
   const dispatcher = newDispatcher(ctx);
   const where = `${a.version} from ${a.url}`;
   let body: Readable | null = null;
-  // the extracting thread starts while the request goes out, not after it: its start-up is
-  // then not in the download's time
-  const unpack = new Unpack(staging);
   try {
     let res: Dispatcher.ResponseData;
     try {
@@ -120,7 +117,7 @@ async function fetchInto(ctx: ApplyContext, a: Release & { sha256: string | null
     await failpoint('download', log);
 
     const sums = new Checksums(a.sha256, parseGoogHash(res.headers['x-goog-hash']));
-    unpack.budget = budget;
+    const unpack = new Unpack(staging, budget);
     const progress = new Progress({ version: a.version, total: length, log });
     // when the unpacking fails on damaged data, the rest of the body is still read (only
     // hashed), so that a transfer corrupted on the way is told apart from a broken release
@@ -175,7 +172,6 @@ async function fetchInto(ctx: ApplyContext, a: Release & { sha256: string | null
     // a graceful close would wait on it for ever: destroy both
     if (body) discard(body);
     await dispatcher.destroy().catch(() => {});
-    await unpack.abandon();
   }
 }
 

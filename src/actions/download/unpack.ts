@@ -1,69 +1,47 @@
-import { Worker } from 'node:worker_threads';
 import zlib from 'node:zlib';
-
-/** What the extracting thread is started with. */
-export interface ExtractData {
-  dir: string;
-}
-
-/** main thread → extracting thread */
-export type ToExtract = { kind: 'data'; buf: ArrayBuffer; length: number } | { kind: 'end' } | { kind: 'stop'; reason: string };
-
-/** extracting thread → main thread */
-export type FromExtract =
-  /** a buffer of the tar stream, parsed and written: lent back for the next one */
-  | { kind: 'lent-back'; buf: ArrayBuffer }
-  /** the end, either way; every file it opened is closed */
-  | { kind: 'settled'; topFolder: string | null; refusal: string | null; error: { message: string; code: string | undefined } | null };
+import { Parser } from 'tar/parse';
+import type { ReadEntry } from 'tar/read-entry';
+import { TarPolicy } from '../tar-policy.js';
+import { Extract } from './extract.js';
 
 /**
- * gunzip's output chunk, and the size of the buffers lent to the extracting thread. Each chunk is
- * a round trip to the thread pool and a callback on the main thread, which also reads the network
- * and hashes: Node's default (16 KiB) makes inflate cost about twice what it does with 256 KiB
- * chunks on a real-size release (bench/stages.ts), and 1 MiB takes some 5 % less CPU again
- * than 256 KiB for about 3 MB more peak memory.
+ * gunzip's output chunk. Each chunk is a round trip to the thread pool and a callback on the main
+ * thread: Node's default (16 KiB) makes inflate cost about twice what it does with 256 KiB chunks
+ * on a real-size release, and 1 MiB inflates fastest (bench/stages.ts).
  */
 export const GUNZIP_CHUNK = 1024 * 1024;
 /**
  * gzip input is handed to gunzip in batches of this size, copied out of the network's reads (16 to
- * 64 KiB each): gunzip inflates each write it is given in one or more round trips to the thread
- * pool, and a round trip per network read made the inflate wait on the main thread and on the
- * thread pool's wake-ups some 1800 times per real-size release, rather than about 350. Two
- * batches may wait for gunzip (its stream's high-water mark), so that inflating does not wait for
- * the main thread to read and hash the next one, nor the other way round.
+ * 64 KiB each): gunzip inflates each write it is given in round trips of its own, and one per
+ * network read made the inflate wait for the main thread and for the thread pool's wake-ups some
+ * 1800 times per real-size release rather than about 350. Two batches may wait for gunzip (its
+ * stream's high-water mark), so that the inflate does not wait for the main thread to read and
+ * hash the next one, nor the other way round.
  */
 const GUNZIP_BATCH = 1024 * 1024;
-const GUNZIP_QUEUE = 2 * GUNZIP_BATCH;
-/** buffers of the tar stream lent to the extracting thread before gunzip is paused (resumed at half): 4 MiB ahead of the writes */
-const LENT_MAX = 4;
+/** inflated bytes waiting to be written before gunzip is paused (and resumed at half) */
+const QUEUE_MAX = 4 * 1024 * 1024;
+/** written per turn of the event loop */
+const SLICE = 256 * 1024;
 
 /**
- * The extracting thread's module: beside this one in the build (dist/src/..., and
- * dist/bin/chunks/ in the bundle); when this module is loaded from its TypeScript source (the
- * test runner), the thread still runs the build.
- */
-const THREAD = import.meta.url.endsWith('.ts')
-  ? new URL('../../../dist/src/actions/download/extract-thread.js', import.meta.url)
-  : new URL('./extract-thread.js', import.meta.url);
-
-/**
- * The unpacking side of a download: gzip bytes in → gunzip → (size budget) → tar entry policy →
- * files under `dir`. Runs concurrently with the network side that feeds it, on three threads:
- * inflate on the thread pool; the tar stream it produces copied on the main thread into a few
- * buffers that are lent, in turn, to an extracting thread (extract-thread.ts), which parses the
- * entries, checks them and writes the files with blocking calls of its own. The main thread
- * never waits on a disk, and the inflate never waits on the writes unless LENT_MAX buffers are
- * ahead of them.
+ * The unpacking side of a download: gzip bytes in → gunzip → (size budget) → tar entries → tar
+ * policy → files under `dir`, working while the network side feeds it.
  *
- * gunzip stays on the main thread for memory's sake: it allocates a buffer per output chunk, and
- * there they go back to the allocator at once (a minor collection every few MiB,
- * src/runtime/gc.ts). With gunzip on the extracting thread, that thread's allocator arena kept
- * some 20 MB more at its peak for a 300 MiB release (measured with bench/memory.ts).
+ * The inflate, the slowest stage (docs/benchmarks.md), runs on Node's thread pool and must never
+ * wait for anything but its input. So each gunzip output chunk is only queued when it comes out,
+ * the next inflate starts at once, and the queue is parsed (node-tar's parser) and written
+ * (extract.ts: blocking calls, a file's own system calls and no more) a slice per turn of the event
+ * loop, so that the next chunk's completion, and the network's next read, are picked up between
+ * two slices. Measured against an extracting thread of its own (the writes off the main thread),
+ * this is as fast, takes less CPU (no copies, no messages between threads) and some 15 MB less
+ * peak memory (no second JavaScript heap): the writes of a slice to the page cache are short
+ * beside the inflate of a chunk.
  *
  * However it stops (the end of the body, damaged data, a refused entry, the budget, a full disk,
- * the network side failing), `settled` resolves only once the extracting thread has closed every
- * file it opened and has exited: a file left open would keep its blocks allocated after the
- * staging folder is removed, for as long as glr lives (for ever, under `glr watch`).
+ * the network side failing), the file being written is closed before `settled` resolves: a file
+ * left open would keep its blocks allocated after the staging folder is removed, for as long as
+ * glr lives (for ever, under `glr watch`).
  */
 export class Unpack {
   /** why the tar entry policy refused the release (the first entry that broke it), or null */
@@ -74,85 +52,90 @@ export class Unpack {
   readonly settled: Promise<void>;
   /** bytes out of gunzip (the tarball unpacked) */
   unpacked = 0;
-  /** the release's top folder (stripped), known once settled; null for an empty tarball */
-  topFolder: string | null = null;
-  /** how many bytes the tarball may unpack to (set before the first write: the disk's free space less the reserve) */
-  budget = Infinity;
 
+  private readonly policy = new TarPolicy();
+  private readonly out: Extract;
   private readonly gunzip: zlib.Gunzip;
-  private readonly thread: Worker;
-  private readonly spare: Buffer[] = [];
-  private filling: Buffer | null = null;
-  private filled = 0;
-  private lent = 0;
+  private readonly parser = new Parser({ strict: true });
+  /** gunzip's output chunks waiting to be written */
+  private readonly queue: Buffer[] = [];
+  private queued = 0;
   /** the batch of gzip input being filled, and spare ones gunzip has finished with */
   private batch: Buffer | null = null;
   private batched = 0;
   private readonly spareBatches: Buffer[] = [];
+  private scheduled = false;
+  private inflated = false;
   private ending = false;
-  private stopSent = false;
-  /** the extracting thread has said its last word (or died) */
   private over = false;
+  private onSettled!: () => void;
 
-  constructor(dir: string) {
+  /** `budget`: how many bytes the tarball may unpack to (the disk's free space less the reserve) */
+  constructor(
+    dir: string,
+    private readonly budget: number,
+  ) {
+    this.out = new Extract(dir);
+    this.settled = new Promise<void>((resolve) => (this.onSettled = resolve));
     // (zlib passes its options on to its stream, highWaterMark included; the types omit it)
-    this.gunzip = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK, highWaterMark: GUNZIP_QUEUE } as zlib.ZlibOptions);
-    this.thread = new Worker(THREAD, { workerData: { dir } satisfies ExtractData });
-    const { gunzip, thread } = this;
-    this.settled = new Promise<void>((resolve) => {
-      thread.on('message', (m: FromExtract) => {
-        if (m.kind === 'lent-back') {
-          this.spare.push(Buffer.from(m.buf));
-          this.lent--;
-          if (gunzip.isPaused() && this.lent <= LENT_MAX / 2) gunzip.resume();
+    this.gunzip = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK, highWaterMark: 2 * GUNZIP_BATCH } as zlib.ZlibOptions);
+    const { gunzip, parser, out } = this;
+    parser.on(
+      'entry',
+      this.guard((entry: ReadEntry) => {
+        const why = this.policy.check(entry.path, entry);
+        if (why !== null) {
+          this.refusal = why;
+          entry.resume();
+          this.fail(Object.assign(new Error(why), { code: 'GLR_UNSAFE_TAR' }));
           return;
         }
-        this.topFolder = m.topFolder;
-        this.refusal = m.refusal;
-        if (m.error) this.fail(Object.assign(new Error(m.error.message), m.error.code === undefined ? {} : { code: m.error.code }));
-        this.finished();
-      });
-      thread.on('error', (e: unknown) => {
-        this.fail(e);
-        this.finished();
-      });
-      thread.on('exit', () => {
-        if (!this.over) this.fail(new Error('the extracting thread ended without a word'));
-        this.finished();
-        resolve();
-      });
-    });
-    // until it is given something to do, the thread alone keeps no process alive (a pass left
-    // waiting on nothing else must still be seen to drain: src/cli/main.ts); after its
-    // listeners, which would take the reference again
-    thread.unref();
+        out.begin(entry);
+        entry.on(
+          'data',
+          this.guard((c: Buffer) => out.data(c)),
+        );
+        entry.on(
+          'end',
+          this.guard(() => out.end()),
+        );
+      }),
+    );
+    parser.on('error', (e: unknown) => this.fail(e));
+    parser.on(
+      'end',
+      this.guard(() => {
+        out.finish();
+        this.settle();
+      }),
+    );
     gunzip.on('error', (e: unknown) => this.fail(e));
     gunzip.on('data', (chunk: Buffer) => {
-      if (this.stopped) return;
+      if (this.over) return;
       this.unpacked += chunk.length;
       if (this.unpacked > this.budget) {
         this.fail(Object.assign(new Error('over budget'), { code: 'GLR_OVER_BUDGET' }));
         return;
       }
-      for (let off = 0; off < chunk.length;) {
-        this.filling ??= this.spare.pop() ?? Buffer.allocUnsafeSlow(GUNZIP_CHUNK);
-        const n = chunk.copy(this.filling, this.filled, off);
-        off += n;
-        this.filled += n;
-        if (this.filled === this.filling.length) this.lend();
-      }
+      this.queue.push(chunk);
+      this.queued += chunk.length;
+      if (this.queued > QUEUE_MAX) gunzip.pause();
+      this.schedule();
     });
     gunzip.on('end', () => {
-      if (this.stopped) return;
-      this.lend();
-      this.ending = true;
-      this.post({ kind: 'end' });
+      this.inflated = true;
+      this.schedule();
     });
+  }
+
+  /** the release's top folder (stripped); null for an empty tarball */
+  get topFolder(): string | null {
+    return this.policy.topFolder;
   }
 
   /** true once the unpacking has failed or is ending: write() then only returns */
   get stopped(): boolean {
-    return this.ending || this.over || this.gunzip.destroyed;
+    return this.ending || this.over;
   }
 
   /**
@@ -167,6 +150,22 @@ export class Unpack {
       this.batched += n;
       if (this.batched === this.batch.length) await this.inflateBatch();
     }
+  }
+
+  /** the body is complete: let the unpacking finish, and wait for it */
+  async end(): Promise<void> {
+    if (this.batched > 0) await this.inflateBatch();
+    if (!this.stopped) {
+      this.ending = true;
+      this.gunzip.end();
+    }
+    await this.settled;
+  }
+
+  /** stops the unpacking (the transfer failed, or glr is interrupted) and waits until it has let go */
+  async stop(reason: Error): Promise<void> {
+    this.fail(reason);
+    await this.settled;
   }
 
   /** hands the batch being filled to gunzip; it is reused once gunzip has read it */
@@ -190,58 +189,57 @@ export class Unpack {
     });
   }
 
-  /** the body is complete: let the unpacking finish, and wait for it */
-  async end(): Promise<void> {
-    if (this.batched > 0) await this.inflateBatch();
-    if (!this.stopped) this.gunzip.end();
-    await this.settled;
+  private schedule(): void {
+    if (this.scheduled || this.over) return;
+    this.scheduled = true;
+    setImmediate(() => this.turn());
   }
 
-  /** stops the unpacking (the transfer failed, or glr is interrupted) and waits until it has let go */
-  async stop(reason: Error): Promise<void> {
-    this.fail(reason);
-    await this.settled;
-  }
-
-  /** the download is over, whichever way: stops the unpacking if it still runs, and waits until it has let go */
-  async abandon(): Promise<void> {
-    if (!this.over) this.fail(new Error('the download ended before the unpacking'));
-    await this.settled;
-  }
-
-  /** lends the buffer being filled (full, or the last one) to the extracting thread */
-  private lend(): void {
-    const buf = this.filling;
-    if (buf === null || this.filled === 0) return;
-    const ab = buf.buffer as ArrayBuffer;
-    this.post({ kind: 'data', buf: ab, length: this.filled }, [ab]);
-    this.filling = null;
-    this.filled = 0;
-    if (++this.lent >= LENT_MAX) this.gunzip.pause();
-  }
-
-  private post(m: ToExtract, transfer: ArrayBuffer[] = []): void {
+  /** One slice of the queue to the parser (and so to disk); the tar stream ends after the gzip one. */
+  private turn(): void {
+    this.scheduled = false;
     if (this.over) return;
-    this.thread.ref();
-    this.thread.postMessage(m, transfer);
-  }
-
-  /**
-   * The first failure is the one reported; any failure stops inflating and tells the extracting
-   * thread to stop (it closes its file and says its last word).
-   */
-  private fail(e: unknown): void {
-    this.error ??= e;
-    if (!this.gunzip.destroyed) this.gunzip.destroy();
-    if (!this.over && !this.stopSent) {
-      this.stopSent = true;
-      this.post({ kind: 'stop', reason: e instanceof Error ? e.message : String(e) });
+    try {
+      const head = this.queue[0];
+      if (head !== undefined) {
+        const slice = head.length > SLICE ? head.subarray(0, SLICE) : head;
+        if (slice === head) this.queue.shift();
+        else this.queue[0] = head.subarray(SLICE);
+        this.queued -= slice.length;
+        if (this.gunzip.isPaused() && this.queued <= QUEUE_MAX / 2) this.gunzip.resume();
+        this.parser.write(slice);
+      }
+      if (this.queue.length) this.schedule();
+      else if (this.inflated) this.parser.end();
+    } catch (e) {
+      this.fail(e);
     }
   }
 
-  /** the extracting thread has spoken its last (or died): nothing more is sent to it */
-  private finished(): void {
+  /** a parser callback that turns a throw into the unpacking's failure, and does nothing once it is over */
+  private guard<A extends unknown[]>(f: (...a: A) => void): (...a: A) => void {
+    return (...a: A) => {
+      if (this.over) return;
+      try {
+        f(...a);
+      } catch (e) {
+        this.fail(e);
+      }
+    };
+  }
+
+  /** The first failure is the one reported; any failure stops inflating and closes the file being written. */
+  private fail(e: unknown): void {
+    this.error ??= e;
+    this.settle();
+  }
+
+  private settle(): void {
+    if (this.over) return;
     this.over = true;
+    this.out.abandon();
     if (!this.gunzip.destroyed) this.gunzip.destroy();
+    this.queue.length = 0;
+    this.onSettled();
   }
 }
