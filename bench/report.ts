@@ -76,7 +76,7 @@ export function report(r: Results): string {
       `An outside prober, a process of its own, sends GET /health every ${PROBE_EVERY_MS} ms, each request on a new connection and without waiting for the previous answer, and records each answer's time and latency.`,
     r.tarballs
       ? `The real-size release is built like GenLayer's: ${mib(o.bigBytes)} MiB of binaries taken from ${r.releaseSource ?? "this machine's ELF files"}, cut to a release's file sizes (a large library, four GenVM libraries, some hundreds of small files), packed by GNU tar and gzip: a ${mb(r.tarballs.big)} MB tarball (${num(r.tarballs.big / o.bigBytes, 2)} of the bytes it unpacks to; GenLayer's: about 110 MB for 300 MiB); the smaller one ${mib(o.midBytes)} MiB, ${mb(r.tarballs.mid)} MB.${t ? ` GenVM setup is configured to take ${t.setupMs} ms.` : ''} ` +
-          `The fake bucket serves them at ${throttled} (a token bucket on a 1 ms timer, writes waiting for drain) and unthrottled, with \`x-goog-hash\` (md5, crc32c).`
+          `The fake bucket, a process of its own as a real bucket is another machine, serves them at ${throttled} (a token bucket on a 1 ms timer, writes waiting for drain) and unthrottled, with \`x-goog-hash\` (md5, crc32c).`
       : '',
     `Figures are milliseconds, median (min–max), over ${o.rounds} round(s) unless a row says otherwise.`,
   );

@@ -17,6 +17,7 @@ import { SandboxHost } from '../../sandbox/host.js';
 import { startReleaseServer, type ReleaseServer } from '../../sandbox/release-server.js';
 import { buildRelease, SVC_JS, writeReleaseTree } from '../../sandbox/releases.js';
 import { say } from './clock.js';
+import { startBucketProcess } from './bucket.js';
 import { prepareScratch, type Scratch } from './machine.js';
 import { runOk, type Ran } from './proc.js';
 import { MiB } from './stats.js';
@@ -109,7 +110,8 @@ export async function setUp(o: Options): Promise<Fixtures> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'glr-bench-'));
   scratch = dir;
   const prepared = prepareScratch(dir);
-  const big = await startReleaseServer();
+  // the real-size releases' bucket in a process of its own (bench/bucket.ts), as the prober is
+  const big = await startBucketProcess();
   const small = await startReleaseServer();
   say(`building the ${o.bigBytes / MiB} MiB and ${o.midBytes / MiB} MiB releases from this machine's ELF binaries`);
   const built = (version: string, bytes: number) => {
