@@ -2,9 +2,10 @@
  * docs/benchmarks.md, written from one run's results: every figure in it comes from `Results`;
  * the prose around them says how each was measured and what bounds it, never a number.
  */
-import type { Options } from './lib/fixtures.js';
+import { BENCH_EARLY, type Options } from './lib/fixtures.js';
 import { PROBE_EVERY_MS } from './lib/prober.js';
-import { fmt, max, MB, median, MiB, num, ratio, verdict } from './lib/stats.js';
+import type { FsCost, Load, Scratch } from './lib/machine.js';
+import { fmt, max, MB, median, min, MiB, num, ratio, verdict } from './lib/stats.js';
 import { table } from './lib/table.js';
 import type { DieRound } from './measure/die-on-start.js';
 import type { Downtime } from './measure/downtime.js';
@@ -25,6 +26,11 @@ export interface Results {
   /** the sandbox release's configured timings (configuration, not measurements) */
   timings: { bootMs: number; syncMs: number; stopMs: number; setupMs: number } | null;
   tarballs?: { big: number; mid: number };
+  /** where the real-size release's binaries came from */
+  releaseSource?: string;
+  /** the hosts' folder as prepared, and what its files cost at the start and at the end of the run */
+  fs?: Scratch & { end: FsCost | null };
+  load?: Load;
   e2e?: EndToEnd;
   floor?: Floor;
   memory?: Memory;
@@ -38,6 +44,15 @@ export interface Results {
   /** measurement → why it failed */
   failures: Record<string, string>;
 }
+
+/** what the fake node does with connections while it boots, in words */
+const EARLY: Record<string, string> = {
+  hold: 'accepts connections and answers them once booted',
+  refuse: 'refuses connections',
+  '503': 'answers 503 at once',
+  never: 'accepts connections and never answers those it accepted before it was ready',
+  late: 'answers each request only after a delay',
+};
 
 const mb = (bytes: number, digits = 1) => num(bytes / 1e6, digits);
 const mib = (bytes: number) => num(bytes / MiB, 0);
@@ -54,15 +69,14 @@ export function report(r: Results): string {
   add(
     '# Benchmarks',
     `${o.quick ? '> This is a `--quick` run (small releases, one round): its figures only show that the bench works.' : '> Every figure below comes from this one run; none is typed by hand.'}`,
-    `Written by \`npm run bench\` (bench/run.ts) from one run on ${r.date.toISOString().slice(0, 16).replace('T', ' ')} UTC that took ${num(r.durationMs / 60_000, 1)} min: ` +
-      `${r.machine.cores} × ${r.machine.cpu}, ${num(r.machine.memGiB, 0)} GiB, Linux ${r.machine.kernel}, Node ${r.machine.node}; glr at ${r.machine.commit || 'an unknown commit'}${r.machine.dirty ? ' with uncommitted changes to src/ or sandbox/' : ''}. ` +
-      'The machine is small and shared with other work: read the ratios first.',
+    `Written by \`npm run bench\` (bench/run.ts) from one run on ${r.date.toISOString().slice(0, 16).replace('T', ' ')} UTC that took ${num(r.durationMs / 60_000, 1)} min, glr at ${r.machine.commit || 'an unknown commit'}${r.machine.dirty ? ' with uncommitted changes to src/ or sandbox/' : ''}.`,
+    machineNote(r),
     'glr runs as a user runs it: `node dist/bin/glr.js ...`, with no `GLR_*` variable in its environment (its default settings). ' +
-      `Each update starts from a fresh sandbox host laid out by the runbook (v0.4.3 running under the fake node${t ? `, configured to take ${t.stopMs} ms to stop, ${t.bootMs} ms to boot and ${t.syncMs} ms to sync` : ''}; the service manager is a \`command\` one, as \`systemctl\` would be). ` +
+      `Each update starts from a fresh sandbox host laid out by the runbook (v0.4.3 running under the fake node${t ? `, configured to take ${t.stopMs} ms to stop, ${t.bootMs} ms to boot and ${t.syncMs} ms to sync` : ''}; while it boots, the new node ${EARLY[BENCH_EARLY.connections]}; the service manager is a \`command\` one, as \`systemctl\` would be). ` +
       `An outside prober, a process of its own, sends GET /health every ${PROBE_EVERY_MS} ms, each request on a new connection and without waiting for the previous answer, and records each answer's time and latency.`,
     r.tarballs
-      ? `The real-size release: ${mib(o.bigBytes)} MiB of binaries (${num(o.randomShare * 100, 0)} % random, the rest text-like, in 1 MiB blocks), a ${mb(r.tarballs.big)} MB tarball; the smaller one ${mib(o.midBytes)} MiB, ${mb(r.tarballs.mid)} MB.${t ? ` GenVM setup is configured to take ${t.setupMs} ms.` : ''} ` +
-          `The fake bucket serves them at ${throttled} (a token bucket on a 1 ms timer, writes waiting for drain) and unthrottled, with \`x-goog-hash\` (md5, crc32c).`
+      ? `The real-size release is built like GenLayer's: ${mib(o.bigBytes)} MiB of binaries taken from ${r.releaseSource ?? "this machine's ELF files"}, cut to a release's file sizes (a large library, four GenVM libraries, some hundreds of small files), packed by GNU tar and gzip: a ${mb(r.tarballs.big)} MB tarball (${num(r.tarballs.big / o.bigBytes, 2)} of the bytes it unpacks to; GenLayer's: about 110 MB for 300 MiB); the smaller one ${mib(o.midBytes)} MiB, ${mb(r.tarballs.mid)} MB.${t ? ` GenVM setup is configured to take ${t.setupMs} ms.` : ''} ` +
+          `The fake bucket, a process of its own as a real bucket is another machine, serves them at ${throttled} (a token bucket on a 1 ms timer, writes waiting for drain) and unthrottled, with \`x-goog-hash\` (md5, crc32c).`
       : '',
     `Figures are milliseconds, median (min–max), over ${o.rounds} round(s) unless a row says otherwise.`,
   );
@@ -70,7 +84,7 @@ export function report(r: Results): string {
   const failed = [...Object.entries(r.failures).map(([k, v]) => `- **${k}**: ${v}`), ...(r.e2e?.errors ?? []).map((e) => `- **end to end**: ${e}`)];
   if (failed.length) add('## Failed measurements', failed.join('\n'));
 
-  add('## Targets (issue 11)', summary(r, throttled));
+  add('## Targets', summary(r, throttled));
 
   if (r.e2e) add(...endToEndSection(r.e2e));
   if (r.floor && r.e2e) add(...floorSection(r.floor, r.e2e));
@@ -84,7 +98,7 @@ export function report(r: Results): string {
   if (r.prepareAhead) {
     const a = r.prepareAhead;
     add(
-      '## Bump → healthy, with and without prepareAhead (issue 14)',
+      '## Bump → healthy, with and without prepareAhead',
       `From \`glr bump ${'v0.4.5'}\` to the outside prober's first healthy answer on it, the real-size release at the throttled rate, under \`glr watch\` (ms, median (min–max), ${a.without.length} samples each): ` +
         `without prepareAhead ${fmt(a.without)}; with \`prepareAhead: patch\` (the release prepared ahead while the old node ran) ${fmt(a.with)}: **${ratio(a.with, a.without)}×**. ` +
         'What is left with it is the watcher noticing the file, the plan, the backup, the switch window and the new node booting and syncing.',
@@ -103,7 +117,7 @@ function summary(r: Results, throttled: string): string {
       const v = median(g) / median(rb);
       rows.push([
         `end to end at ${rate}: glr / runbook`,
-        `${num(v, 2)} (${num(median(g) / 1000, 2)} s / ${num(median(rb) / 1000, 2)} s)`,
+        `${num(v, 2)} (${num(median(g) / 1000, 2)} s / ${num(median(rb) / 1000, 2)} s); by round ${fmt(paired(g, rb), 2)}`,
         rate === throttled ? '≤ 0.7' : '—',
         rate === throttled ? verdict(v, (x) => x <= 0.7) : '',
       ]);
@@ -112,8 +126,17 @@ function summary(r: Results, throttled: string): string {
   if (r.floor && e) {
     for (const rate of e.rates.map((x) => x.name)) {
       const fl = floorMs(r.floor, rate);
-      const g = median(e.glr[rate]!.map((x) => x.downloadMs));
-      rows.push([`download + extract at ${rate}: glr / floor`, `${num(g / fl, 2)} (${num(g, 0)} / ${num(fl, 0)} ms)`, '—', '']);
+      const gs = e.glr[rate]!.map((x) => x.downloadMs);
+      const g = median(gs);
+      rows.push([
+        `download + extract at ${rate}: glr / floor`,
+        `${num(g / fl, 2)} (${num(g, 0)} / ${num(fl, 0)} ms); by round ${fmt(
+          gs.map((x) => x / fl),
+          2,
+        )}`,
+        '≤ 1.1',
+        verdict(g / fl, (x) => x <= 1.1),
+      ]);
     }
   }
   if (e) {
@@ -187,6 +210,34 @@ function summary(r: Results, throttled: string): string {
   return table(['figure', 'measured', 'target', ''], rows);
 }
 
+/** a[i] / b[i] for the rounds both sides have (rounds are interleaved: the i-th of each ran side by side) */
+function paired(a: readonly number[], b: readonly number[]): number[] {
+  return a.slice(0, Math.min(a.length, b.length)).map((x, i) => x / b[i]!);
+}
+
+function machineNote(r: Results): string {
+  const m = r.machine;
+  const l = r.load;
+  const parts = [`The machine: ${m.cores} × ${m.cpu} (nproc ${m.cores}), ${num(m.memGiB, 0)} GiB, Linux ${m.kernel}, Node ${m.node}.`];
+  if (l) {
+    const others = Math.max(0, l.busyS - l.benchS);
+    parts.push(
+      `Its load average (1 min) through the run: median ${num(median(l.samples), 1)} (${num(min(l.samples), 1)}–${num(max(l.samples), 1)}, ${l.samples.length} samples). ` +
+        `Its CPUs were busy ${num(l.busyS, 0)} of the ${num(l.wallS * m.cores, 0)} CPU-seconds the run lasted: the bench and the commands it waited for ${num(l.benchS, 0)}, ` +
+        `the rest ${Number.isFinite(l.busyS) ? `${num(others, 0)} (${num(others / l.wallS, 2)} CPUs on average)` : '(not known here)'}: the sandbox nodes (not the bench's children) and other work on the machine.`,
+    );
+  }
+  if (r.fs) {
+    const cost = (c: FsCost | null) =>
+      c ? `${num(c.create2000Ms, 0)} ms to create 2000 files of 24 KiB and ${num(c.write300MiBMs, 0)} ms to write 300 MiB` : 'not measured';
+    parts.push(
+      `The hosts live in one folder${r.fs.spread ? ' whose sub-folders ext4 spreads over its block groups (`chattr +T`)' : ''}, ${num(r.fs.warmedMiB, 0)} MiB were written and deleted there first, and each host is deleted after its round (bench/lib/machine.ts says why): there it took ${cost(r.fs.start)} at the start of the run, ${cost(r.fs.end)} at its end.`,
+    );
+  }
+  parts.push('Read the ratios first: the two sides of each ran in the same conditions, interleaved.');
+  return parts.join(' ');
+}
+
 function floorMs(f: Floor, rate: string): number {
   return Math.max(median(f.network[rate]?.ms ?? []), f.best.ms);
 }
@@ -217,6 +268,13 @@ function endToEndSection(e: EndToEnd): string[] {
     "From the update's start to the new version healthy: the runbook's Phase 1 as bash (`curl -fsS -o`, GNU `tar -xzf --strip-components=1`, GenVM setup, mkdir, the two `cp`, the `sed`, the DB link, the keystore `cp -r`), then Phase 2 (stop, six `ln -sfn`, start) and the harness's health poll (the prober's first healthy answer on v0.4.5); against `glr reconcile`, which returns once it has seen the new version healthy. The two run in alternating order in each round, on fresh hosts.",
     table(['', 'start → healthy on v0.4.5 (prober)', 'start → returned', 'preparation (start → stop)', 'glr / runbook (returned)'], rows),
     ...e.rates.map((x) => `The runbook's Phase 1 steps at ${x.name}: ${steps(x.name)}.`),
+    `CPU time of each update, user + system, the commands' children included (GNU time around \`glr reconcile\`; bash's \`times\` in the runbook's scripts), ms: ${e.rates
+      .map((x) => {
+        const rb = e.runbook[x.name]!;
+        const g = e.glr[x.name]!;
+        return `at ${x.name}, the runbook's Phase 1 ${fmt(rb.map((y) => y.phase1CpuMs))} and Phase 2 ${fmt(rb.map((y) => y.phase2CpuMs))}, glr reconcile ${fmt(g.map((y) => y.cpuMs))}`;
+      })
+      .join('; ')}. The node itself (a daemon, not a child) is in neither.`,
     '',
     "Bounded by: the download at the throttled rate (the network), Node's inflate and the tar entries' writes unthrottled, GenVM setup (its configured sleep plus python's start), then the switch (the node's stop, boot and sync). glr's \"returned\" includes its own process exit after the verification.",
   ];
@@ -240,6 +298,11 @@ function floorSection(f: Floor, e: EndToEnd): string[] {
       ratio(rb, fl),
     ];
   });
+  const cpuRows = e.rates.map((x) => {
+    const g = e.glr[x.name]!.map((y) => y.downloadCpuMs);
+    const rb = e.runbook[x.name]!.map((y) => (y.cpu.download ?? NaN) + (y.cpu.extract ?? NaN));
+    return [x.name, fmt(g), fmt(rb), ratio(g, rb)];
+  });
   return [
     '## 2. Download + extract against the physical floor',
     `A streamed download + extract cannot beat the slower of the network and the inflate: the network is \`curl -o /dev/null\` from the same bucket at the same rate (its own \`time_total\`, ${f.network[e.rates[0]!.name]?.ms.length ?? 0} runs; this also checks the throttle), the inflate is Node's zlib gunzipping the same ${mb(f.tarballBytes)} MB tarball from memory (${mb(f.unpackedBytes)} MB out, output discarded) at its best chunk size. glr's figure is its log's \`download\` action (download, hashes, gunzip, tar policy, writes, the rename into place); the runbook's is its curl + tar steps.`,
@@ -257,8 +320,10 @@ function floorSection(f: Floor, e: EndToEnd): string[] {
       rows,
     ),
     `Node's inflate of the tarball by chunk size: ${f.inflate.map((x) => `${x.chunk / 1024} KiB ${fmt(x.ms)}`).join('; ')} ms (best: ${f.best.chunk / 1024} KiB).`,
+    "The CPU time each spent on it, user + system (ms): glr's own for its download action (every thread of its process: network, hashes, inflate, writes; from its log), the runbook's curl and tar steps with their children (tar runs gzip).",
+    table(['rate', 'glr download action CPU', 'runbook curl + tar CPU', 'glr / runbook'], cpuRows),
     '',
-    'Bounded by: the link at the throttled rate; unthrottled, by the CPU (inflate, hashes and the tar writes of one process on a shared 2-core machine). The floor leaves out the hashes and the writes, which a pipeline can overlap but not remove.',
+    'Bounded by: the link at the throttled rate; unthrottled, by the CPU: the inflate takes one core whole, and the hashes, the network, the tar writes (and the bucket, the prober and the nodes of the sandbox) share the other. The floor leaves out the hashes and the writes, which a pipeline can overlap but not remove.',
   ];
 }
 

@@ -15,6 +15,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { now, say } from './lib/clock.js';
+import { fsCost, watchLoad } from './lib/machine.js';
 import { parseOptions, releaseTimings, setUp } from './lib/fixtures.js';
 import { REPO } from './lib/glr.js';
 import { dieOnStart } from './measure/die-on-start.js';
@@ -88,7 +89,10 @@ async function main(): Promise<void> {
     timings: releaseTimings(),
     failures: {},
   };
+  const load = watchLoad();
   const f = await setUp(o);
+  r.releaseSource = f.releaseSource;
+  r.fs = { ...f.prepared, end: null };
   /** runs one measurement; a failure is recorded for the document and the bench goes on */
   const step = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
     const t = now();
@@ -121,7 +125,9 @@ async function main(): Promise<void> {
     r.pageCache = await step('page cache (figure 8)', () => pageCache(f));
     r.watch = await step('glr watch (figure 9)', () => watchLatency(f));
     r.prepareAhead = await step('prepareAhead (issue 14)', () => prepareAhead(f));
+    r.fs.end = fsCost(f.scratch);
   } finally {
+    r.load = load.stop();
     await f.close();
   }
   r.durationMs = now() - t0;

@@ -25,7 +25,7 @@ import * as tar from 'tar';
 import { request } from 'undici';
 import { Crc32c } from '../src/actions/download/crc32c.js';
 import { Progress } from '../src/actions/download/progress.js';
-import { GUNZIP_CHUNK, Unpack } from '../src/actions/download/unpack.js';
+import { Unpack } from '../src/actions/download/unpack.js';
 import { download } from '../src/actions/download.js';
 import { tuningFromEnv } from '../src/runtime/tuning.js';
 import type { ApplyContext } from '../src/actions/context.js';
@@ -165,7 +165,7 @@ async function main(): Promise<void> {
         clean,
       );
     }
-    await time(`read + glr's unpack (gunzip ${GUNZIP_CHUNK / 1024} KiB, policy, budget, tar)`, () => feed(read(), new Unpack(fresh(), Infinity)), clean);
+    await time(`read + glr's unpack (its own thread: gunzip, policy, budget, writes)`, () => feed(read(), new Unpack(fresh(), Infinity)), clean);
     await time(
       'GNU tar -xzf (gzip then tar, two processes)',
       async () => void execFileSync('tar', ['-xzf', FILE, '-C', fresh(), '--strip-components=1']),

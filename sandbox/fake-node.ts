@@ -13,7 +13,10 @@
  * - listens on the ops port of its config.yaml at once, but answers nothing until its boot time
  *   has passed (the connection is accepted and held), then 503 while it syncs, then 200 on GET
  *   /health, in the real node's shape (v0.4: `zksync` check with timestamps; v0.5:
- *   `zksync-connectivity`, `genvm_version`, `network`, no timestamps);
+ *   `zksync-connectivity`, `genvm_version`, `network`, no timestamps). What it does with
+ *   connections while it boots can be set (`early`): refuse them (it listens only once booted),
+ *   answer 503 at once, never answer the requests that came while it booted, or answer each of
+ *   them only after a delay;
  * - /metrics: genlayer_node_synced_block, _synced, _blocks_behind, _latest_block labelled
  *   {node="0x…"} (and network="…" from v0.5.3). The chain head moves with the wall clock (one
  *   block per 100 ms); the synced block starts where the shared DB left off (the DB folder keeps
@@ -82,6 +85,13 @@ export interface FakeNodeSpec {
    * format is kept in the DB's FORMAT file), and refuses to start on a newer one
    */
   dbFormat?: number;
+  /**
+   * what it does with connections while it boots (before its boot time has passed): `hold`
+   * (accept, answer once booted: the default), `refuse` (listen only once booted), `503` (answer
+   * 503 at once), `never` (accept, and never answer the requests that came while booting),
+   * `late` (answer each `lateMs` after it came, as things are then)
+   */
+  early?: { connections: 'hold' | 'refuse' | '503' | 'never' | 'late'; lateMs?: number };
 }
 
 const GENVM_VERSION = 'v0.2.11';
@@ -422,15 +432,20 @@ function run(args: string[]): void {
     });
   };
 
-  // a booting node accepts connections at once but answers only once it has booted
+  // while it boots, what the spec says; by default it accepts connections at once but answers
+  // only once it has booted
+  const early = spec.early?.connections ?? 'hold';
   const held: (() => void)[] = [];
   const server = http.createServer((req, res) => {
-    if (bootedAt === null) held.push(() => handle(req, res));
-    else handle(req, res);
+    if (bootedAt !== null || early === '503') handle(req, res);
+    else if (early === 'hold') held.push(() => handle(req, res));
+    else if (early === 'late') setTimeout(() => handle(req, res), spec.early?.lateMs ?? 1000);
+    // never: accepted, and left without an answer (until the client gives up or the node stops)
   });
   server.keepAliveTimeout = 5000;
   server.on('error', (e) => fatal(`ops endpoint: ${e.message}`));
-  server.listen(port, '127.0.0.1', () => log(`ops endpoint on 127.0.0.1:${port} (booting)`));
+  const listen = (when: string) => server.listen(port, '127.0.0.1', () => log(`ops endpoint on 127.0.0.1:${port} (${when})`));
+  if (early !== 'refuse') listen(`booting; early connections: ${early}`);
 
   let stopping = false;
   let boot: NodeJS.Timeout | undefined;
@@ -442,6 +457,7 @@ function run(args: string[]): void {
       boot = setTimeout(() => {
         bootedAt = Date.now();
         log(`booted; syncing from block ${syncedBlock()}`);
+        if (early === 'refuse') listen('booted');
         for (const h of held.splice(0)) h();
         if (spec.mode === 'die-after-boot') setTimeout(() => fatal('validator: lost connection to consensus contract'), 100);
       }, spec.bootMs);

@@ -104,6 +104,8 @@ export interface ReleaseOptions {
   stallAfterMs?: number;
   /** the DB format the release writes: a newer one migrates the DB at start, and older releases refuse to start on it */
   dbFormat?: number;
+  /** what the node does with connections while it boots (default: holds them, answers once booted) */
+  early?: FakeNodeSpec['early'];
 }
 
 /** The shape a release of `version` has unless told otherwise: v0.5 from v0.5.0 on. */
@@ -198,6 +200,7 @@ export function writeReleaseTree(dir: string, o: ReleaseOptions): void {
     ...(o.noVersionCommand ? { noVersionCommand: true } : {}),
     ...(o.stallAfterMs !== undefined ? { stallAfterMs: o.stallAfterMs } : {}),
     ...(o.dbFormat !== undefined ? { dbFormat: o.dbFormat } : {}),
+    ...(o.early ? { early: o.early } : {}),
   };
   const file = (rel: string, content: string | Buffer, mode = 0o644) => {
     const p = path.join(dir, rel);

@@ -1,14 +1,24 @@
 /**
  * What the measurements share: the bench's options, the fake bucket(s) with the releases, fresh
  * sandbox hosts (runbook layout, v0.4.3 running, glr never run there), the service commands.
+ *
+ * The real-size releases are built like GenLayer's (sandbox/big-release.ts: this machine's own
+ * ELF binaries, GNU tar + gzip), because what a release's bytes are decides how fast they inflate.
+ *
+ * Every host of a run lives in one scratch folder, prepared so that the filesystem and the memory
+ * behave as on a validator host rather than as on a machine that has just deleted thousands of
+ * files, or has never used most of its memory (bench/lib/machine.ts: prepareScratch).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { buildBigRelease } from '../../sandbox/big-release.js';
 import { SandboxHost } from '../../sandbox/host.js';
 import { startReleaseServer, type ReleaseServer } from '../../sandbox/release-server.js';
 import { buildRelease, SVC_JS, writeReleaseTree } from '../../sandbox/releases.js';
 import { say } from './clock.js';
+import { startBucketProcess } from './bucket.js';
+import { prepareScratch, type Scratch } from './machine.js';
 import { runOk, type Ran } from './proc.js';
 import { MiB } from './stats.js';
 
@@ -25,8 +35,6 @@ export interface Options {
   bigBytes: number;
   /** the smaller release for the memory comparison */
   midBytes: number;
-  /** the share of the filler that is random (the rest gzips ~7:1): ~115 MB of tarball for 300 MiB */
-  randomShare: number;
   /** the throttled bucket's rate */
   rateBps: number;
   /** how long the prober watches the idle old node before each update */
@@ -55,7 +63,6 @@ export function parseOptions(argv: string[]): Options {
     from: get('--from') ?? '',
     bigBytes: quick ? 24 * MiB : 300 * MiB,
     midBytes: quick ? 8 * MiB : 100 * MiB,
-    randomShare: 0.26,
     rateBps: 100 * MiB,
     idleMs: quick ? 400 : 1000,
     noopRuns: quick ? 4 : 20,
@@ -64,6 +71,13 @@ export function parseOptions(argv: string[]): Options {
     watchApplies: quick ? 1 : 4,
   };
 }
+
+/**
+ * What the real-size releases' node does with connections while it boots: it accepts them and
+ * never answers those it accepted before it was ready, the hardest of the behaviours for a
+ * verification to see through (sandbox/fake-node.ts).
+ */
+export const BENCH_EARLY = { connections: 'never' } as const;
 
 /** Versions: v0.4.3 runs on every fresh host; the others are what it is updated to. */
 export const OLD = 'v0.4.3';
@@ -81,17 +95,32 @@ export interface Fixtures {
   /** small releases: NEW (1 MiB), DIES */
   small: ReleaseServer;
   tarballs: { big: Buffer; mid: Buffer };
+  /** where the real-size release's binaries came from (sandbox/big-release.ts) */
+  releaseSource: string;
+  /** where every host of this run lives (removed by close()), and how it was prepared */
+  scratch: string;
+  prepared: Scratch;
   close(): Promise<void>;
 }
 
+/** the folder every host of this run is created in (set by setUp) */
+let scratch: string | null = null;
+
 export async function setUp(o: Options): Promise<Fixtures> {
-  const big = await startReleaseServer();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'glr-bench-'));
+  scratch = dir;
+  const prepared = prepareScratch(dir);
+  // the real-size releases' bucket in a process of its own (bench/bucket.ts), as the prober is
+  const big = await startBucketProcess();
   const small = await startReleaseServer();
-  say(`building the ${o.bigBytes / MiB} MiB and ${o.midBytes / MiB} MiB releases (${Math.round(o.randomShare * 100)} % random filler)`);
-  const tarballs = {
-    big: await buildRelease({ version: NEW, padBytes: o.bigBytes, padRandomShare: o.randomShare }),
-    mid: await buildRelease({ version: MID, padBytes: o.midBytes, padRandomShare: o.randomShare }),
+  say(`building the ${o.bigBytes / MiB} MiB and ${o.midBytes / MiB} MiB releases from this machine's ELF binaries`);
+  const built = (version: string, bytes: number) => {
+    const out = path.join(dir, `${version}.tar.gz`);
+    const r = buildBigRelease({ version, binaryBytes: bytes, out, early: BENCH_EARLY });
+    return { tarball: readFileSync(out), source: r.source };
   };
+  const bigBuilt = built(NEW, o.bigBytes);
+  const tarballs = { big: bigBuilt.tarball, mid: built(MID, o.midBytes).tarball };
   big.add(NEW, tarballs.big);
   big.add(MID, tarballs.mid);
   small.add(NEW, await buildRelease({ version: NEW, padBytes: MiB }));
@@ -101,9 +130,14 @@ export async function setUp(o: Options): Promise<Fixtures> {
     big,
     small,
     tarballs,
+    releaseSource: bigBuilt.source,
+    scratch: dir,
+    prepared,
     async close() {
       await big.close();
       await small.close();
+      scratch = null;
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -125,7 +159,8 @@ export function releaseTimings(): { bootMs: number; syncMs: number; stopMs: numb
 
 /** A fresh host as the runbook leaves one: v0.4.3 (small) running healthy, glr never run. */
 export function freshHost(server: ReleaseServer, parent?: string): Promise<SandboxHost> {
-  return SandboxHost.create({ server, ...(parent ? { parent } : {}) });
+  const under = parent ?? scratch;
+  return SandboxHost.create({ server, ...(under ? { parent: under } : {}) });
 }
 
 /** The sandbox's service manager, as `systemctl VERB genlayer-node` would be run. */

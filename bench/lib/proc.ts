@@ -19,6 +19,8 @@ export interface Ran {
   wallMs: number;
   /** peak resident set of the command (KiB, as GNU time's %M), NaN when not measured */
   peakRssKb: number;
+  /** CPU time of the command and the children it waited for, user + system (ms; GNU time's %U + %S), NaN when not measured */
+  cpuMs: number;
 }
 
 /** The environment glr runs with: the bench's own, without any GLR_* knob (glr at its defaults). */
@@ -32,7 +34,7 @@ let seq = 0;
 /** Runs argv to its end; with `rss`, under /usr/bin/time. Never throws on a non-zero exit. */
 export function run(argv: string[], o: { env?: NodeJS.ProcessEnv; cwd?: string; rss?: boolean; timeoutMs?: number } = {}): Promise<Ran> {
   const timeFile = path.join(os.tmpdir(), `glr-bench-time-${process.pid}-${seq++}`);
-  const full = o.rss ? ['/usr/bin/time', '-f', '%M', '-o', timeFile, ...argv] : argv;
+  const full = o.rss ? ['/usr/bin/time', '-f', '%M %U %S', '-o', timeFile, ...argv] : argv;
   return new Promise((resolve, reject) => {
     const startedAt = now();
     const child = spawn(full[0]!, full.slice(1), { env: o.env ?? process.env, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -46,10 +48,13 @@ export function run(argv: string[], o: { env?: NodeJS.ProcessEnv; cwd?: string; 
       const endedAt = now();
       clearTimeout(timer);
       let peakRssKb = NaN;
+      let cpuMs = NaN;
       if (o.rss) {
         try {
           // the last line: a killed command makes time write "Command terminated by signal" first
-          peakRssKb = Number(readFileSync(timeFile, 'utf8').trim().split('\n').at(-1));
+          const [rss, user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
+          peakRssKb = rss!;
+          cpuMs = (user! + sys!) * 1000;
         } catch {
           // no report: NaN
         }
@@ -63,6 +68,7 @@ export function run(argv: string[], o: { env?: NodeJS.ProcessEnv; cwd?: string; 
         endedAt,
         wallMs: endedAt - startedAt,
         peakRssKb,
+        cpuMs,
       });
     });
   });

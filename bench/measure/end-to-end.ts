@@ -46,11 +46,20 @@ interface Common {
 export interface RunbookRound extends Common {
   /** curl, tar, setup, the rest (ms) */
   steps: Record<string, number>;
+  /** the same steps' CPU time, user + system, the commands' children included (ms) */
+  cpu: Record<string, number>;
+  /** the CPU time of Phase 1 and of Phase 2, each whole (ms) */
+  phase1CpuMs: number;
+  phase2CpuMs: number;
 }
 
 export interface GlrRound extends Common {
   exitCode: number | null;
   downloadMs: number;
+  /** glr's CPU time for its download action, every thread (its log) */
+  downloadCpuMs: number;
+  /** the whole `glr reconcile`'s CPU time, user + system, its children included (GNU time) */
+  cpuMs: number;
   peakRssKb: number;
   /** glr's own downtime figure: its --json result and the last line of its history */
   reportedMs: number;
@@ -120,7 +129,13 @@ export async function runbookRound(f: Fixtures, rate: Rate): Promise<RunbookRoun
       return { p1, p2, healthyAt: healthy.at };
     });
     const returnedAt = Math.max(r.healthyAt, r.p2.endedAt);
-    return { ...common(rate.name, answers, probeFrom, r.p1.startedAt, r.p2.startedAt, r.healthyAt, returnedAt), steps: r.p1.steps };
+    return {
+      ...common(rate.name, answers, probeFrom, r.p1.startedAt, r.p2.startedAt, r.healthyAt, returnedAt),
+      steps: r.p1.steps,
+      cpu: r.p1.cpu,
+      phase1CpuMs: r.p1.cpuMs,
+      phase2CpuMs: r.p2.cpuMs,
+    };
   } finally {
     await host.cleanup();
   }
@@ -152,6 +167,8 @@ export async function glrRound(f: Fixtures, rate: Rate): Promise<GlrRound> {
       ...common(rate.name, answers, probeFrom, run.startedAt, stopAt, r.healthyAt, run.endedAt),
       exitCode: run.code,
       downloadMs: actionMs(run.log, 'download'),
+      downloadCpuMs: Number(logLine(run.log, (l) => l.msg.startsWith('release downloaded'))?.cpuMs ?? NaN),
+      cpuMs: run.cpuMs,
       peakRssKb: run.peakRssKb,
       reportedMs: run.result?.downtimeMs ?? NaN,
       historyMs: Number(lastHistory(host.root)?.downtimeMs ?? NaN),

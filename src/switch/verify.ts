@@ -11,31 +11,46 @@ export type VerifyResult =
   /** `at`: when the first healthy answer arrived (Date.now()); `sync`: accepted while syncing (see progress.ts) */
   { ok: true; at: number; sync?: SyncProgress } | { ok: false; reason: string; at: number };
 
-/** /health requests in flight at once while a node boots (each bounded by healthRequestMs). */
-const MAX_IN_FLIGHT = 4;
+/**
+ * /health requests in flight at once, at most. With the defaults (a request every 20 ms, each
+ * given up after 1 s) there are never more than 50; this only bounds a tuning that would open
+ * thousands of connections (file descriptors are finite).
+ */
+const MAX_IN_FLIGHT = 200;
 
 /**
- * Asks /health every `healthPollMs`, whether or not the requests before answered (at most
- * MAX_IN_FLIGHT at once, each bounded by `timeoutMs()`), and hands each answer to `onReading`
- * with the moment it arrived. `stop()` ends it and cancels what is in flight.
+ * Asks /health every `healthPollMs`, whatever became of the requests before: each is bounded by
+ * `timeoutMs()` alone, so a booting node that accepts connections and never answers them, or
+ * answers them late, holds up none of the later requests, and the first healthy answer the node
+ * gives arrives within one poll of when an outside prober gets its own. Should MAX_IN_FLIGHT be
+ * reached, the oldest request gives way to the new one. Each answer goes to `onReading` with the
+ * moment it arrived. `stop()` ends it and cancels what is in flight.
  */
 function pollHealth(ctx: ApplyContext, timeoutMs: () => number, onReading: (r: HealthReading, at: number) => void): { stop(): void } {
-  const abort = new AbortController();
-  let inFlight = 0;
+  let stopped = false;
+  const inFlight = new Set<AbortController>();
   const probe = () => {
-    if (abort.signal.aborted || inFlight >= MAX_IN_FLIGHT) return;
-    inFlight++;
-    void readHealth(ctx.healthUrl, timeoutMs(), abort.signal).then((r) => {
-      inFlight--;
-      if (!abort.signal.aborted) onReading(r, Date.now());
+    if (stopped) return;
+    if (inFlight.size >= MAX_IN_FLIGHT) {
+      const oldest = inFlight.values().next().value!;
+      inFlight.delete(oldest);
+      oldest.abort();
+    }
+    const one = new AbortController();
+    inFlight.add(one);
+    void readHealth(ctx.healthUrl, timeoutMs(), one.signal).then((r) => {
+      inFlight.delete(one);
+      if (!stopped && !one.signal.aborted) onReading(r, Date.now());
     });
   };
   const timer = setInterval(probe, ctx.tuning.healthPollMs);
   probe();
   return {
     stop() {
+      stopped = true;
       clearInterval(timer);
-      abort.abort();
+      for (const one of inFlight) one.abort();
+      inFlight.clear();
     },
   };
 }
@@ -44,8 +59,9 @@ function pollHealth(ctx: ApplyContext, timeoutMs: () => number, onReading: (r: H
  * Waits until the node is healthy on `version`, at the node's own speed:
  *
  * - a /health request leaves every `healthPollMs` (20 ms), whether or not the ones before it
- *   answered: a booting node that accepts connections and answers nothing cannot hold glr, and
- *   the first healthy answer is seen within one poll of when it can be had;
+ *   answered (pollHealth): whatever a booting node does with early connections (refuses them,
+ *   answers 503, answers late, or never), the first healthy answer is seen within one poll of
+ *   when it can be had;
  * - the service manager (a process per call) is asked only every `statusPollMs` (250 ms): a
  *   node that died (stopped, or restarting under systemd) is seen within about that;
  * - no answer and 503 while it boots and syncs are not failures; only the deadline is.
@@ -72,7 +88,9 @@ export async function waitHealthy(ctx: ApplyContext, version: string, timeoutMs:
       () => Math.min(tuning.healthRequestMs, Math.max(50, deadline - Date.now())),
       (r, at) => {
         last = r;
-        if (isHealthyOn(r, version)) finish({ ok: true, at });
+        if (!isHealthyOn(r, version) || settled) return;
+        ctx.log.debug({ version, healthyAt: at }, `${version} answered healthy`);
+        finish({ ok: true, at });
       },
     );
 

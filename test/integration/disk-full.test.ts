@@ -221,9 +221,10 @@ describe('the download alone, on a disk of 24 MiB (in this process: its open fil
 
   it('ENOSPC while extracting: one line, the staging folder removed, every file closed, the space given back', async (ctx) => {
     if (!server) return ctx.skip();
-    // 1000 one-byte files take 4 KiB each on the disk and 1 KiB each in the tar stream: the
-    // disk fills before the extraction's own budget (no reserve here) stops it
-    const small: RawEntry[] = Array.from({ length: 1000 }, (_, i) => ({ path: `{top}/small/f${i}`, type: 'file', content: 'x' }));
+    // 4000 one-byte files take 4 KiB each on the disk and 1 KiB each in the tar stream (16 MiB
+    // against 4): the disk fills with the bytes counted against the extraction's own budget (no
+    // reserve here) well under it, even with gunzip some MiB ahead of the writes
+    const small: RawEntry[] = Array.from({ length: 4000 }, (_, i) => ({ path: `{top}/small/f${i}`, type: 'file', content: 'x' }));
     const { err, root, before, ms } = await downloadInto('v0.4.9', await zerosRelease('v0.4.9', 64 * MiB, { before: small }), () => 0);
     expect(ms).toBeLessThan(30_000);
     expect(err).toBeInstanceOf(GlrError);

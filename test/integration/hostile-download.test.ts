@@ -137,8 +137,8 @@ describe('the bucket hash in either form, or none, still installs', () => {
     const file = sb.host.writeDesired({ version: V });
     const r = await runGlr(['reconcile', '-f', file]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    // md5 is the one bucket hash checked when both come (see src/actions/download/checksums.ts)
-    expect(r.stderr).toMatch(/"verifiedBy":\["md5"\]/);
+    // crc32c is the one bucket hash checked when both come (see src/actions/download/checksums.ts)
+    expect(r.stderr).toMatch(/"verifiedBy":\["crc32c"\]/);
     expect(leakedSecrets(r.stdout, r.stderr)).toEqual([]);
     expect(await sb.host.healthyOn(V)).toBe(true);
     expect(sb.host.linkVersions()).toEqual([V]);

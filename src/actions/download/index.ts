@@ -38,6 +38,7 @@ export interface Downloaded {
  */
 export async function download(ctx: ApplyContext, a: { version: string; url: string; sha256: string | null; reclaimable?: string[] }): Promise<Downloaded> {
   const { layout, log } = ctx;
+  const cpu = process.cpuUsage();
   const dest = layout.versionDir(a.version);
   const staging = layout.staging(a.version, nonce());
   try {
@@ -54,7 +55,10 @@ export async function download(ctx: ApplyContext, a: { version: string; url: str
       throw e;
     }
     await fsyncDir(layout.root);
-    log.info({ version: a.version, bytes: got.bytes, sha256: got.sha256, verifiedBy: got.verifiedBy }, 'release downloaded, verified and extracted');
+    // cpuMs: this process's CPU time for it, every thread (network, hashes, inflate, writes)
+    const used = process.cpuUsage(cpu);
+    const cpuMs = Math.round((used.user + used.system) / 1000);
+    log.info({ version: a.version, bytes: got.bytes, sha256: got.sha256, verifiedBy: got.verifiedBy, cpuMs }, 'release downloaded, verified and extracted');
     return got;
   } catch (e) {
     // a full disk or a refused write is the host's problem, not a bug: one line, no stack
@@ -167,7 +171,7 @@ async function fetchInto(ctx: ApplyContext, a: Release & { sha256: string | null
       throw refuse(`the ${a.version} tarball is refused: ${unpack.refusal}; nothing of it was kept. Do not install this release: report it to GenLayer`);
     if (unpack.error !== null) throw unpackProblem(unpack.error, a, budget, layout.root);
     if (checked === null) throw new Error('the download stopped without a reason');
-    if (unpack.policy.topFolder === null) throw refuse(`the ${a.version} tarball is empty; is release.url right?`);
+    if (unpack.topFolder === null) throw refuse(`the ${a.version} tarball is empty; is release.url right?`);
     return { sha256: checked.sha256, bytes, verifiedBy: checked.verifiedBy };
   } finally {
     // a body left unread (a refusal on the headers, a failure) would hold its connection, and

@@ -1,0 +1,42 @@
+/**
+ * A ReleaseServer whose server runs in a child process (bench/bucket.ts): the same interface,
+ * its commands sent over IPC in order (a request made after `add` finds the tarball, the child
+ * handling its messages before any connection it accepts later). `requests` is not kept.
+ */
+import { fork } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ReleaseServer } from '../../sandbox/release-server.js';
+import type { BucketCommand } from '../bucket.js';
+
+const BUCKET_JS = path.join(path.dirname(fileURLToPath(import.meta.url)), '../bucket.js');
+
+export async function startBucketProcess(): Promise<ReleaseServer> {
+  const child = fork(BUCKET_JS, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const { origin, urlTemplate } = await new Promise<{ origin: string; urlTemplate: string }>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as { origin: string; urlTemplate: string }));
+    child.once('exit', (code) => reject(new Error(`the bucket process exited (${code}) before it listened`)));
+  });
+  const send = (m: BucketCommand) => child.send(m);
+  let pageSize = 2;
+  return {
+    origin,
+    urlTemplate,
+    add: (version, tarball) => send({ op: 'add', version, tarball }),
+    fault: (version, fault) => send({ op: 'fault', version, fault }),
+    list: (names) => send({ op: 'list', names }),
+    get pageSize() {
+      return pageSize;
+    },
+    set pageSize(n: number) {
+      pageSize = n;
+      send({ op: 'pageSize', n });
+    },
+    requests: [],
+    async close() {
+      send({ op: 'close' });
+      await exited;
+    },
+  };
+}
