@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --rounds N] [--quick] [--out FILE] [--json FILE]`: every figure of issue 11 in one
+ * `npm run bench [-- --rounds N] [--quick] [--out FILE] [--json FILE]`: every figure of docs/benchmarks.md in one
  * run, on sandbox hosts, with glr at its default settings, each beside its counterpart (the
  * runbook scripted, the physical floor, the node's own restart, an outside prober), and
  * docs/benchmarks.md written from that run (nothing in it typed by hand).
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     r.noop = await step('no-op cost (figure 7)', () => noop(f));
     r.pageCache = await step('page cache (figure 8)', () => pageCache(f));
     r.watch = await step('glr watch (figure 9)', () => watchLatency(f));
-    r.prepareAhead = await step('prepareAhead (issue 14)', () => prepareAhead(f));
+    r.prepareAhead = await step('prepareAhead', () => prepareAhead(f));
     r.fs.end = fsCost(f.scratch);
   } finally {
     r.load = load.stop();

@@ -1,5 +1,5 @@
 /**
- * 8. Page cache (issue 11, item 6): does a start read its files from disk? On a host glr has
+ * 8. Page cache: does a start read its files from disk? On a host glr has
  * updated to the real-size release (unthrottled bucket), the node is stopped and started again,
  * each time with the version folder's files either read once just before the start (warm, what a
  * read-ahead before the stop would give) or evicted (cold: `sync; echo 3 >

@@ -1,5 +1,5 @@
 /**
- * Issue 14: from `glr bump` to healthy on the new version, with and without `prepareAhead: patch`
+ * From `glr bump` to healthy on the new version, with and without `prepareAhead: patch`
  * (the watcher preparing the newest patch release of the running series ahead of time, so that a
  * bump only switches). Each sample: a fresh host under `glr watch`, the real-size release served
  * at the throttled rate; with prepareAhead the bump waits until the watcher says the release is

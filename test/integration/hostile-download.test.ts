@@ -1,5 +1,5 @@
 /**
- * Issue 6, the download: every way fetching a release can go wrong ends in exit 1, one clear
+ * The download: every way fetching a release can go wrong ends in exit 1, one clear
  * line, no stack trace, no secret, and the host as it was (node healthy on v0.4.3, the links
  * resolving where they did, no v0.4.5 folder, no staging folder). Faults come from the fake
  * bucket; the dry-run cannot see them (it does not download) and exits 2 with its plan.
