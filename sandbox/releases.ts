@@ -106,6 +106,11 @@ export interface ReleaseOptions {
   dbFormat?: number;
   /** what the node does with connections while it boots (default: holds them, answers once booted) */
   early?: FakeNodeSpec['early'];
+  /**
+   * the fake node's script the release's bin/genlayernode runs (default: FAKE_NODE_JS); a node
+   * run as another user needs one that user can read (a checkout may be private to its owner)
+   */
+  fakeNodeJs?: string;
 }
 
 /** The shape a release of `version` has unless told otherwise: v0.5 from v0.5.0 on. */
@@ -210,7 +215,7 @@ export function writeReleaseTree(dir: string, o: ReleaseOptions): void {
   };
   const omit = new Set(o.omit ?? []);
   if (!omit.has('bin')) {
-    file('bin/genlayernode', `#!/bin/sh\nexec "${process.execPath}" "${FAKE_NODE_JS}" "$0" "$@"\n`, 0o755);
+    file('bin/genlayernode', `#!/bin/sh\nexec "${process.execPath}" "${o.fakeNodeJs ?? FAKE_NODE_JS}" "$0" "$@"\n`, 0o755);
     file('bin/fake-node.json', `${JSON.stringify(spec)}\n`);
   }
   if (!omit.has('third_party')) {

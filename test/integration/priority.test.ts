@@ -6,38 +6,23 @@
  * (glr cannot raise its priority back: only the children are lowered, through nice/ionice).
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO } from '../helpers/glr.js';
+import { bundleForAnyone, type Bundle } from '../helpers/bundle.js';
 
 const exec = promisify(execFile);
 /**
  * The probe runs as `nobody` too, who may not read the checkout (a clone in /root/glr, or any
  * mode-700 folder): the module under test is bundled (with execa) into a folder anyone can read.
  */
-let shared: string;
+let bundle: Bundle;
 let PRIORITY_JS: string;
 beforeAll(async () => {
-  shared = mkdtempSync(path.join(os.tmpdir(), 'glr-priority-'));
-  chmodSync(shared, 0o755);
-  PRIORITY_JS = path.join(shared, 'priority.mjs');
-  await build({
-    entryPoints: [path.join(REPO, 'src/runtime/priority.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    outfile: PRIORITY_JS,
-    // execa's CommonJS dependencies call require(), as in the CLI's bundle (scripts/bundle.mjs)
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-    logLevel: 'silent',
-  });
-  chmodSync(PRIORITY_JS, 0o644);
+  bundle = await bundleForAnyone('src/runtime/priority.ts', 'priority.mjs');
+  PRIORITY_JS = bundle.file;
 });
-afterAll(() => rmSync(shared, { recursive: true, force: true }));
+afterAll(() => bundle?.remove());
 
 interface Probe {
   mode: string;

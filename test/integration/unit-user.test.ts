@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_ENV } from '../../sandbox/host.js';
 import { FakeMachine } from '../../sandbox/machine.js';
+import { bundleForAnyone, type Bundle } from '../helpers/bundle.js';
 import { leakedSecrets, runGlr, type GlrRun } from '../helpers/glr.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 import { execFileSync } from 'node:child_process';
@@ -42,11 +43,14 @@ describe.skipIf(!ROOT_USER)(
     let run: GlrRun;
     let llmEnv: string;
     let file: string;
+    let fakeNode: Bundle;
 
     beforeAll(async () => {
       machine = FakeMachine.create();
-      sb = await createSandbox({ running: 'v0.5.10', start: false });
-      await sb.publish({ version: 'v0.5.11' });
+      // the node runs as nobody, who may not read this checkout
+      fakeNode = await bundleForAnyone('sandbox/fake-node.ts', 'fake-node.mjs');
+      sb = await createSandbox({ running: 'v0.5.10', start: false, release: { fakeNodeJs: fakeNode.file } });
+      await sb.publish({ version: 'v0.5.11', fakeNodeJs: fakeNode.file });
       const { root } = sb.host;
       // the operator's layout: the node's files are its user's, the LLM keys in /etc-like llm.env
       // (root's, 600: systemd reads it), the .env without keys or password
@@ -77,6 +81,7 @@ describe.skipIf(!ROOT_USER)(
     afterAll(async () => {
       await machine?.cleanup();
       await sb?.cleanup();
+      fakeNode?.remove();
     });
 
     it('plans from the unit: the keys in llm.env, the password on ExecStart, the folder given to nobody', () => {
