@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type Options } from 'execa';
@@ -17,7 +17,9 @@ export interface RunResult {
  * Does not throw: the caller decides what a failure means.
  *
  * Output goes to a private temporary file rather than a pipe: a service manager's start command
- * may leave a daemon behind that inherits its stdout, and a pipe would then never close.
+ * may leave a daemon behind that inherits its stdout, and a pipe would then never close. The file
+ * is unlinked as soon as it is open (the child writes through the descriptor it inherits), so a
+ * glr killed with SIGKILL in the middle leaves nothing behind in the temporary folder.
  */
 export async function run(
   argv: readonly string[],
@@ -26,8 +28,12 @@ export async function run(
   const [file, ...args] = argv;
   if (!file) return { exitCode: null, output: '', failure: 'empty command' };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'glr-run-'));
-  const outFile = path.join(dir, 'output');
-  const fd = openSync(outFile, 'a', 0o600);
+  let fd: number;
+  try {
+    fd = openSync(path.join(dir, 'output'), 'a+', 0o600);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   try {
     const options: Options = {
       reject: false,
@@ -45,7 +51,7 @@ export async function run(
       ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
     };
     const r = await execa(file, args, options);
-    const output = readFileSync(outFile, 'utf8').trim();
+    const output = readAll(fd).trim();
     let failure: string | null = null;
     if (r.timedOut) failure = `timed out after ${Math.round(opts.timeoutMs / 1000)} s`;
     else if (r.isCanceled) failure = 'cancelled';
@@ -62,6 +68,17 @@ export async function run(
     return { exitCode: failure ? null : (r.exitCode ?? null), output, failure: failure ?? null };
   } finally {
     closeSync(fd);
-    rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The whole file behind `fd` from its start (the child's writes moved the shared offset to its end). */
+function readAll(fd: number): string {
+  const buf = Buffer.allocUnsafe(fstatSync(fd).size);
+  let n = 0;
+  while (n < buf.length) {
+    const got = readSync(fd, buf, n, buf.length - n, n);
+    if (got === 0) break;
+    n += got;
+  }
+  return buf.toString('utf8', 0, n);
 }
