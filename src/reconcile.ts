@@ -7,7 +7,7 @@ import { redact } from './genlayer/env-file.js';
 import { observeWithSecrets, type Seen } from './observe/observe.js';
 import type { Observed } from './observe/types.js';
 import { planAhead } from './plan/ahead.js';
-import { refused, syncingWords, type Outcome, type SyncState } from './plan/outcome.js';
+import { refused, syncingWords, syncStateOf, type Outcome } from './plan/outcome.js';
 import { isSyncingOn } from './runtime/health-reading.js';
 import { plan as computePlan } from './plan/plan.js';
 import { isConverged } from './plan/steps.js';
@@ -131,13 +131,7 @@ function convergedOutcome(desired: Desired, o: Observed): Outcome {
   const v = desired.version;
   const base = { kind: 'converged' as const, stage: 'plan' as const, reasons: [], measures: null, reported: [] };
   if (!isSyncingOn(o.health, v)) return { ...base, message: `converged: ${v} runs healthy; nothing to do` };
-  const s = o.sync;
-  const syncing: SyncState = {
-    at: new Date(s?.at ?? Date.now()).toISOString(),
-    syncedBlock: s?.syncedBlock ?? null,
-    latestBlock: s?.latestBlock ?? null,
-    blocksBehind: s?.blocksBehind ?? null,
-  };
+  const syncing = syncStateOf(o.sync, Date.now());
   return { ...base, message: `converged: ${v} runs and is ${syncingWords(syncing)}; nothing to do until it has caught up`, syncing };
 }
 

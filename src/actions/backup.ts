@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { atomicWriteFile, ensureDir, removeTree } from '../runtime/fsx.js';
-import { readSyncedBlock } from '../runtime/health.js';
+import { readSync } from '../genlayer/node-sync.js';
 import { errnoText, loggable } from '../runtime/text.js';
 import { refuse } from '../errors.js';
 import type { ApplyContext } from './context.js';
@@ -32,7 +32,7 @@ export async function backup(ctx: ApplyContext, version: string, keystore = fals
     const what = keystore ? '.env, config.yaml and the keystore' : '.env and config.yaml';
     throw refuse(`backing up ${what} of ${version} under ${dir} failed: ${err.path ? `${err.path}: ` : ''}${errnoText(e)}; nothing was stopped`);
   }
-  const syncedBlock = await readSyncedBlock(ctx.healthUrl);
+  const syncedBlock = (await readSync(ctx.healthUrl))?.syncedBlock ?? null;
   log.info({ version, backup: dir, syncedBlock }, `backed up .env, config.yaml${keystore ? ' and the keystore' : ''}; noted the synced block`);
   // old backups beyond the last ten: their removal is housekeeping, never a reason not to switch
   await prune(layout.backupsDir).catch((e: unknown) => log.warn({ err: loggable(e) }, 'could not remove old backups; the next switch will'));

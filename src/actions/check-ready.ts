@@ -1,7 +1,7 @@
 import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checkBackends, readLlmConfig } from '../genlayer/llm-config.js';
-import { driftWarnings, keysMissingFrom } from '../genlayer/node-config.js';
+import { configDrift, driftWarnings } from '../genlayer/node-config.js';
 import { greyboxProblems, idleKeyWarnings, strategyOf } from '../genlayer/llm-strategy.js';
 import { refuse } from '../errors.js';
 import { RUNBOOK_LINKS } from '../layout.js';
@@ -52,17 +52,15 @@ export async function checkReady(ctx: ApplyContext, version: string, links: stri
   if (strategyOf(luaScriptPath) === 'greybox') problems.push(...greyboxProblems(version, node.names, backends.openrouter?.enabled === false, where));
   if (problems.length) throw refuse(problems[0]!);
   for (const w of idleKeyWarnings(version, backends, node.names, where)) ctx.log.warn({ version }, w);
-  for (const w of await configDrift(ctx, dir, version)) ctx.log.warn({ version }, w);
+  for (const w of await releaseConfigDrift(ctx, dir, version)) ctx.log.warn({ version }, w);
 }
 
 /** The installed config.yaml against the release's config.yaml.example (when it ships one): key paths only. */
-async function configDrift(ctx: ApplyContext, dir: string, version: string): Promise<string[]> {
+async function releaseConfigDrift(ctx: ApplyContext, dir: string, version: string): Promise<string[]> {
   const [example, config] = await Promise.all([
     readFile(path.join(dir, 'configs/node/config.yaml.example'), 'utf8').catch(() => null),
     readFile(ctx.layout.configYaml(dir), 'utf8').catch(() => null),
   ]);
-  if (example === null || config === null) return [];
-  const missing = keysMissingFrom(example, config);
-  const extra = keysMissingFrom(config, example);
-  return missing && extra ? driftWarnings(version, { missing, extra }) : [];
+  const drift = example !== null && config !== null ? configDrift(example, config) : null;
+  return drift ? driftWarnings(version, drift) : [];
 }

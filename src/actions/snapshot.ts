@@ -8,9 +8,9 @@ import { clip, errnoText, loggable } from '../runtime/text.js';
 import type { NodeEnvFile } from '../observe/types.js';
 import type { ApplyContext } from './context.js';
 import { nodeEnvironment } from './dotenv.js';
+import { redact } from '../genlayer/env-file.js';
+import { OPERATOR_TOKEN } from '../genlayer/node-config.js';
 
-/** GenLayer: the ops routes' operator token, read by the node at start (ops/snapshot.mdx). */
-const OPERATOR_TOKEN = 'GENLAYERNODE_NODE_OPERATOR_TOKEN';
 const SNAPSHOT_NAME = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z-v/;
 
 /**
@@ -18,7 +18,8 @@ const SNAPSHOT_NAME = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z-v/;
  * itself while it runs (GenLayer, api-references/genlayer-node/ops/snapshot.mdx: `POST /snapshot`
  * with `{"destDir": ABS}` and the operator token → 204; 400 path not absolute or exists; 401 no
  * or wrong token; 500 the checkpoint failed). The token comes from `version`'s .env and never
- * leaves this function. The node writes `dest` as its own user: when glr runs as root and the DB
+ * leaves this function: the node's answer, quoted in a refusal, is scrubbed of it and of every
+ * secret of the node's environment. The node writes `dest` as its own user: when glr runs as root and the DB
  * belongs to another user, the snapshots folder is given to that user and `.glr` may be passed
  * through (711; what is inside it stays 700/600). Then the snapshots beyond the newest `keep`
  * are removed (never the one just taken).
@@ -28,7 +29,8 @@ export async function takeSnapshot(
   s: { version: string; db: string; dest: string; url: string; keep: number; env: readonly NodeEnvFile[] },
 ): Promise<void> {
   const { layout, log } = ctx;
-  const token = (await nodeEnvironment(ctx, s.version, s.env)).vars[OPERATOR_TOKEN];
+  const env = await nodeEnvironment(ctx, s.version, s.env);
+  const token = env.vars[OPERATOR_TOKEN];
   if (!token) throw refuse(`snapshots.beforeSwitch: none of ${s.version}'s environment files sets ${OPERATOR_TOKEN}; nothing was stopped`);
   try {
     await ensureDir(layout.glrDir, 0o700);
@@ -49,7 +51,8 @@ export async function takeSnapshot(
   } catch (e) {
     throw refuse(`snapshots.beforeSwitch: POST ${s.url} failed: ${networkProblem(e)}; nothing was stopped`);
   }
-  if (answer.statusCode !== 204 && answer.statusCode !== 200) throw refuse(`snapshots.beforeSwitch: ${refusedBecause(s, answer)}; nothing was stopped`);
+  if (answer.statusCode !== 204 && answer.statusCode !== 200)
+    throw refuse(`snapshots.beforeSwitch: ${redact(refusedBecause(s, answer), [...env.secrets, token])}; nothing was stopped`);
   const st = await stat(s.dest).catch(() => null);
   if (!st?.isDirectory()) throw refuse(`snapshots.beforeSwitch: the node answered ${answer.statusCode} but ${s.dest} is not there; nothing was stopped`);
   log.info({ version: s.version, snapshot: s.dest, ms: Date.now() - started }, `snapshot of ${s.version}'s DB taken: ${s.dest}`);

@@ -2,7 +2,7 @@ import type { ApplyContext } from '../actions/context.js';
 import { isGlrError } from '../errors.js';
 import { errnoText } from '../runtime/text.js';
 import { lstatOrNull } from '../runtime/fsx.js';
-import { refused, type Measures, type Outcome, type OutcomeKind, type Stage, type SyncState } from '../plan/outcome.js';
+import { refused, syncStateOf, type Measures, type Outcome, type OutcomeKind, type Stage } from '../plan/outcome.js';
 import type { SyncProgress } from '../switch/progress.js';
 import { stepsOf } from '../plan/steps.js';
 import type { Phase, Plan, Step } from '../plan/types.js';
@@ -136,7 +136,7 @@ function stageOf(plan: Plan): Stage {
 function success(plan: Plan, runner: StepRunner, syncing: SyncProgress | null): Outcome {
   const measures = runner.measures();
   const kind = plan.intent === 'finish-rollback' ? 'rolled-back' : 'applied';
-  const sync = syncing?.to ? syncState(syncing.to) : null;
+  const sync = syncing?.to ? syncStateOf(syncing.to, syncing.to.at) : null;
   return {
     kind,
     stage: stageOf(plan),
@@ -146,10 +146,6 @@ function success(plan: Plan, runner: StepRunner, syncing: SyncProgress | null): 
     reported: [],
     ...(sync ? { syncing: sync } : {}),
   };
-}
-
-function syncState(r: NonNullable<SyncProgress['to']>): SyncState {
-  return { at: new Date(r.at).toISOString(), syncedBlock: r.syncedBlock, latestBlock: r.latestBlock, blocksBehind: r.blocksBehind };
 }
 
 /** A failed switch: its reasons, one line each, make its message. */

@@ -34,7 +34,12 @@ export function envSecretValues(text: string): string[] {
   // NUL cannot occur in an environment: standing in for `#`, it hides inline comments from dotenv
   const asSystemd = Object.values(parse(text.replaceAll('#', '\0'))).map((v) => v.replaceAll('\0', '#'));
   const values = new Set([...Object.values(parse(text)), ...asSystemd]);
-  return [...values].filter((v) => v.length >= 6);
+  return [...values].filter(isSecretValue);
+}
+
+/** Whether a value of the node's environment is scrubbed from text: 6 characters or more (shorter ones are `true`, `1`, ports). */
+export function isSecretValue(v: string): boolean {
+  return v.length >= 6;
 }
 
 /**

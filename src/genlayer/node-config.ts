@@ -10,7 +10,10 @@ import { parse } from 'yaml';
  * goes on is key paths only.
  */
 
-export const OVERRIDE_PREFIX = 'GENLAYERNODE_';
+const OVERRIDE_PREFIX = 'GENLAYERNODE_';
+
+/** The ops routes' operator token (`POST /snapshot`), read by the node from its environment at start (GenLayer: api-references/genlayer-node/ops/snapshot.mdx). */
+export const OPERATOR_TOKEN = 'GENLAYERNODE_NODE_OPERATOR_TOKEN';
 
 /** A config's leaves by dotted key path (as written), each value as canonical JSON: for comparing, never for printing. */
 export type ConfigLeaves = ReadonlyMap<string, string>;
@@ -41,20 +44,37 @@ export function changedKeys(before: ConfigLeaves, after: ConfigLeaves): string[]
 }
 
 /**
- * The key paths of `a` that `b` does not have, each at its topmost (a whole section missing is
- * named once), from the texts' structure: for GenLayer's advice not to copy config blindly
- * (releases add keys).
+ * How a config differs from the release's config.yaml.example, from the texts' structure: the
+ * key paths of the example the config lacks (`missing`) and the reverse (`extra`), each at its
+ * topmost (a whole section missing is named once); null when either text is not a YAML mapping.
+ * For GenLayer's advice not to copy config blindly (releases
+ * add keys).
  */
+export function configDrift(example: string, config: string): { missing: string[]; extra: string[] } | null {
+  const x = mappingOf(example);
+  const y = mappingOf(config);
+  if (!x || !y) return null;
+  return { missing: missingKeys(x, y), extra: missingKeys(y, x) };
+}
+
+/** The key paths of config text `a` that config text `b` does not have, each at its topmost; null when either is not a YAML mapping. */
 export function keysMissingFrom(a: string, b: string): string[] | null {
-  let x: unknown;
-  let y: unknown;
+  const x = mappingOf(a);
+  const y = mappingOf(b);
+  return x && y ? missingKeys(x, y) : null;
+}
+
+function mappingOf(text: string): Record<string, unknown> | null {
+  let v: unknown;
   try {
-    x = parse(a) ?? {};
-    y = parse(b) ?? {};
+    v = parse(text) ?? {};
   } catch {
     return null;
   }
-  if (!isMap(x) || !isMap(y)) return null;
+  return isMap(v) ? v : null;
+}
+
+function missingKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
   const out: string[] = [];
   const walk = (p: Record<string, unknown>, q: Record<string, unknown>, at: string) => {
     for (const [k, v] of Object.entries(p)) {
@@ -63,7 +83,7 @@ export function keysMissingFrom(a: string, b: string): string[] | null {
       else if (isMap(v) && isMap(q[k])) walk(v, q[k] as Record<string, unknown>, key);
     }
   };
-  walk(x, y, '');
+  walk(a, b, '');
   return out.sort();
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Desired } from '../desired/types.js';
 import { isVersion } from '../desired/version.js';
 import { envNamesSet, envSecretValues } from '../genlayer/env-file.js';
-import { changedKeys, configLeaves, keysMissingFrom, type ConfigLeaves } from '../genlayer/node-config.js';
+import { changedKeys, configDrift, configLeaves, type ConfigLeaves } from '../genlayer/node-config.js';
 import type { Layout } from '../layout.js';
 import { isNotFound, lstatOrNull, statOrNull } from '../runtime/fsx.js';
 import { readlinkOrNull } from '../runtime/links.js';
@@ -42,7 +42,7 @@ export async function observeDeployment(
     : [null, null];
   // the config the desired version runs with: configFile, else its own, else the one it would carry
   const runsWith = configFile ?? folderConfig ?? runningConfig;
-  const drift = example !== null && runsWith !== null ? driftOf(example, runsWith) : null;
+  const drift = example !== null && runsWith !== null ? configDrift(example, runsWith) : null;
   return {
     facts: {
       runningDb,
@@ -60,12 +60,6 @@ export async function observeDeployment(
 
 function keysOf(c: ConfigLeaves | null): string[] {
   return c ? [...c.keys()] : [];
-}
-
-function driftOf(example: string, config: string): { missing: string[]; extra: string[] } | null {
-  const missing = keysMissingFrom(example, config);
-  const extra = keysMissingFrom(config, example);
-  return missing && extra ? { missing, extra } : null;
 }
 
 async function observeRunningDb(layout: Layout, version: string, sharedDb: string): Promise<DeploymentFacts['runningDb']> {

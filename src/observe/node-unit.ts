@@ -1,7 +1,7 @@
 import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Desired } from '../desired/types.js';
-import { envNamesSet, envSecretValues, envVariables } from '../genlayer/env-file.js';
+import { envNamesSet, envSecretValues, envVariables, isSecretValue } from '../genlayer/env-file.js';
 import { run } from '../runtime/exec.js';
 import { isNotFound } from '../runtime/fsx.js';
 import type { UnitFacts } from '../runtime/service.js';
@@ -48,7 +48,7 @@ export async function observeNodeUnit(
   const own = facts?.environment ?? {};
   for (const [k, v] of Object.entries(own)) {
     if (v !== '') keys[k] = UNIT_ENVIRONMENT;
-    if (v.length >= 6) apart.secrets.push(v);
+    if (isSecretValue(v)) apart.secrets.push(v);
   }
   if (Object.keys(own).length) apart.values.set(UNIT_ENVIRONMENT, Object.freeze({ ...own }));
   for (const f of listed) {

@@ -62,6 +62,5 @@ function decideAhead(d: Desired, o: Observed): Decision {
   const missing = missingSources(o, running);
   if (missing.length) return refuse(missing);
   const db = dbPlan(d, o, running, dbView(d, o, running));
-  if (db.createDb) return refuse([`the shared DB ${d.sharedDb} is not there`]);
   return { ...draft, prepare: [...clearTheWay(d, o, reuse), ...prepareSteps(d, o, running, db)] };
 }

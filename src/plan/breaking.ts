@@ -1,6 +1,6 @@
 import type { Desired } from '../desired/types.js';
 import { compareVersions } from '../desired/version.js';
-import { overriddenKeys } from '../genlayer/node-config.js';
+import { OPERATOR_TOKEN, overriddenKeys } from '../genlayer/node-config.js';
 import type { Observed } from '../observe/types.js';
 import { isSeriesChange } from './pre-update.js';
 import type { DbPlan } from './preparation.js';
@@ -16,8 +16,7 @@ import type { DbPlan } from './preparation.js';
  */
 
 /** The snapshot endpoint (`POST /snapshot`, ops port) came with v0.5.11. */
-export const SNAPSHOT_SINCE = 'v0.5.11';
-const OPERATOR_TOKEN = 'GENLAYERNODE_NODE_OPERATOR_TOKEN';
+const SNAPSHOT_SINCE = 'v0.5.11';
 
 export interface DbView {
   /** the switch gives the new version a DB other than the running one's */

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Desired } from '../desired/types.js';
 import { isVersion } from '../desired/version.js';
 import { DOT_ENV, type KeyPlaces } from '../genlayer/env-file.js';
+import { OPERATOR_TOKEN } from '../genlayer/node-config.js';
 import { UNIT_ENVIRONMENT, type Observed } from '../observe/types.js';
 import type { NodeEnvFile, PrepareStep } from './types.js';
 
@@ -32,7 +33,7 @@ export function nodeEnvFiles(o: Observed): NodeEnvFile[] {
 }
 
 /** The keys a node needs: its keystore password, the snapshot token, and the LLM keys `from`'s GenVM config names. */
-const NODE_KEYS = ['NODE_PASSWORD', 'GENLAYERNODE_NODE_OPERATOR_TOKEN'];
+const NODE_KEYS = ['NODE_PASSWORD', OPERATOR_TOKEN];
 
 /**
  * Where the node's keys are found, for the plan's notes (names and files, never a value); null on

@@ -1,4 +1,5 @@
 import { ExitCode } from '../errors.js';
+import type { SyncReading } from '../genlayer/node-sync.js';
 
 /**
  * How a reconcile pass ended: the one value from the switch window to the CLI, the history, the
@@ -59,6 +60,16 @@ export interface SyncState {
   syncedBlock: number | null;
   latestBlock: number | null;
   blocksBehind: number | null;
+}
+
+/** A reading as the record keeps it; with none, only the time (`at`, ms) it was asked for. */
+export function syncStateOf(r: SyncReading | null | undefined, at: number): SyncState {
+  return {
+    at: new Date(r?.at ?? at).toISOString(),
+    syncedBlock: r?.syncedBlock ?? null,
+    latestBlock: r?.latestBlock ?? null,
+    blocksBehind: r?.blocksBehind ?? null,
+  };
 }
 
 /** The outcome's words for a node that syncs: `syncing: N blocks behind`. */

@@ -51,10 +51,9 @@ export type PrepareStep =
   | (Base & { kind: 'create-db'; version: string; sharedDb: string; ownerOf: string | null })
   /**
    * `POST /snapshot` (v0.5.11+, ops port) while the old node runs: a consistent checkpoint of
-   * the DB `version` runs on, into `dest`; the token from its .env, never shown. Then the
-   * snapshots beyond the newest `keep` are removed
+   * the DB `version` runs on, into `dest`; the operator token looked up in the node's
+   * environment files (`env`), never shown. Then the snapshots beyond the newest `keep` are removed
    */
-  /** POST /snapshot to the running node; the operator token is looked up in its environment files (`env`) */
   | (Base & { kind: 'snapshot'; version: string; db: string; dest: string; url: string; keep: number; env: NodeEnvFile[] })
   | (Base & { kind: 'genvm-setup'; version: string; argv: string[] })
   /**

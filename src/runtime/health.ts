@@ -16,15 +16,3 @@ export async function readHealth(url: string, timeoutMs = 2000, signal?: AbortSi
   }
   return parseHealth(statusCode, text);
 }
-
-/** `genlayer_node_synced_block` from /metrics beside the health URL, or null when it cannot be read. */
-export async function readSyncedBlock(healthUrl: string, timeoutMs = 2000): Promise<number | null> {
-  try {
-    const { statusCode, text } = await httpGet(new URL('/metrics', healthUrl).toString(), { timeoutMs, cap: 4 * 1024 * 1024 });
-    if (statusCode !== 200) return null;
-    const m = /^genlayer_node_synced_block(?:\{[^}]*\})?\s+([0-9.eE+]+)\s*$/m.exec(text);
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}

@@ -1,9 +1,8 @@
 import type { ApplyContext } from '../actions/context.js';
-import { isGlrError } from '../errors.js';
 import { madeProgress, readSync, type SyncReading } from '../genlayer/node-sync.js';
 import { readHealth } from '../runtime/health.js';
 import { describeHealth, isHealthyOn, type HealthReading } from '../runtime/health-reading.js';
-import { nodeLogTail, type VerifyResult } from './verify.js';
+import { diedAfterStart, nodeLogTail, type VerifyResult } from './verify.js';
 
 /** A node accepted while it syncs: the first reading on V, and the one that showed progress (`measured` false: /metrics told nothing). */
 export interface SyncProgress {
@@ -36,13 +35,8 @@ export async function waitProgress(ctx: ApplyContext, version: string, timeoutMs
   let health: HealthReading | null = null;
   let latest: SyncReading | null = null;
   for (;;) {
-    const state = await ctx.service.state().catch((e: unknown) => {
-      ctx.log.warn({ err: isGlrError(e) ? e.message : String(e) }, 'could not read the service state while verifying');
-      return null;
-    });
-    if (state === 'stopped' || state === 'restarting') {
-      return { ok: false, at: Date.now(), reason: `${version} died after the start (service ${state})${await nodeLogTail(ctx, version)}` };
-    }
+    const died = await diedAfterStart(ctx, version);
+    if (died !== null) return { ok: false, at: Date.now(), reason: died };
     const requestMs = Math.max(50, Math.min(ctx.tuning.healthRequestMs, deadline - Date.now()));
     health = await readHealth(ctx.healthUrl, requestMs);
     const at = Date.now();

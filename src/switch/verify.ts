@@ -2,7 +2,8 @@ import { open } from 'node:fs/promises';
 import type { ApplyContext } from '../actions/context.js';
 import { redact } from '../genlayer/env-file.js';
 import { isGlrError } from '../errors.js';
-import { readHealth, readSyncedBlock } from '../runtime/health.js';
+import { readSync } from '../genlayer/node-sync.js';
+import { readHealth } from '../runtime/health.js';
 import { describeHealth, isHealthyOn, type HealthReading } from '../runtime/health-reading.js';
 import { clip, tail } from '../runtime/text.js';
 import type { SyncProgress } from './progress.js';
@@ -96,16 +97,10 @@ export async function waitHealthy(ctx: ApplyContext, version: string, timeoutMs:
 
     let status: NodeJS.Timeout | undefined;
     const askService = async () => {
-      try {
-        const state = await ctx.service.state();
-        if (state === 'stopped' || state === 'restarting') {
-          const at = Date.now();
-          finish({ ok: false, at, reason: `${version} died after the start (service ${state})${await nodeLogTail(ctx, version)}` });
-          return;
-        }
-      } catch (e) {
-        // a status command that fails once is not a dead node: keep watching health
-        ctx.log.warn({ err: isGlrError(e) ? e.message : String(e) }, 'could not read the service state while verifying');
+      const died = await diedAfterStart(ctx, version);
+      if (died !== null) {
+        finish({ ok: false, at: Date.now(), reason: died });
+        return;
       }
       if (!settled) status = setTimeout(() => void askService(), tuning.statusPollMs);
     };
@@ -133,7 +128,7 @@ export async function waitHealthy(ctx: ApplyContext, version: string, timeoutMs:
 export async function waitSyncedPast(ctx: ApplyContext, version: string, noted: number, deadline: number): Promise<VerifyResult> {
   let last: number | null = null;
   for (;;) {
-    const block = await readSyncedBlock(ctx.healthUrl, Math.max(200, Math.min(ctx.tuning.healthRequestMs, deadline - Date.now())));
+    const block = (await readSync(ctx.healthUrl, Math.max(200, Math.min(ctx.tuning.healthRequestMs, deadline - Date.now()))))?.syncedBlock ?? null;
     if (block === null) {
       ctx.log.warn({ version, noted }, `${version}: /metrics gave no synced block; not compared with the block ${noted} noted before the stop`);
       return { ok: true, at: Date.now() };
@@ -184,6 +179,22 @@ export function watchLastHealthy(ctx: ApplyContext, version: string | null): { s
 
 /** How much of the end of the node's log is read for its last lines (the log may be huge). */
 const LOG_TAIL_BYTES = 64 * 1024;
+
+/**
+ * Why `version` is dead, when the service manager says it stopped or restarts after the start
+ * (with the node's last log line), else null. A status command that fails once is not a dead
+ * node: a warning, and null (the caller keeps watching health).
+ */
+export async function diedAfterStart(ctx: ApplyContext, version: string): Promise<string | null> {
+  let state: Awaited<ReturnType<ApplyContext['service']['state']>>;
+  try {
+    state = await ctx.service.state();
+  } catch (e) {
+    ctx.log.warn({ err: isGlrError(e) ? e.message : String(e) }, 'could not read the service state while verifying');
+    return null;
+  }
+  return state === 'stopped' || state === 'restarting' ? `${version} died after the start (service ${state})${await nodeLogTail(ctx, version)}` : null;
+}
 
 /** The last line of the node's own log, secrets scrubbed: usually the reason it failed. */
 export async function nodeLogTail(ctx: ApplyContext, version: string): Promise<string> {
