@@ -2,6 +2,7 @@ import type { Desired } from '../desired/types.js';
 import { compareVersions } from '../desired/version.js';
 import { OPERATOR_TOKEN, overriddenKeys } from '../genlayer/node-config.js';
 import type { Observed } from '../observe/types.js';
+import { nodeKeys } from './node-env.js';
 import { isSeriesChange } from './pre-update.js';
 import type { DbPlan } from './preparation.js';
 
@@ -144,9 +145,13 @@ export function snapshotPart(
     };
   }
   const refusals: string[] = [];
-  if (o.runningFiles?.version === from && !o.runningFiles.envNames.includes(OPERATOR_TOKEN)) {
+  // where the snapshot step will look: every environment file the node loads (its unit's), else .env
+  const keys = nodeKeys(o);
+  if (o.runningFiles?.version === from && !keys.names.includes(OPERATOR_TOKEN)) {
+    const where =
+      keys.at.files === '.env' ? `${from}'s .env sets no ${OPERATOR_TOKEN}` : `none of the node's environment files (${keys.at.files}) sets ${OPERATOR_TOKEN}`;
     refusals.push(
-      `snapshots.beforeSwitch: ${from}'s .env sets no ${OPERATOR_TOKEN}: the node answers POST /snapshot with 401 without it (it reads it at start). Set it there and restart the node, or turn snapshots.beforeSwitch off`,
+      `snapshots.beforeSwitch: ${where}: the node answers POST /snapshot with 401 without it (it reads it at start). Set it there and restart the node, or turn snapshots.beforeSwitch off`,
     );
   }
   if (o.deployment.snapshots.onDbFilesystem === false) {

@@ -228,6 +228,14 @@ describe('plan: a snapshot before a switch that keeps the DB', () => {
     expect(plan(d(), o({}, ['NODE_PASSWORD', 'OPENAIKEY'])).refusals).toEqual([
       expect.stringMatching(/^snapshots\.beforeSwitch: v0\.5\.11's \.env sets no GENLAYERNODE_NODE_OPERATOR_TOKEN/),
     ]);
+    // a unit's host: the token in any file the node loads (as the snapshot step looks it up)
+    const unit = (keys: Record<string, string>) => o({ unit: nodeUnit({ keys }) }, ['NODE_PASSWORD']);
+    expect(plan(d(), unit({ [TOKEN]: '/etc/genlayer/llm.env' })).refusals).toEqual([]);
+    expect(plan(d(), unit({ OPENAIKEY: '/etc/genlayer/llm.env' })).refusals).toEqual([
+      expect.stringMatching(
+        /^snapshots\.beforeSwitch: none of the node's environment files \(\.env, \/etc\/genlayer\/llm\.env\) sets GENLAYERNODE_NODE_OPERATOR_TOKEN/,
+      ),
+    ]);
     const elsewhere = o({ deployment: deployment('v0.5.11', { snapshots: { dir: `${ROOT}/.glr/snapshots`, entries: [], onDbFilesystem: false } }) });
     expect(plan(d(), elsewhere).refusals).toEqual([expect.stringMatching(/is not on the filesystem of the shared DB/)]);
   });
