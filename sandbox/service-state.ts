@@ -2,6 +2,11 @@
  * What the sandbox's service managers (svc.ts, systemctl.ts) keep of the nodes they run: the
  * running node's pid file; every pid they ever started (a cleanup kills them all); and an events
  * log, `ms verb pid` a line, in which tests count the starts and stops.
+ *
+ * Beside the pid file, the node's start time as the kernel counts it (/proc/PID/stat): a node
+ * that died without a stop leaves its pid file, and on a machine that starts thousands of
+ * processes (pid_max is 32768 here) another process soon has that pid. systemd tracks a unit
+ * by its cgroup and is never fooled so; this manager compares the start time.
  */
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isAlive, waitFor } from './proc.js';
@@ -18,14 +23,33 @@ export interface ServiceEvent {
   pid: number;
 }
 
-/** The pid in `pidFile` while that process runs, else null. */
+/** The pid in `pidFile` while the process started under it runs, else null. */
 export function runningPid(pidFile: string): number | null {
   if (!existsSync(pidFile)) return null;
   const pid = Number(readFileSync(pidFile, 'utf8'));
-  return pid && isAlive(pid) ? pid : null;
+  if (!pid || !isAlive(pid)) return null;
+  const noted = readFileOr(`${pidFile}.start`);
+  return noted === null || noted === startTime(pid) ? pid : null;
+}
+
+/** The process's start time in clock ticks since boot (field 22 of /proc/PID/stat), or null. */
+function startTime(pid: number): string | null {
+  const stat = readFileOr(`/proc/${pid}/stat`);
+  return stat === null ? null : (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null);
+}
+
+function readFileOr(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
 }
 
 export function noteStarted(f: ServiceFiles, pid: number): void {
+  const started = startTime(pid);
+  if (started === null) rmSync(`${f.pidFile}.start`, { force: true });
+  else writeFileSync(`${f.pidFile}.start`, started);
   writeFileSync(f.pidFile, String(pid));
   appendFileSync(f.pidsLog, `${pid}\n`);
   appendFileSync(f.eventsLog, `${Date.now()} start ${pid}\n`);
@@ -44,6 +68,7 @@ export async function stopRunning(f: ServiceFiles, timeoutMs: number): Promise<v
     }
   }
   rmSync(f.pidFile, { force: true });
+  rmSync(`${f.pidFile}.start`, { force: true });
 }
 
 /** The starts and stops in an events log, in order (none before the first start). */
