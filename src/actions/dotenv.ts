@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { envNamesSet, envSecretValues, envVariables } from '../genlayer/env-file.js';
@@ -13,6 +14,8 @@ export interface DotEnv {
   names: string[];
   /** its values, to scrub from what those children print */
   secrets: readonly string[];
+  /** of its bytes: the prepared marker records what was installed */
+  sha256: string;
 }
 
 /**
@@ -31,11 +34,15 @@ export class DotEnvs {
     const file = path.join(this.layout.versionDir(version), rel);
     let p = this.read.get(file);
     if (!p) {
-      p = readFile(file, 'utf8').then((text) => ({
-        vars: envVariables(text),
-        names: envNamesSet(text),
-        secrets: Object.freeze(envSecretValues(text)),
-      }));
+      p = readFile(file).then((bytes) => {
+        const text = bytes.toString('utf8');
+        return {
+          vars: envVariables(text),
+          names: envNamesSet(text),
+          secrets: Object.freeze(envSecretValues(text)),
+          sha256: createHash('sha256').update(bytes).digest('hex'),
+        };
+      });
       // a failed read is not kept: a later step asks again and says why itself
       p.catch(() => this.read.delete(file));
       this.read.set(file, p);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFile, unlink } from 'node:fs/promises';
 import { refuse } from '../errors.js';
 import { writePrepared } from '../runtime/marker.js';
@@ -17,11 +16,8 @@ export async function markPrepared(ctx: ApplyContext, version: string, url: stri
   } catch {
     throw refuse(`${version} was not prepared by this run (no .glr-preparing); not marking it`);
   }
-  const envFileSha256 = envFile
-    ? createHash('sha256')
-        .update(await readFile(layout.env(layout.versionDir(version))))
-        .digest('hex')
-    : null;
+  // the installed .env, as the steps after the carry read it (once per apply)
+  const envFileSha256 = envFile ? (await ctx.dotenvs.file(version, '.env')).sha256 : null;
   const inputs = { url, sha256, sharedDb, ...(envFileSha256 ? { envFileSha256 } : {}) };
   await writePrepared(layout, { version, origin: 'prepared', at: new Date().toISOString(), inputs });
   await unlink(layout.preparingMarker(version));
