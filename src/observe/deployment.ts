@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Desired } from '../desired/types.js';
 import { isVersion } from '../desired/version.js';
@@ -8,8 +7,8 @@ import { changedKeys, configDrift, configLeaves, type ConfigLeaves } from '../ge
 import type { Layout } from '../layout.js';
 import { isNotFound, lstatOrNull, statOrNull } from '../runtime/fsx.js';
 import { readlinkOrNull } from '../runtime/links.js';
-import { errnoText } from '../runtime/text.js';
 import type { DeploymentFacts, SnapshotFolder } from './types.js';
+import { readGivenFile } from './version-files.js';
 
 /**
  * What a breaking upgrade turns on, read only: the DB the running version uses (where its
@@ -78,18 +77,9 @@ async function observeRunningDb(layout: Layout, version: string, sharedDb: strin
 
 async function observeEnvFile(file: string | null): Promise<{ facts: NonNullable<DeploymentFacts['envFile']>; secrets: string[] } | null> {
   if (file === null) return null;
-  try {
-    const st = await stat(file);
-    if (!st.isFile()) return { facts: { path: file, sha256: null, names: [], problem: 'is not a file' }, secrets: [] };
-    const bytes = await readFile(file);
-    const text = bytes.toString('utf8');
-    return {
-      facts: { path: file, sha256: createHash('sha256').update(bytes).digest('hex'), names: envNamesSet(text), problem: null },
-      secrets: envSecretValues(text),
-    };
-  } catch (e) {
-    return { facts: { path: file, sha256: null, names: [], problem: errnoText(e) }, secrets: [] };
-  }
+  const r = await readGivenFile(file);
+  if ('problem' in r) return { facts: { path: file, sha256: null, names: [], problem: r.problem }, secrets: [] };
+  return { facts: { path: file, sha256: r.sha256, names: envNamesSet(r.text), problem: null }, secrets: envSecretValues(r.text) };
 }
 
 const SNAPSHOT_NAME = /^(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z)-(v.+)$/;

@@ -35,13 +35,21 @@ export async function observeDesiredFolder(layout: Layout, version: string, hash
  */
 export async function observeConfigFile(file: string | null): Promise<{ facts: Observed['configFile']; text: string | null }> {
   if (file === null) return { facts: null, text: null };
+  const r = await readGivenFile(file);
+  return 'problem' in r
+    ? { facts: { path: file, sha256: null, problem: r.problem }, text: null }
+    : { facts: { path: file, sha256: r.sha256, problem: null }, text: r.text };
+}
+
+/** A file the desired state names (configFile, envFile), in one read: its text and the hash of its bytes, or why it cannot be used. Never throws. */
+export async function readGivenFile(file: string): Promise<{ sha256: string; text: string } | { problem: string }> {
   try {
     const st = await stat(file);
-    if (!st.isFile()) return { facts: { path: file, sha256: null, problem: 'is not a file' }, text: null };
+    if (!st.isFile()) return { problem: 'is not a file' };
     const bytes = await readFile(file);
-    return { facts: { path: file, sha256: sha256(bytes), problem: null }, text: bytes.toString('utf8') };
+    return { sha256: sha256(bytes), text: bytes.toString('utf8') };
   } catch (e) {
-    return { facts: { path: file, sha256: null, problem: errnoText(e) }, text: null };
+    return { problem: errnoText(e) };
   }
 }
 

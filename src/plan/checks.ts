@@ -59,7 +59,7 @@ export function activeVersion(o: Observed): string {
 export type Reuse = 'absent' | 'ready' | 'unfinished' | 'stale' | 'foreign';
 
 /** Whether the folder of the desired version can be switched to as it is (`envFileSha256`: the file's envFile as observed). */
-export function reusable(f: VersionFolder | undefined, d: Desired, envFileSha256: string | null = null): Reuse {
+export function reusable(f: VersionFolder | undefined, d: Desired, envFileSha256: string | null): Reuse {
   if (!f) return 'absent';
   if (f.prepared) {
     const m = f.prepared;
