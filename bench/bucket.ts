@@ -22,4 +22,6 @@ process.on('message', (m: BucketCommand) => {
   else if (m.op === 'pageSize') server.pageSize = m.n;
   else void server.close().then(() => process.exit(0));
 });
+// a bench that dies (killed, crashed) takes its bucket with it
+process.on('disconnect', () => process.exit(0));
 process.send!({ origin: server.origin, urlTemplate: server.urlTemplate });

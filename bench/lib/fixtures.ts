@@ -119,12 +119,20 @@ export async function setUp(o: Options): Promise<Fixtures> {
     const r = buildBigRelease({ version, binaryBytes: bytes, out, early: BENCH_EARLY });
     return { tarball: readFileSync(out), source: r.source };
   };
-  const bigBuilt = built(NEW, o.bigBytes);
-  const tarballs = { big: bigBuilt.tarball, mid: built(MID, o.midBytes).tarball };
-  big.add(NEW, tarballs.big);
-  big.add(MID, tarballs.mid);
-  small.add(NEW, await buildRelease({ version: NEW, padBytes: MiB }));
-  small.add(DIES, await buildRelease({ version: DIES, mode: 'die-on-start' }));
+  let bigBuilt: ReturnType<typeof built>;
+  let tarballs: { big: Buffer; mid: Buffer };
+  try {
+    bigBuilt = built(NEW, o.bigBytes);
+    tarballs = { big: bigBuilt.tarball, mid: built(MID, o.midBytes).tarball };
+    big.add(NEW, tarballs.big);
+    big.add(MID, tarballs.mid);
+    small.add(NEW, await buildRelease({ version: NEW, padBytes: MiB }));
+    small.add(DIES, await buildRelease({ version: DIES, mode: 'die-on-start' }));
+  } catch (e) {
+    // the bucket's process would keep the bench alive through its IPC channel
+    await Promise.all([big.close(), small.close()]);
+    throw e;
+  }
   return {
     o,
     big,

@@ -102,3 +102,12 @@ export async function observeLinks(root: string, dir: string, names?: string[]):
     },
   };
 }
+
+/** The phase the switch journal ({root}/.glr/journal.json) records, or null when there is none (or it cannot be read). */
+export function journalPhase(s: Sandbox): string | null {
+  try {
+    return (JSON.parse(readFileSync(path.join(s.host.root, '.glr/journal.json'), 'utf8')) as { phase: string }).phase;
+  } catch {
+    return null;
+  }
+}

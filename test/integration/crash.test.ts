@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
-import { createSandbox, startPreparing, type Sandbox } from '../helpers/sandbox.js';
+import { createSandbox, journalPhase, startPreparing, type Sandbox } from '../helpers/sandbox.js';
+import { stagingLeft } from '../helpers/hostile.js';
 import { errorLines, killGlrWhen, leakedSecrets, planKinds, runGlr, startGlr } from '../helpers/glr.js';
 
 let sb: Sandbox | undefined;
@@ -12,14 +13,7 @@ afterEach(async () => {
 });
 
 const staging = (s: Sandbox) => path.join(s.host.root, '.glr/staging');
-const stagingEntries = (s: Sandbox) => (existsSync(staging(s)) ? readdirSync(staging(s)) : []);
-const journalPhase = (s: Sandbox): string | null => {
-  try {
-    return (JSON.parse(readFileSync(path.join(s.host.root, '.glr/journal.json'), 'utf8')) as { phase: string }).phase;
-  } catch {
-    return null;
-  }
-};
+const stagingEntries = (s: Sandbox) => stagingLeft(s.host);
 
 /** After the crash, a second reconcile brings the host to `version` with nothing lost. */
 async function expectRecovers(s: Sandbox, version: string, expectedCode = 0): Promise<void> {

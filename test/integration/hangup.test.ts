@@ -5,12 +5,13 @@
  * (crash.test.ts, watch.test.ts) do.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
 import { isAlive } from '../../sandbox/proc.js';
-import { sandboxEachTest, startPreparing, type Sandbox } from '../helpers/sandbox.js';
+import { journalPhase, sandboxEachTest, startPreparing, type Sandbox } from '../helpers/sandbox.js';
+import { stagingLeft } from '../helpers/hostile.js';
 import { errorLines, GLR_BIN, startGlr, TEST_TUNING } from '../helpers/glr.js';
 
 const each = sandboxEachTest();
@@ -20,18 +21,6 @@ afterEach(() => {
   if (orphan && isAlive(orphan)) process.kill(orphan, 'SIGKILL');
   orphan = undefined;
 });
-
-const journalPhase = (s: Sandbox): string | null => {
-  try {
-    return (JSON.parse(readFileSync(path.join(s.host.root, '.glr/journal.json'), 'utf8')) as { phase: string }).phase;
-  } catch {
-    return null;
-  }
-};
-const staging = (s: Sandbox) => {
-  const dir = path.join(s.host.root, '.glr/staging');
-  return existsSync(dir) ? readdirSync(dir) : [];
-};
 
 /** `glr reconcile` to v0.4.5, paused at a window phase; the session drops there (SIGHUP, terminal gone). */
 async function hangUpAt(s: Sandbox, phase: 'stopped' | 'swapped'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
@@ -79,7 +68,7 @@ describe('SIGHUP (a dropped SSH session)', () => {
     expect(r.code, r.stderr).toBe(1);
     expect(errorLines(r)).toEqual(['glr: interrupted by SIGHUP; nothing was switched']);
     expect(existsSync(path.join(s.host.root, 'v0.4.5'))).toBe(false);
-    expect(staging(s)).toEqual([]);
+    expect(stagingLeft(s.host)).toEqual([]);
     expect(await s.host.healthyOn('v0.4.3')).toBe(true);
     expect(s.host.linkVersions()).toEqual(['v0.4.3']);
   });

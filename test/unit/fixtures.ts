@@ -3,8 +3,13 @@ import type { Observed, VersionFolder } from '../../src/observe/types.js';
 import { parseBackends } from '../../src/genlayer/llm-config.js';
 import { LLM_CONFIG } from '../../sandbox/releases.js';
 import { Layout, RUNBOOK_LINKS } from '../../src/layout.js';
+import { stepsOf } from '../../src/plan/steps.js';
+import type { Plan } from '../../src/plan/types.js';
 
 export const ROOT = '/opt/genlayer-node';
+
+/** A plan's step kinds, in the order they run (prepare, window, verify, finish). */
+export const kinds = (p: Plan): string[] => stepsOf(p).map((s) => s.step.kind);
 
 export function desired(over: Partial<Omit<Desired, 'layout'>> = {}): Desired {
   const d = {

@@ -4,13 +4,11 @@ import type { Desired } from '../../src/desired/types.js';
 import type { Observed } from '../../src/observe/types.js';
 import { plan } from '../../src/plan/plan.js';
 import { beforeStopSteps } from '../../src/plan/release-steps.js';
-import { stepsOf } from '../../src/plan/steps.js';
 import type { Plan, PrepareStep } from '../../src/plan/types.js';
 import { renderMetrics } from '../../src/runtime/metrics.js';
 import { parseUnitFacts } from '../../src/runtime/service.js';
-import { desired, managedHost, nodeUnit, ROOT, runbookHost, withDocker, withOpenAi } from './fixtures.js';
+import { desired, managedHost, nodeUnit, ROOT, runbookHost, withDocker, withOpenAi, kinds } from './fixtures.js';
 
-const kinds = (p: Plan) => stepsOf(p).map((s) => s.step.kind);
 const step = <K extends PrepareStep['kind']>(p: Plan, kind: K) => p.prepare.find((s) => s.kind === kind) as Extract<PrepareStep, { kind: K }> | undefined;
 
 describe('systemctl show → the unit’s facts', () => {

@@ -11,9 +11,8 @@ import { plan } from '../../src/plan/plan.js';
 import { retentionNow } from '../../src/plan/retention.js';
 import { stepsOf } from '../../src/plan/steps.js';
 import type { Plan } from '../../src/plan/types.js';
-import { adopted, deployment, desired, desiredFolder, healthy, managedHost, nodeUnit, prepared, ROOT, runbookHost, runningFiles } from './fixtures.js';
+import { adopted, deployment, desired, desiredFolder, healthy, managedHost, nodeUnit, prepared, ROOT, runbookHost, runningFiles, kinds } from './fixtures.js';
 
-const kinds = (p: Plan) => stepsOf(p).map((s) => s.step.kind);
 const step = <K extends string>(p: Plan, kind: K) =>
   stepsOf(p).find((s) => s.step.kind === kind)?.step as Extract<Plan['prepare'][number], { kind: K }> | undefined;
 

@@ -8,11 +8,10 @@ import { isConverged, stepsOf } from '../../src/plan/steps.js';
 import type { Plan } from '../../src/plan/types.js';
 import type { Desired } from '../../src/desired/types.js';
 import type { Observed } from '../../src/observe/types.js';
-import { adopted, DEFAULT_LUA, desired, folder, managedHost, noAnswer, prepared, ROOT, runbookHost, desiredFolder, withOpenAi } from './fixtures.js';
+import { adopted, DEFAULT_LUA, desired, folder, managedHost, noAnswer, prepared, ROOT, runbookHost, desiredFolder, withOpenAi, kinds } from './fixtures.js';
 import { V05_PREPARE_STEPS } from '../helpers/steps.js';
 
 const GREYBOX_LUA = '${exeDir}/../config/genvm-llm-greybox.lua';
-const kinds = (p: Plan) => stepsOf(p).map((s) => s.step.kind);
 const step = <K extends string>(p: Plan, kind: K) =>
   stepsOf(p).find((s) => s.step.kind === kind)?.step as Extract<Plan['prepare'][number], { kind: K }> | undefined;
 
