@@ -25,12 +25,23 @@ export const TEST_TUNING: Record<string, string> = {
 };
 
 /**
+ * How long any glr a test starts may run: then it is killed (SIGKILL, its whole group), so that a
+ * test awaiting a glr that hangs fails with what it printed rather than at vitest's own timeout
+ * with the process still running. Under the integration tests' 120 s.
+ */
+const GLR_BOUND_MS = 110_000;
+
+/** every glr started and not yet ended: what a test that failed half-way left is killed after it (test/helpers/setup.ts) */
+const started = new Set<ChildProcess>();
+
+/**
  * Starts `node dist/bin/glr.js ARGS` in its own process group (so a test can kill the group).
- * `prefix`: a command that runs it (`unshare --net --`...): the argv before node's.
+ * `prefix`: a command that runs it (`unshare --net --`...): the argv before node's. `timeoutMs`:
+ * killed after this long (default GLR_BOUND_MS).
  */
 export function startGlr(
   args: string[],
-  opts: { env?: Record<string, string>; cwd?: string; prefix?: string[] } = {},
+  opts: { env?: Record<string, string>; cwd?: string; prefix?: string[]; timeoutMs?: number } = {},
 ): { child: ChildProcess; stderr(): string; done: Promise<GlrRun> } {
   const [command, ...argv] = [...(opts.prefix ?? []), process.execPath, GLR_BIN, ...args];
   const child = spawn(command!, argv, {
@@ -39,22 +50,29 @@ export function startGlr(
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started.add(child);
+  const bound = setTimeout(() => killGroup(child, 'SIGKILL'), opts.timeoutMs ?? GLR_BOUND_MS);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
-  const done = new Promise<GlrRun>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const done = new Promise<GlrRun>((resolve) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(bound);
+      started.delete(child);
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
   return { child, stderr: () => stderr, done };
 }
 
-export async function runGlr(args: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<GlrRun> {
-  const { child, done } = startGlr(args, opts);
-  const timer = setTimeout(() => killGroup(child, 'SIGKILL'), opts.timeoutMs ?? 90_000);
-  try {
-    return await done;
-  } finally {
-    clearTimeout(timer);
-  }
+/** Kills every glr a test started that still runs (and its process group). */
+export function killStartedGlrs(): void {
+  for (const child of started) killGroup(child, 'SIGKILL');
+}
+
+export function runGlr(args: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<GlrRun> {
+  return startGlr(args, { timeoutMs: 90_000, ...opts }).done;
 }
 
 /** Starts `glr ARGS` and kills its process group (SIGKILL: a crash) once `cond` holds of its stderr so far; its run. */
