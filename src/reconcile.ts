@@ -118,11 +118,12 @@ export async function prepareAheadPass(ahead: Desired, opts: PassOptions & { loc
 
 /**
  * Applies `p` on the host. The service manager of the apply scrubs the values of the node's
- * environment files (observe read them) from whatever of its own output it quotes.
+ * environment files (observe read them) from whatever of its own output it quotes, and bounds a
+ * stop by the unit's TimeoutStopSec as observe read it.
  */
 function applyOnHost(desired: Desired, p: Plan, seen: Seen, o: { log: Logger; signals: SignalGuard; tuning: Tuning }): Promise<Applied> {
   const { secrets, envValues } = seen;
-  const service = serviceManager(desired.service, (text) => redact(text, secrets));
+  const service = serviceManager(desired.service, (text) => redact(text, secrets), seen.observed.unit?.stopTimeoutMs ?? null);
   return apply(p, { layout: desired.layout, healthUrl: desired.health.url, service, secrets, envValues, dotenvs: new DotEnvs(desired.layout), ...o });
 }
 

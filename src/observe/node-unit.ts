@@ -87,6 +87,7 @@ export async function observeNodeUnit(
       password: password.shown,
       program: facts?.execStart?.[0] ?? null,
       workingDirectory: facts?.workingDirectory ?? null,
+      stopTimeoutMs: facts?.stopTimeoutMs ?? null,
     },
     apart,
   };

@@ -84,6 +84,8 @@ export interface NodeUnit {
   /** ExecStart's program; null when not known (manager command) */
   program: string | null;
   workingDirectory: string | null;
+  /** systemd's `TimeoutStopUSec` for the unit (Infinity: none); null: manager command, or not said */
+  stopTimeoutMs: number | null;
 }
 
 /** How the unit's own `Environment=` lines are named where a key is said to be set (and kept apart by observe). */

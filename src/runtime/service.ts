@@ -26,10 +26,11 @@ export interface ServiceManager {
   stop(timeoutMs?: number): Promise<void>;
   /**
    * How long a stop may take before the manager itself gives up on it: systemd's `TimeoutStopSec`
-   * of the unit (plus the time its final SIGKILL takes); `fallbackMs` for a manager that does
-   * not say (service.manager command) or when it cannot be read.
+   * of the unit as observe read it (plus the time its final SIGKILL takes), asked nothing in the
+   * switch window; `fallbackMs` for a manager that does not say (service.manager command) or
+   * when it was not read.
    */
-  stopBoundMs(fallbackMs: number): Promise<number>;
+  stopBoundMs(fallbackMs: number): number;
   /**
    * systemd only: the state and what the unit says about the node's environment, from one
    * `systemctl show` (the one `state()` asks too)
@@ -64,17 +65,19 @@ export interface UnitFacts {
   workingDirectory: string | null;
   /** `Environment=` assignments (values may be secrets: they never leave observe) */
   environment: Record<string, string>;
+  /** `TimeoutStopUSec`: how long systemd lets a stop take before its SIGKILL (Infinity: no limit); null when unsaid */
+  stopTimeoutMs: number | null;
 }
 
 /** The properties read with the state, in one `systemctl show`. */
-const SHOWN = ['LoadState', 'ActiveState', 'SubState', 'User', 'Group', 'Environment', 'EnvironmentFiles', 'ExecStart', 'WorkingDirectory'];
+const SHOWN = ['LoadState', 'ActiveState', 'SubState', 'User', 'Group', 'Environment', 'EnvironmentFiles', 'ExecStart', 'WorkingDirectory', 'TimeoutStopUSec'];
 
 /**
  * `systemctl show` output → the unit's facts. EnvironmentFiles comes one line per file
  * (`PATH (ignore_errors=yes)`), ExecStart as `{ path=… ; argv[]=ARGS ; ignore_errors=… ; … }`.
  */
 export function parseUnitFacts(output: string): UnitFacts {
-  const facts: UnitFacts = { user: null, group: null, environmentFiles: [], execStart: null, workingDirectory: null, environment: {} };
+  const facts: UnitFacts = { user: null, group: null, environmentFiles: [], execStart: null, workingDirectory: null, environment: {}, stopTimeoutMs: null };
   for (const line of output.split('\n')) {
     const eq = line.indexOf('=');
     if (eq < 0) continue;
@@ -82,6 +85,7 @@ export function parseUnitFacts(output: string): UnitFacts {
     if (key === 'User' && value) facts.user = value;
     else if (key === 'Group' && value) facts.group = value;
     else if (key === 'WorkingDirectory' && value) facts.workingDirectory = value.replace(/^[-!]+/, '') || null;
+    else if (key === 'TimeoutStopUSec') facts.stopTimeoutMs = parseTimespanMs(value);
     else if (key === 'Environment' && value) {
       // `A=1 "B=with space"`: one assignment per word, a word in double quotes kept whole
       for (const m of value.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)) {
@@ -109,10 +113,11 @@ const SYSTEMD_KILL_MARGIN_MS = 15_000;
 
 /**
  * `scrub` is applied to any text of the manager's own output quoted in a message: an operator's
- * start/stop script may print anything, a secret included.
+ * start/stop script may print anything, a secret included. `stopTimeoutMs`: the unit's
+ * `TimeoutStopUSec` as observe read it (systemd only).
  */
-export function serviceManager(spec: ServiceSpec, scrub: (text: string) => string = (t) => t): ServiceManager {
-  return spec.manager === 'systemd' ? new Systemd(spec.unit, scrub) : new CommandManager(spec.start, spec.stop, spec.status, scrub);
+export function serviceManager(spec: ServiceSpec, scrub: (text: string) => string = (t) => t, stopTimeoutMs: number | null = null): ServiceManager {
+  return spec.manager === 'systemd' ? new Systemd(spec.unit, scrub, stopTimeoutMs) : new CommandManager(spec.start, spec.stop, spec.status, scrub);
 }
 
 class Systemd implements ServiceManager {
@@ -120,6 +125,7 @@ class Systemd implements ServiceManager {
   constructor(
     private readonly unit: string,
     private readonly scrub: (text: string) => string,
+    private readonly stopTimeoutMs: number | null,
   ) {
     this.description = serviceDescription({ manager: 'systemd', unit, running: true });
   }
@@ -165,10 +171,8 @@ class Systemd implements ServiceManager {
     return /^[a-z-]+$/.test(answer) ? answer : null;
   }
 
-  async stopBoundMs(fallbackMs: number): Promise<number> {
-    const r = await run(['systemctl', 'show', '--property=TimeoutStopUSec', '--value', '--', this.unit], { timeoutMs: SERVICE_TIMEOUTS.statusMs });
-    const ms = r.exitCode === 0 ? parseTimespanMs(r.output) : null;
-    return ms === null ? fallbackMs : Math.min(ms, STOP_BOUND_CAP_MS) + SYSTEMD_KILL_MARGIN_MS;
+  stopBoundMs(fallbackMs: number): number {
+    return this.stopTimeoutMs === null ? fallbackMs : Math.min(this.stopTimeoutMs, STOP_BOUND_CAP_MS) + SYSTEMD_KILL_MARGIN_MS;
   }
 
   async start(): Promise<void> {
@@ -229,8 +233,8 @@ class CommandManager implements ServiceManager {
   async stop(timeoutMs = SERVICE_TIMEOUTS.stopMs): Promise<void> {
     await this.invoke('stop', this.stopArgv, timeoutMs);
   }
-  stopBoundMs(fallbackMs: number): Promise<number> {
-    return Promise.resolve(fallbackMs);
+  stopBoundMs(fallbackMs: number): number {
+    return fallbackMs;
   }
   private async invoke(what: string, argv: string[], timeoutMs: number): Promise<void> {
     const r = await run(argv, { timeoutMs });

@@ -26,7 +26,7 @@ export class StillRunning extends GlrError {
 
 /**
  * Stops the node and waits until the manager confirms it stopped, as long as the manager's own
- * stop may take (`ServiceManager.stopBoundMs`: systemd's TimeoutStopSec; the command manager's
+ * stop may take (`ServiceManager.stopBoundMs`: systemd's TimeoutStopSec, as observe read it; the command manager's
  * GLR_CONFIRM_STOP_SECONDS). The manager is asked first: a node it already reports stopped (a stop
  * that stopped it and then failed) is not stopped again. The stop command's exit code is a hint:
  * the status decides. Throws when the node still runs at the bound: the stop command's own
@@ -34,8 +34,8 @@ export class StillRunning extends GlrError {
  */
 export async function stopAndConfirm(ctx: ApplyContext): Promise<Stopped> {
   const { service, tuning, log } = ctx;
-  // both asked at once: this is already the switch window
-  const [before, boundMs] = await Promise.all([service.state(), service.stopBoundMs(tuning.confirmStopMs)]);
+  const before = await service.state();
+  const boundMs = service.stopBoundMs(tuning.confirmStopMs);
   if (before === 'stopped') return { asked: false, delivered: false };
   const deadline = Date.now() + boundMs;
   const failure = await service.stop(boundMs).then(

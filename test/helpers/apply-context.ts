@@ -12,7 +12,7 @@ export function applyContext(root: string): ApplyContext {
   return {
     layout,
     log,
-    service: { description: 'test', state: async () => 'running', start: async () => {}, stop: async () => {}, stopBoundMs: async (ms) => ms },
+    service: { description: 'test', state: async () => 'running', start: async () => {}, stop: async () => {}, stopBoundMs: (ms) => ms },
     healthUrl: 'http://127.0.0.1:1/health',
     signals: new SignalGuard(log),
     secrets: [],

@@ -5,7 +5,7 @@
  * returns (the new one, or the old one back), and exit 1 ("the running node … as it was") is
  * said only when it is true. A stop's exit code is a hint: the manager's status decides.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
@@ -13,6 +13,7 @@ import { isAlive } from '../../sandbox/proc.js';
 import { SVC_JS } from '../../sandbox/releases.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 import { errorLines, runGlr } from '../helpers/glr.js';
+import { fakeSystemctl } from '../helpers/systemctl.js';
 
 let sb: Sandbox | undefined;
 afterEach(async () => {
@@ -80,28 +81,11 @@ describe('a node slower to stop than the bound', () => {
     sb = await createSandbox({ release: { stopMs: 4000 } });
     const s = sb;
     await s.publish({ version: 'v0.4.5' });
-    const bin = path.join(s.host.dir, 'fake-bin');
-    mkdirSync(bin, { recursive: true });
-    // a systemctl for one unit with TimeoutStopSec=12s whose stop returns at once (--no-block)
-    writeFileSync(
-      path.join(bin, 'systemctl'),
-      [
-        '#!/bin/sh',
-        'case "$1" in',
-        // the unit loads the root's .env, as GenLayer's unit does (EnvironmentFile=)
-        `  show) case "$2" in *TimeoutStopUSec*) echo '12s' ;; *) echo 'EnvironmentFiles=${s.host.root}/.env (ignore_errors=no)'; if /bin/sh '${s.host.statusScript}' '${s.host.state}'; then printf 'LoadState=loaded\\nActiveState=active\\nSubState=running\\n'; else printf 'LoadState=loaded\\nActiveState=inactive\\nSubState=dead\\n'; fi ;; esac ;;`,
-        '  is-enabled) echo enabled ;;',
-        `  start) exec '${process.execPath}' '${SVC_JS}' start --root '${s.host.root}' --state '${s.host.state}' ;;`,
-        `  stop) kill "$(cat '${path.join(s.host.state, 'node.pid')}')" ;;`,
-        '  *) exit 1 ;;',
-        'esac',
-        '',
-      ].join('\n'),
-      { mode: 0o755 },
-    );
+    // a unit with TimeoutStopSec=12s whose stop returns at once (--no-block)
+    const { env } = fakeSystemctl(s.host, { timeoutStop: '12s', stop: `kill "$(cat '${path.join(s.host.state, 'node.pid')}')"` });
     const old = nodePid(s);
     const file = s.host.writeDesired({ version: 'v0.4.5', systemdUnit: 'genlayer-node' });
-    const r = await runGlr(['reconcile', '-f', file], { env: { PATH: `${bin}:${process.env.PATH ?? ''}`, GLR_CONFIRM_STOP_SECONDS: '2' } });
+    const r = await runGlr(['reconcile', '-f', file], { env: { ...env, GLR_CONFIRM_STOP_SECONDS: '2' } });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^v0\.4\.5 is healthy/);
     await expectUpAfterTheOldNodeIsGone(s, old, 'v0.4.5');

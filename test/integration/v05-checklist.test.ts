@@ -9,10 +9,10 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SVC_JS } from '../../sandbox/releases.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 import { expectRefusal } from '../helpers/hostile.js';
 import { leakedSecrets, runGlr } from '../helpers/glr.js';
+import { fakeSystemctl } from '../helpers/systemctl.js';
 
 let sb: Sandbox;
 const V = 'v0.5.11';
@@ -163,27 +163,8 @@ describe('warned about, in the plan', () => {
   });
 
   it('a systemd unit that is not enabled (systemctl is-enabled, asked only with manager systemd)', async () => {
-    const bin = path.join(sb.host.dir, 'fake-bin');
     const enabled = path.join(sb.host.state, 'is-enabled');
-    mkdirSync(bin, { recursive: true });
-    // a systemctl for one unit, run by the sandbox's service script
-    writeFileSync(
-      path.join(bin, 'systemctl'),
-      [
-        '#!/bin/sh',
-        'verb=$1',
-        'case "$verb" in',
-        // GenLayer's unit loads the root's .env (common-procedures.md, "Systemd Service")
-        `  show) if /bin/sh '${sb.host.statusScript}' '${sb.host.state}'; then printf 'LoadState=loaded\\nActiveState=active\\nSubState=running\\n'; else printf 'LoadState=loaded\\nActiveState=inactive\\nSubState=dead\\n'; fi; printf 'EnvironmentFiles=%s/.env (ignore_errors=no)\\n' '${sb.host.root}' ;;`,
-        `  is-enabled) cat '${enabled}'; [ "$(cat '${enabled}')" = enabled ] ;;`,
-        `  start|stop) exec '${process.execPath}' '${SVC_JS}' "$verb" --root '${sb.host.root}' --state '${sb.host.state}' ;;`,
-        '  *) exit 1 ;;',
-        'esac',
-        '',
-      ].join('\n'),
-      { mode: 0o755 },
-    );
-    const env = { PATH: `${bin}:${process.env.PATH ?? ''}` };
+    const { env, dir } = fakeSystemctl(sb.host, { enabled });
     const file = sb.host.writeDesired({ version: 'v0.5.10', providers: { openai: true }, systemdUnit: 'genlayer-node' });
     const line = 'systemctl is-enabled genlayer-node says disabled: the node would not come back after a reboot; run systemctl enable genlayer-node';
     try {
@@ -198,7 +179,7 @@ describe('warned about, in the plan', () => {
       const cmd = await runGlr(['reconcile', '--dry-run', '-f', sb.host.writeDesired({ version: 'v0.5.10', providers: { openai: true } })], { env });
       expect(cmd.stdout).not.toContain('systemctl is-enabled');
     } finally {
-      rmSync(bin, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

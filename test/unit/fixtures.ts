@@ -221,6 +221,7 @@ export function nodeUnit(over: Partial<NonNullable<Observed['unit']>> = {}): Non
     password: { literal: true },
     program: `${ROOT}/bin/genlayernode`,
     workingDirectory: ROOT,
+    stopTimeoutMs: 90_000,
     ...over,
   };
 }

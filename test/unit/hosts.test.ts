@@ -21,6 +21,7 @@ describe('systemctl show → the unit’s facts', () => {
         'EnvironmentFiles=/opt/genlayer-node/.env (ignore_errors=no)',
         'ExecStart={ path=/opt/genlayer-node/bin/genlayernode ; argv[]=/opt/genlayer-node/bin/genlayernode run --password ${NODE_PASSWORD} ; ignore_errors=no ; start_time=[n/a] ; stop_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }',
         'WorkingDirectory=/opt/genlayer-node',
+        'TimeoutStopUSec=1min 30s',
       ].join('\n'),
     );
     expect(facts).toEqual({
@@ -30,6 +31,7 @@ describe('systemctl show → the unit’s facts', () => {
       execStart: ['/opt/genlayer-node/bin/genlayernode', 'run', '--password', '${NODE_PASSWORD}'],
       workingDirectory: '/opt/genlayer-node',
       environment: {},
+      stopTimeoutMs: 90_000,
     });
   });
 
@@ -43,6 +45,7 @@ describe('systemctl show → the unit’s facts', () => {
         'EnvironmentFiles=/etc/genlayer/extra.env (ignore_errors=yes)',
         'ExecStart={ path=/home/n/gl/bin/genlayernode ; argv[]=/home/n/gl/bin/genlayernode run -c /home/n/gl/configs/node/config.yaml --password s3cret ; flags= ; start_time=[n/a] }',
         'WorkingDirectory=!/home/n/gl',
+        'TimeoutStopUSec=infinity',
       ].join('\n'),
     );
     expect(facts.user).toBe('noditoovh');
@@ -53,6 +56,7 @@ describe('systemctl show → the unit’s facts', () => {
     expect(facts.environment).toEqual({ GENLAYERNODE_LOG_LEVEL: 'info', NODE_NAME: 'my node' });
     expect(facts.execStart?.at(-1)).toBe('s3cret');
     expect(facts.workingDirectory).toBe('/home/n/gl');
+    expect(facts.stopTimeoutMs).toBe(Infinity);
   });
 });
 
