@@ -3,7 +3,7 @@ import type { Observed } from '../observe/types.js';
 import { describeHealth } from '../runtime/health-reading.js';
 import { isOpen } from '../runtime/journal-entry.js';
 import { list } from './describe.js';
-import { isRefusal, type Decision, type Draft } from './draft.js';
+import { isRefusal, refusal, type Decision, type Draft } from './draft.js';
 import { linkedVersion } from '../observe/linked-version.js';
 import { retentionAfter } from './retention.js';
 import type { FinishStep, Plan } from './types.js';
@@ -18,7 +18,9 @@ import type { FinishStep, Plan } from './types.js';
  *   mark-release  the verdict on the release a switch entered (rolled back: bad; healthy: cleared)
  *   prune         retention, on outcome `applied` only, after the node was verified
  * The hooks run before the close: a crash between them leaves the journal open, and the next run
- * runs them again (at least once, never lost).
+ * runs them again (at least once, never lost). A plan that acts writes under {root}/.glr
+ * (journal, staging, backups, history): when observe found that folder unusable, it is refused
+ * with why; a plan that does nothing is not.
  */
 export function assemble(decided: Decision, d: Desired, o: Observed): Plan {
   const basis = {
@@ -64,6 +66,7 @@ export function assemble(decided: Decision, d: Desired, o: Observed): Plan {
     basis,
   };
   const acts = plan.prepare.length + plan.window.length + (plan.verify ? 1 : 0) + finish.length > 0;
+  if (acts && o.glrProblems.length) return assemble(refusal(o.glrProblems, { intent: decided.intent, warnings: decided.warnings, notes: decided.notes }), d, o);
   return acts ? { ...plan, finish: [...finish, ...verdictAndRetention(plan, d, o)] } : plan;
 }
 

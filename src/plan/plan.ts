@@ -7,7 +7,6 @@ import { switchTo } from './converge.js';
 import { refusal, type Decision } from './draft.js';
 import { assemble } from './finish.js';
 import { keepRunning } from './keep.js';
-import { stepsOf } from './steps.js';
 import type { Plan } from './types.js';
 import { finishRollbackWindow } from './window.js';
 
@@ -21,9 +20,7 @@ import { finishRollbackWindow } from './window.js';
  * back to where it was healthy, whatever the file asks now.
  */
 export function plan(d: Desired, o: Observed): Plan {
-  const p = assemble(decide(d, o), d, o);
-  // a plan that writes (journal, staging, backups) needs glr's own folder; one that does nothing does not
-  return o.glrProblems.length && stepsOf(p).length ? assemble(refusal(o.glrProblems), d, o) : p;
+  return assemble(decide(d, o), d, o);
 }
 
 function decide(d: Desired, o: Observed): Decision {

@@ -196,6 +196,14 @@ describe('prepare ahead', () => {
     );
   });
 
+  it("glr's own folder unusable: refused, as any plan that writes (nothing prepared is still nothing to do)", () => {
+    const problem = `${ROOT}/.glr is not a folder: glr keeps its journal, history, staging and backups under ${ROOT}/.glr; move it aside and run again`;
+    const p = planAhead(d, managedHost('v0.4.5', { glrProblems: [problem] }));
+    expect(p.refusals).toEqual([problem]);
+    expect(p.intent).toBe('prepare-ahead');
+    expect(planAhead(d, managedHost('v0.4.5', { glrProblems: [problem] }, [prepared('v0.4.5'), prepared('v0.4.6')])).refusals).toEqual([]);
+  });
+
   it('an unfinished earlier attempt is removed and redone', () => {
     expect(stepsOf(planAhead(d, managedHost('v0.4.5', {}, [prepared('v0.4.5'), unfinished('v0.4.6')])))[0]!.step.kind).toBe('remove-version');
   });
