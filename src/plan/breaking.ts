@@ -2,7 +2,7 @@ import type { Desired } from '../desired/types.js';
 import { compareVersions } from '../desired/version.js';
 import { OPERATOR_TOKEN, overriddenKeys } from '../genlayer/node-config.js';
 import type { Observed } from '../observe/types.js';
-import { nodeKeys } from './node-env.js';
+import { envFilePasswordProblem, nodeKeys } from './node-env.js';
 import { isSeriesChange } from './pre-update.js';
 import type { DbPlan } from './preparation.js';
 
@@ -46,7 +46,8 @@ export function dbPlan(d: Desired, o: Observed, from: string, view: DbView): DbP
 
 /**
  * A breaking switch needs the new version's own config (GenLayer: configure from scratch; a
- * series change says so already), and an envFile that can be read and unlocks the keystore.
+ * series change says so already), and an envFile that can be read, with which the node still
+ * gets its keystore password.
  */
 export function breakingRefusals(d: Desired, o: Observed, from: string, view: DbView, preparing: boolean): string[] {
   const v = d.version;
@@ -58,8 +59,9 @@ export function breakingRefusals(d: Desired, o: Observed, from: string, view: Db
   }
   const env = o.deployment.envFile;
   if (env?.problem) out.push(`envFile ${env.path}: ${env.problem}; set \`envFile:\` to the .env to install`);
-  else if (env && preparing && !env.names.includes('NODE_PASSWORD')) {
-    out.push(`envFile ${env.path} sets no NODE_PASSWORD: the node unlocks its keystore with it and would not start. Set it there, then run glr again`);
+  else if (env && preparing) {
+    const password = envFilePasswordProblem(o, env);
+    if (password) out.push(password);
   }
   return out;
 }

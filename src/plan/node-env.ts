@@ -73,6 +73,24 @@ export function passwordProblem(o: Observed, v: string, envPath: string): string
   return at.files === '.env' ? noPassword(v, name, envPath, '.env') : noPassword(v, name, at.files, at.files);
 }
 
+/**
+ * With `envFile` installed as the new version's `.env` (in place of the carried one): whether the
+ * node still gets its keystore password — written on ExecStart, set by envFile, or by another
+ * of the files its unit loads (or its Environment=). Null when it does; on a host whose unit is
+ * not known, `.env` is where it must be.
+ */
+export function envFilePasswordProblem(o: Observed, env: { path: string; names: string[] }): string | null {
+  const u = o.unit;
+  const password = u?.password ?? null;
+  if (password && 'literal' in password) return null;
+  const name = password?.variable ?? 'NODE_PASSWORD';
+  if (env.names.includes(name)) return null;
+  const elsewhere = u?.keys[name];
+  if (elsewhere !== undefined && elsewhere !== '.env') return null;
+  const how = name === 'NODE_PASSWORD' ? '' : ` (ExecStart passes --password \${${name}})`;
+  return `envFile ${env.path} sets no ${name}${how}: the node unlocks its keystore with it and would not start. Set it there, then run glr again`;
+}
+
 function noPassword(v: string, name: string, where: string, files: string): string {
   const head = files === '.env' ? `${v}'s .env sets no ${name}` : `none of the node's environment files (${files}) sets ${name}`;
   const how = name === 'NODE_PASSWORD' ? '' : ` (ExecStart passes --password \${${name}})`;

@@ -108,6 +108,23 @@ describe('plan: breaking, decided by the DB', () => {
     expect(plan(breakingFile({ envFile: envFile.path }), noPassword).refusals).toEqual([expect.stringMatching(/^envFile \S+ sets no NODE_PASSWORD/)]);
   });
 
+  it('envFile without the password: not refused when the node gets it elsewhere (on ExecStart, or from another of its files)', () => {
+    const envFile = { path: '/etc/genlayer/env-next', sha256: 'cd'.repeat(32), names: ['HEURISTKEY'], problem: null };
+    const on = (unit: Observed['unit']) =>
+      plan(breakingFile({ envFile: envFile.path }), host({ unit, deployment: deployment('v0.4.3', { envFile }) })).refusals;
+    // written on ExecStart
+    expect(on(nodeUnit())).toEqual([]);
+    // --password ${NODE_PASSWORD}, set by a file of the operator's beside .env
+    const fromFile = nodeUnit({
+      password: { variable: 'NODE_PASSWORD' },
+      keys: { NODE_PASSWORD: '/etc/genlayer/llm.env', HEURISTKEY: '/etc/genlayer/llm.env' },
+    });
+    expect(on(fromFile)).toEqual([]);
+    // set only in the .env envFile replaces: refused, naming the variable ExecStart uses
+    const fromEnv = nodeUnit({ password: { variable: 'VALIDATOR_PASSWORD' }, keys: { VALIDATOR_PASSWORD: '.env' } });
+    expect(on(fromEnv)).toEqual([expect.stringMatching(/^envFile \S+ sets no VALIDATOR_PASSWORD \(ExecStart passes --password \$\{VALIDATOR_PASSWORD\}\)/)]);
+  });
+
   it('a folder prepared with another envFile (or with one the file no longer names) is prepared again', () => {
     const envFile = { path: '/etc/genlayer/env-next', sha256: 'cd'.repeat(32), names: ['NODE_PASSWORD'], problem: null };
     const folder = prepared('v0.4.5', NEW_DB);
