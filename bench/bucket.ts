@@ -3,7 +3,8 @@
  * bench/lib/bucket.ts): a real bucket is another machine, and its sending at a throttled rate (a
  * token bucket on a 1 ms timer) must not wait on the bench's own event loop, busy with the
  * prober's answers and the hosts, nor lose link time to it. Commands come over IPC, in order:
- * add a tarball, set a fault, list versions, set the page size, close.
+ * add a tarball, set a fault, list versions, set the page size, answer once every command before
+ * has been handled, close.
  */
 import { startReleaseServer, type Fault } from '../sandbox/release-server.js';
 
@@ -12,6 +13,7 @@ export type BucketCommand =
   | { op: 'fault'; version: string; fault: Fault | null }
   | { op: 'list'; names: string[] }
   | { op: 'pageSize'; n: number }
+  | { op: 'settled' }
   | { op: 'close' };
 
 const server = await startReleaseServer();
@@ -20,6 +22,7 @@ process.on('message', (m: BucketCommand) => {
   else if (m.op === 'fault') server.fault(m.version, m.fault);
   else if (m.op === 'list') server.list(m.names);
   else if (m.op === 'pageSize') server.pageSize = m.n;
+  else if (m.op === 'settled') process.send!({ settled: true });
   else void server.close().then(() => process.exit(0));
 });
 // a bench that dies (killed, crashed) takes its bucket with it

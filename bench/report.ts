@@ -231,7 +231,7 @@ function machineNote(r: Results): string {
     const cost = (c: FsCost | null) =>
       c ? `${num(c.create2000Ms, 0)} ms to create 2000 files of 24 KiB and ${num(c.write300MiBMs, 0)} ms to write 300 MiB` : 'not measured';
     parts.push(
-      `The hosts live in one folder${r.fs.spread ? ' whose sub-folders ext4 spreads over its block groups (`chattr +T`)' : ''}, ${num(r.fs.warmedMiB, 0)} MiB were written and deleted there first, and each host is deleted after its round (bench/lib/machine.ts says why): there it took ${cost(r.fs.start)} at the start of the run, ${cost(r.fs.end)} at its end.`,
+      `The hosts live in one folder${r.fs.spread ? ' whose sub-folders ext4 spreads over its block groups (`chattr +T`)' : ''}, ${num(r.fs.warmedMiB, 0)} MiB were written and deleted there first, and each host is emptied after its round and deleted only at the run's end (bench/lib/machine.ts says why): there it took ${cost(r.fs.start)} at the start of the run, ${cost(r.fs.end)} at its end.`,
     );
   }
   parts.push('Read the ratios first: the two sides of each ran in the same conditions, interleaved.');

@@ -492,9 +492,14 @@ export class SandboxHost {
     return out.filter((l) => !/^v\d+\.\d+\/data\/node\/genlayer\.db\//.test(l));
   }
 
+  /** Stops every node this sandbox ever started. */
+  async stopNodes(): Promise<void> {
+    await killStarted(path.join(this.state, 'pids.log'), 'sandbox nodes to exit');
+  }
+
   /** Stops every node this sandbox ever started and deletes the sandbox. */
   async cleanup(): Promise<void> {
-    await killStarted(path.join(this.state, 'pids.log'), 'sandbox nodes to exit');
+    await this.stopNodes();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

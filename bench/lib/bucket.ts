@@ -11,7 +11,12 @@ import type { BucketCommand } from '../bucket.js';
 
 const BUCKET_JS = path.join(path.dirname(fileURLToPath(import.meta.url)), '../bucket.js');
 
-export async function startBucketProcess(): Promise<ReleaseServer> {
+/**
+ * `settled()` resolves once the child has handled every command sent before it: an `add` hashes
+ * its tarball there (md5 and a byte-wise crc32c, over a second for a real-size one), and a
+ * request made before would wait for it, in the first round's time.
+ */
+export async function startBucketProcess(): Promise<ReleaseServer & { settled(): Promise<void> }> {
   const child = fork(BUCKET_JS, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const { origin, urlTemplate } = await new Promise<{ origin: string; urlTemplate: string }>((resolve, reject) => {
@@ -34,6 +39,19 @@ export async function startBucketProcess(): Promise<ReleaseServer> {
       send({ op: 'pageSize', n });
     },
     requests: [],
+    settled: () =>
+      new Promise<void>((resolve, reject) => {
+        const answer = (m: unknown) => {
+          if ((m as { settled?: boolean }).settled !== true) return;
+          child.off('message', answer);
+          child.off('exit', gone);
+          resolve();
+        };
+        const gone = () => reject(new Error('the bucket process exited'));
+        child.on('message', answer);
+        child.once('exit', gone);
+        send({ op: 'settled' });
+      }),
     async close() {
       send({ op: 'close' });
       await exited;

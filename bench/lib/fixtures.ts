@@ -18,7 +18,7 @@ import { startReleaseServer, type ReleaseServer } from '../../sandbox/release-se
 import { buildRelease, SVC_JS, writeReleaseTree } from '../../sandbox/releases.js';
 import { say } from './clock.js';
 import { startBucketProcess } from './bucket.js';
-import { prepareScratch, type Scratch } from './machine.js';
+import { emptyTree, prepareScratch, type Scratch } from './machine.js';
 import { runOk, type Ran } from './proc.js';
 import { MiB } from './stats.js';
 
@@ -128,6 +128,8 @@ export async function setUp(o: Options): Promise<Fixtures> {
     big.add(MID, tarballs.mid);
     small.add(NEW, await buildRelease({ version: NEW, padBytes: MiB }));
     small.add(DIES, await buildRelease({ version: DIES, mode: 'die-on-start' }));
+    // the bucket hashes what it is given before it serves anything after: not in the first round
+    await big.settled();
   } catch (e) {
     // the bucket's process would keep the bench alive through its IPC channel
     await Promise.all([big.close(), small.close()]);
@@ -181,12 +183,21 @@ export function throttle(f: Fixtures, bps: number | null): void {
   for (const v of [NEW, MID]) f.big.fault(v, bps === null ? null : { kind: 'throttle', bytesPerSecond: bps });
 }
 
-/** Runs one measurement with a fresh host, always cleaning it up. */
+/**
+ * Done with a host: its nodes stopped, its files emptied and left in place until the run's end
+ * (close() removes the scratch folder; machine.ts says why they are not deleted now).
+ */
+export async function retire(host: SandboxHost): Promise<void> {
+  await host.stopNodes();
+  emptyTree(host.dir);
+}
+
+/** Runs one measurement with a fresh host, always retiring it. */
 export async function withHost<T>(server: ReleaseServer, fn: (host: SandboxHost) => Promise<T>, parent?: string): Promise<T> {
   const host = await freshHost(server, parent);
   try {
     return await fn(host);
   } finally {
-    await host.cleanup();
+    await retire(host);
   }
 }

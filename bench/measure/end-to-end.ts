@@ -11,7 +11,7 @@
  */
 import type { SandboxHost } from '../../sandbox/host.js';
 import { now, say, sleep } from '../lib/clock.js';
-import { freshHost, NEW, OLD, svc, throttle, type Fixtures } from '../lib/fixtures.js';
+import { freshHost, NEW, OLD, retire, svc, throttle, type Fixtures } from '../lib/fixtures.js';
 import { actionMs, actionStart, glr, lastHistory, logLine } from '../lib/glr.js';
 import { latencies, outage, Prober, type Answer } from '../lib/prober.js';
 import { runPhase1, runPhase2 } from '../lib/runbook.js';
@@ -137,7 +137,7 @@ export async function runbookRound(f: Fixtures, rate: Rate): Promise<RunbookRoun
       phase2CpuMs: r.p2.cpuMs,
     };
   } finally {
-    await host.cleanup();
+    await retire(host);
   }
 }
 
@@ -181,7 +181,7 @@ export async function glrRound(f: Fixtures, rate: Rate): Promise<GlrRound> {
       verifyLagMs: (seenHealthy?.at ?? NaN) - r.healthyAt,
     };
   } finally {
-    await host.cleanup();
+    await retire(host);
   }
 }
 

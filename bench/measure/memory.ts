@@ -2,7 +2,7 @@
  * 3. Peak RSS of a whole `glr reconcile` (GNU time's %M) at two release sizes: the real-size one
  * comes from the end-to-end rounds; here the smaller one, at the same rates, on fresh hosts.
  */
-import { freshHost, MID, throttle, type Fixtures } from '../lib/fixtures.js';
+import { freshHost, MID, retire, throttle, type Fixtures } from '../lib/fixtures.js';
 import { glr } from '../lib/glr.js';
 import type { Rate } from './end-to-end.js';
 
@@ -23,7 +23,7 @@ export async function memory(f: Fixtures, rates: Rate[]): Promise<Memory> {
         if (r.code !== 0) throw new Error(`glr reconcile to ${MID} exited ${r.code}: ${r.stderr.trim().split('\n').at(-1)}`);
         mid[rate.name]!.push(r.peakRssKb);
       } finally {
-        await host.cleanup();
+        await retire(host);
       }
     }
   }
