@@ -25,19 +25,37 @@ export const TEST_TUNING: Record<string, string> = {
 };
 
 /**
- * How long any glr a test starts may run: then it is killed (SIGKILL, its whole group), so that a
- * test awaiting a glr that hangs fails with what it printed rather than at vitest's own timeout
- * with the process still running. Under the integration tests' 120 s.
+ * How long a glr started inside a test may run: then it is killed (SIGKILL, its whole group), so
+ * that a test awaiting a glr that hangs fails with what it printed rather than at vitest's own
+ * timeout with the process still running. Under the integration tests' 120 s. (A glr started in
+ * a `beforeAll`, a watcher a whole file uses, is its file's to stop.)
  */
 const GLR_BOUND_MS = 110_000;
 
-/** every glr started and not yet ended: what a test that failed half-way left is killed after it (test/helpers/setup.ts) */
-const started = new Set<ChildProcess>();
+/** the glrs started inside the test that runs now, not yet ended */
+const ofThisTest = new Set<ChildProcess>();
+let inTest = false;
+
+/**
+ * Set by test/helpers/setup.ts around each test (its beforeEach and afterEach included): at its
+ * end, whatever glr it started and left running (a failure before its `await run.done`) is
+ * killed, never left to act on the next test's host.
+ */
+export const glrsOfEachTest = {
+  begin(): void {
+    inTest = true;
+  },
+  end(): void {
+    inTest = false;
+    for (const child of ofThisTest) killGroup(child, 'SIGKILL');
+    ofThisTest.clear();
+  },
+};
 
 /**
  * Starts `node dist/bin/glr.js ARGS` in its own process group (so a test can kill the group).
  * `prefix`: a command that runs it (`unshare --net --`...): the argv before node's. `timeoutMs`:
- * killed after this long (default GLR_BOUND_MS).
+ * killed after this long (default: GLR_BOUND_MS inside a test, no bound in a `beforeAll`).
  */
 export function startGlr(
   args: string[],
@@ -50,25 +68,21 @@ export function startGlr(
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  started.add(child);
-  const bound = setTimeout(() => killGroup(child, 'SIGKILL'), opts.timeoutMs ?? GLR_BOUND_MS);
+  if (inTest) ofThisTest.add(child);
+  const limit = opts.timeoutMs ?? (inTest ? GLR_BOUND_MS : null);
+  const bound = limit === null ? null : setTimeout(() => killGroup(child, 'SIGKILL'), limit);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
   const done = new Promise<GlrRun>((resolve) =>
     child.on('close', (code, signal) => {
-      clearTimeout(bound);
-      started.delete(child);
+      if (bound) clearTimeout(bound);
+      ofThisTest.delete(child);
       resolve({ code, signal, stdout, stderr });
     }),
   );
   return { child, stderr: () => stderr, done };
-}
-
-/** Kills every glr a test started that still runs (and its process group). */
-export function killStartedGlrs(): void {
-  for (const child of started) killGroup(child, 'SIGKILL');
 }
 
 export function runGlr(args: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<GlrRun> {
