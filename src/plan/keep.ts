@@ -72,7 +72,7 @@ export function keepRunning(d: Desired, o: Observed, interruptedFrom: string | n
 }
 
 /** `v runs and syncs: N blocks behind (synced S of L)`, from the one /metrics reading of the pass. */
-export function syncingNote(v: string, o: Observed): string {
+function syncingNote(v: string, o: Observed): string {
   const s = o.sync;
   const where =
     s && s.blocksBehind !== null

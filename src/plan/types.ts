@@ -117,7 +117,7 @@ export type PrepareStep =
  * The last step before the stop: the desired file read again; when it no longer asks for this
  * switch (`asks`: what it asked when the plan was made), the switch is not made (nothing stopped)
  */
-export type ConfirmDesiredStep = Base & {
+type ConfirmDesiredStep = Base & {
   kind: 'confirm-desired';
   file: string;
   asks: { version: string; root: string; sharedDb: string; sha256: string | null };

@@ -144,7 +144,7 @@ export class Extract {
 }
 
 /** The entry's path without its top folder (the tar policy checked there is exactly one), or null for the top folder itself. */
-export function stripTop(p: string): string | null {
+function stripTop(p: string): string | null {
   const parts = p
     .replace(/^(\.\/)+/, '')
     .split('/')

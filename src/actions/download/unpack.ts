@@ -9,7 +9,7 @@ import { Extract } from './extract.js';
  * thread: Node's default (16 KiB) makes inflate cost about twice what it does with 256 KiB chunks
  * on a real-size release, and 1 MiB inflates fastest (bench/stages.ts).
  */
-export const GUNZIP_CHUNK = 1024 * 1024;
+const GUNZIP_CHUNK = 1024 * 1024;
 /**
  * gzip input is handed to gunzip in batches of this size, copied out of the network's reads (16 to
  * 64 KiB each): gunzip inflates each write it is given in round trips of its own, and one per
