@@ -1,4 +1,4 @@
-import { chmod, chown, readdir, rename, stat } from 'node:fs/promises';
+import { chmod, chown, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { refuse } from '../errors.js';
 import { ensureDir, fsyncDir, lstatOrNull, removeTree } from '../runtime/fsx.js';
@@ -11,8 +11,6 @@ import { nodeEnvironment } from './dotenv.js';
 import { redact } from '../genlayer/env-file.js';
 import { OPERATOR_TOKEN } from '../genlayer/node-config.js';
 
-const SNAPSHOT_NAME = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z-v/;
-
 /**
  * snapshots.beforeSwitch: a consistent checkpoint of the DB `version` runs on, taken by the node
  * itself while it runs (GenLayer, api-references/genlayer-node/ops/snapshot.mdx: `POST /snapshot`
@@ -21,12 +19,12 @@ const SNAPSHOT_NAME = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z-v/;
  * leaves this function: the node's answer, quoted in a refusal, is scrubbed of it and of every
  * secret of the node's environment. The node writes `dest` as its own user: when glr runs as root and the DB
  * belongs to another user, the snapshots folder is given to that user and `.glr` may be passed
- * through (711; what is inside it stays 700/600). Then the snapshots beyond the newest `keep`
- * are removed (never the one just taken).
+ * through (711; what is inside it stays 700/600). Then the older snapshots the plan names
+ * (those beyond the newest `keep`, as observe found them) are removed.
  */
 export async function takeSnapshot(
   ctx: ApplyContext,
-  s: { version: string; db: string; dest: string; url: string; keep: number; env: readonly NodeEnvFile[] },
+  s: { version: string; db: string; dest: string; url: string; remove: readonly string[]; env: readonly NodeEnvFile[] },
 ): Promise<void> {
   const { layout, log } = ctx;
   const env = await nodeEnvironment(ctx, s.version, s.env);
@@ -56,9 +54,9 @@ export async function takeSnapshot(
   const st = await stat(s.dest).catch(() => null);
   if (!st?.isDirectory()) throw refuse(`snapshots.beforeSwitch: the node answered ${answer.statusCode} but ${s.dest} is not there; nothing was stopped`);
   log.info({ version: s.version, snapshot: s.dest, ms: Date.now() - started }, `snapshot of ${s.version}'s DB taken: ${s.dest}`);
-  await pruneSnapshots(layout.snapshotsDir, s.dest, s.keep).catch((e: unknown) =>
-    log.warn({ err: loggable(e) }, 'could not remove old snapshots; the next one will'),
-  );
+  for (const old of s.remove) {
+    await removeTree(old).catch((e: unknown) => log.warn({ err: loggable(e), snapshot: old }, 'could not remove an old snapshot; the next one will'));
+  }
 }
 
 function refusedBecause(s: { url: string; dest: string }, a: { statusCode: number; text: string }): string {
@@ -83,13 +81,6 @@ async function giveToNode(glrDir: string, snapshotsDir: string, db: string): Pro
   await chown(snapshotsDir, owner.uid, owner.gid);
   const mode = (await stat(glrDir)).mode & 0o777;
   if (!(mode & 0o001)) await chmod(glrDir, mode | 0o001);
-}
-
-/** Keeps the newest `keep` snapshots (by their names' time), the one just taken always. */
-async function pruneSnapshots(dir: string, just: string, keep: number): Promise<void> {
-  const names = (await readdir(dir)).filter((n) => SNAPSHOT_NAME.test(n)).sort();
-  const old = names.slice(0, Math.max(0, names.length - keep)).map((n) => path.join(dir, n));
-  for (const p of old) if (p !== just) await removeTree(p);
 }
 
 /**

@@ -129,7 +129,7 @@ export function snapshotPart(
   from: string,
   view: DbView,
 ): {
-  step: { db: string; dest: string; url: string } | null;
+  step: { db: string; dest: string; url: string; remove: string[] } | null;
   restore: { snapshot: string; db: string; aside: string } | null;
   refusals: string[];
   warnings: string[];
@@ -165,10 +165,14 @@ export function snapshotPart(
   const db = view.runningDb ?? d.sharedDb;
   const dest = d.layout.snapshotDir(o.at, from);
   const restore = d.snapshots.restoreOnRollback ? { snapshot: dest, db, aside: d.layout.dbAside(db, o.at, d.version) } : null;
-  return { step: { db, dest, url: new URL('/snapshot', d.health.url).toString() }, restore, refusals: [], warnings: [] };
+  // the newest `keep` are kept, the one this step takes among them: the oldest others go (as observe found them, oldest first)
+  const others = o.deployment.snapshots.entries.filter((e) => e.path !== dest);
+  const remove = others.slice(0, Math.max(0, others.length - (d.snapshots.keep - 1))).map((e) => e.path);
+  return { step: { db, dest, url: new URL('/snapshot', d.health.url).toString(), remove }, restore, refusals: [], warnings: [] };
 }
 
 /** The snapshot step's description. */
-export function snapshotDescription(from: string, s: { db: string; dest: string; url: string }, keep: number): string {
-  return `snapshot ${from}'s DB ${s.db} while it runs: POST ${s.url} {"destDir": "${s.dest}"} with the operator token from ${from}'s .env (never shown); keep the newest ${keep} snapshot(s)`;
+export function snapshotDescription(from: string, s: { db: string; dest: string; url: string; remove: string[] }, keep: number): string {
+  const then = s.remove.length ? `then remove ${s.remove.join(', ')} (the newest ${keep} kept)` : `keep the newest ${keep} snapshot(s)`;
+  return `snapshot ${from}'s DB ${s.db} while it runs: POST ${s.url} {"destDir": "${s.dest}"} with the operator token from ${from}'s .env (never shown); ${then}`;
 }

@@ -54,7 +54,7 @@ export type PrepareStep =
    * the DB `version` runs on, into `dest`; the operator token looked up in the node's
    * environment files (`env`), never shown. Then the snapshots beyond the newest `keep` are removed
    */
-  | (Base & { kind: 'snapshot'; version: string; db: string; dest: string; url: string; keep: number; env: NodeEnvFile[] })
+  | (Base & { kind: 'snapshot'; version: string; db: string; dest: string; url: string; keep: number; remove: string[]; env: NodeEnvFile[] })
   | (Base & { kind: 'genvm-setup'; version: string; argv: string[] })
   /**
    * config.yaml and .env byte for byte, the keystore with modes 600/700; with `configFile`, that

@@ -230,6 +230,19 @@ describe('plan: a snapshot before a switch that keeps the DB', () => {
     expect(plan(d(false), o()).onFailure?.window.map((s) => s.kind)).toEqual(['open-journal', 'stop', 'swap', 'start']);
   });
 
+  it('the plan names the older snapshots it removes: the newest `keep` stay, the one it takes among them', () => {
+    const dir = `${ROOT}/.glr/snapshots`;
+    const entry = (at: string, version: string) => ({ name: `${at}-${version}`, path: `${dir}/${at}-${version}`, version, at: 't' });
+    const entries = [entry('2026-11-20T10-00-00-000Z', 'v0.5.10'), entry('2026-11-21T10-00-00-000Z', 'v0.5.11'), entry('2026-11-22T10-00-00-000Z', 'v0.5.11')];
+    const withThree = o({ deployment: deployment('v0.5.11', { snapshots: { dir, entries, onDbFilesystem: true } }) });
+    const s = step(plan(d(), withThree), 'snapshot')!;
+    expect(s).toMatchObject({ remove: [entries[0]!.path, entries[1]!.path] });
+    expect(s.description).toContain(`then remove ${entries[0]!.path}, ${entries[1]!.path} (the newest 2 kept)`);
+    expect(step(plan(d(), o()), 'snapshot')).toMatchObject({ remove: [] });
+    const keepFive = desired({ version: 'v0.5.12', snapshots: { beforeSwitch: true, keep: 5, restoreOnRollback: false } });
+    expect(step(plan(keepFive, withThree), 'snapshot')).toMatchObject({ remove: [] });
+  });
+
   it('a node older than v0.5.11 or not running: a warning, no snapshot; no token in its .env, or the snapshots folder on another filesystem: refused', () => {
     const old = plan(desired({ snapshots: { beforeSwitch: true, keep: 2, restoreOnRollback: true } }), managedHost('v0.4.3'));
     expect(kinds(old)).not.toContain('snapshot');
