@@ -23,6 +23,8 @@ const result = await build({
   banner: { js: "import { createRequire as __glrCreateRequire } from 'node:module'; const require = __glrCreateRequire(import.meta.url);" },
   logLevel: 'warning',
   metafile: true,
+  // a native addon (src/actions/download/crc32c.ts): loaded from node_modules, or not at all
+  external: ['@node-rs/crc32'],
 });
 // what each chunk holds, by source file (the bench attributes a no-op's load to packages with it)
 writeFileSync('dist/bin/meta.json', JSON.stringify(result.metafile));

@@ -22,7 +22,7 @@ import { GLR, REPO, glr } from '../lib/glr.js';
 import { defaultEnv, run, runOk, type Ran } from '../lib/proc.js';
 import { median } from '../lib/stats.js';
 
-export const DEPENDENCIES = ['undici', 'yaml', 'zod', 'execa', 'pino', 'pino-pretty', 'tar', 'chokidar', '@aws-crypto/crc32c'];
+export const DEPENDENCIES = ['undici', 'yaml', 'zod', 'execa', 'pino', 'pino-pretty', 'tar', 'chokidar', '@node-rs/crc32'];
 
 export interface Noop {
   runs: number;

@@ -86,6 +86,11 @@ export class HostRunner implements StepRunner {
 
   async prepare(s: PrepareStep): Promise<void> {
     const ctx = this.ctx;
+    // the download's code (undici, tar, zlib: tens of ms to load) is loaded only when a release is
+    // downloaded, so that a pass that downloads nothing never pays for it; it loads while the
+    // priority is being lowered (which waits on ionice)
+    const downloader = s.kind === 'download' ? import('../actions/download.js') : null;
+    downloader?.catch(() => {}); // a failed load is the step's error, when it awaits it below
     this.lowered ??= await lowerPriority(ctx.log);
     switch (s.kind) {
       case 'clean-staging':
@@ -93,8 +98,7 @@ export class HostRunner implements StepRunner {
       case 'remove-version':
         return removeVersion(ctx, s.version);
       case 'download': {
-        // loaded only when a release is downloaded: a pass that downloads nothing never pays for tar and zlib
-        const { download } = await import('../actions/download.js');
+        const { download } = await downloader!;
         await download(ctx, s);
         return;
       }

@@ -56,12 +56,13 @@ export const glrsOfEachTest = {
  * Starts `node dist/bin/glr.js ARGS` in its own process group (so a test can kill the group).
  * `prefix`: a command that runs it (`unshare --net --`...): the argv before node's. `timeoutMs`:
  * killed after this long (default: GLR_BOUND_MS inside a test, no bound in a `beforeAll`).
+ * `bin`: another copy of the bundle than this checkout's dist/bin/glr.js.
  */
 export function startGlr(
   args: string[],
-  opts: { env?: Record<string, string>; cwd?: string; prefix?: string[]; timeoutMs?: number } = {},
+  opts: { env?: Record<string, string>; cwd?: string; prefix?: string[]; timeoutMs?: number; bin?: string } = {},
 ): { child: ChildProcess; stderr(): string; done: Promise<GlrRun> } {
-  const [command, ...argv] = [...(opts.prefix ?? []), process.execPath, GLR_BIN, ...args];
+  const [command, ...argv] = [...(opts.prefix ?? []), process.execPath, opts.bin ?? GLR_BIN, ...args];
   const child = spawn(command!, argv, {
     cwd: opts.cwd ?? REPO,
     env: { ...process.env, ...TEST_TUNING, ...opts.env },
@@ -85,7 +86,7 @@ export function startGlr(
   return { child, stderr: () => stderr, done };
 }
 
-export function runGlr(args: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<GlrRun> {
+export function runGlr(args: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; bin?: string } = {}): Promise<GlrRun> {
   return startGlr(args, { timeoutMs: 90_000, ...opts }).done;
 }
 

@@ -5,12 +5,15 @@
  * bucket; the dry-run cannot see them (it does not download) and exits 2 with its plan.
  */
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../sandbox/host.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 import { expectRefusal, stagingLeft } from '../helpers/hostile.js';
-import { errorLines, hasStackTrace, leakedSecrets, runGlr } from '../helpers/glr.js';
+import { errorLines, GLR_BIN, hasStackTrace, leakedSecrets, runGlr } from '../helpers/glr.js';
 
 let sb: Sandbox;
 let release: Buffer;
@@ -177,5 +180,33 @@ describe('the bucket hash in either form, or none, still installs', () => {
     expect(r.stderr).toMatch(/"verifiedBy":\["crc32c"\]/);
     expect(await sb.host.healthyOn('v0.4.8')).toBe(true);
     expect(stagingLeft(sb.host)).toEqual([]);
+  });
+});
+
+describe('the bundle copied where there is no node_modules: crc32c by the table, not the native addon', () => {
+  it('a corrupted composite object is still refused, and a good one installs v0.4.9 checked by crc32c', async () => {
+    const away = mkdtempSync(path.join(os.tmpdir(), 'glr-bundle-'));
+    try {
+      cpSync(path.dirname(GLR_BIN), away, { recursive: true });
+      const bin = path.join(away, 'glr.js');
+      // what makes this test mean something: from there, the addon cannot be found
+      expect(() => createRequire(bin).resolve('@node-rs/crc32')).toThrow();
+      await sb.publish({ version: 'v0.4.9' });
+      sb.server.fault('v0.4.9', { kind: 'corrupt', composite: true });
+      const file = sb.host.writeDesired({ version: 'v0.4.9' });
+      const bad = await runGlr(['reconcile', '-f', file], { bin });
+      expect(bad.code, bad.stderr).toBe(1);
+      expect(errorLines(bad)).toEqual([
+        expect.stringMatching(/^glr: the v0\.4\.9 download does not match the bucket's crc32c \(x-goog-hash\); it was corrupted on the way/),
+      ]);
+      sb.server.fault('v0.4.9', { kind: 'composite' });
+      const good = await runGlr(['reconcile', '-f', file], { bin });
+      expect(good.code, good.stdout + good.stderr).toBe(0);
+      expect(good.stderr).toMatch(/"verifiedBy":\["crc32c"\]/);
+      expect(await sb.host.healthyOn('v0.4.9')).toBe(true);
+      expect(stagingLeft(sb.host)).toEqual([]);
+    } finally {
+      rmSync(away, { recursive: true, force: true });
+    }
   });
 });
