@@ -160,7 +160,7 @@ prompt_templates:
 
 const SETUP_PY = `#!/usr/bin/env python3
 # GenVM setup (sandbox): slow, like the real one; when it has finished it has left GenVM's
-# binaries (bin/genvm, bin/genvm-modules) and a marker. "incomplete" makes it exit 0 all the
+# binaries (bin/genvm, bin/genvm-modules), a marker and the nice value it ran at. "incomplete" makes it exit 0 all the
 # same without the binaries, as a real setup whose download failed quietly does.
 import json, os, sys, time
 here = os.path.dirname(os.path.abspath(__file__))
@@ -178,6 +178,9 @@ else:
         os.chmod(p, 0o755)
 with open(os.path.join(genvm, ".setup-done"), "w") as f:
     f.write("ok\\n")
+# the priority it ran at (glr runs the preparation at nice 10): for the tests to read
+with open(os.path.join(genvm, ".setup-nice"), "w") as f:
+    f.write("%d\\n" % os.getpriority(os.PRIO_PROCESS, 0))
 print("genvm setup: done", flush=True)
 `;
 

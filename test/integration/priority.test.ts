@@ -4,12 +4,18 @@
  * reports the nice value and I/O class the kernel shows for each (/proc/PID/stat, ionice -p).
  * Run as root (CAP_SYS_NICE: glr lowers its own threads) and as nobody without capabilities
  * (glr cannot raise its priority back: only the children are lowered, through nice/ionice).
+ * Then in a whole pass: the GenVM setup (the sandbox's records the nice it ran at) is lowered
+ * although glr starts the download before its own priority is lowered.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleForAnyone, type Bundle } from '../helpers/bundle.js';
+import { runGlr } from '../helpers/glr.js';
+import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 
 const exec = promisify(execFile);
 /**
@@ -132,5 +138,38 @@ describe.skipIf(process.platform !== 'linux' || !hasTools)('preparation priority
     const r = await probe({ prefix: NOBODY, opts: { path: '/nonexistent' } });
     expect(r.mode).toBe('none');
     expect(r.during.child).toBe('0 none: prio 0');
+  });
+});
+
+describe('in a pass: the download starts before the priority is lowered, and no later step does', () => {
+  let sb: Sandbox;
+  let slowPath: string;
+  beforeAll(async () => {
+    sb = await createSandbox();
+    await sb.publish({ version: 'v0.4.5' });
+    // an ionice that takes a second: lowering (which runs it) then outlasts the download
+    slowPath = mkdtempSync(path.join(os.tmpdir(), 'glr-slow-ionice-'));
+    const real = execFileSync('sh', ['-c', 'command -v ionice'], { encoding: 'utf8' }).trim();
+    writeFileSync(path.join(slowPath, 'ionice'), `#!/bin/sh\nsleep 1\nexec ${real} "$@"\n`);
+    chmodSync(path.join(slowPath, 'ionice'), 0o755);
+  });
+  afterAll(async () => {
+    await sb?.cleanup();
+    if (slowPath) rmSync(slowPath, { recursive: true, force: true });
+  });
+
+  it('the GenVM setup runs at nice 10 although lowering ends after the download', async () => {
+    const file = sb.host.writeDesired({ version: 'v0.4.5' });
+    const r = await runGlr(['reconcile', '-f', file], { env: { PATH: `${slowPath}:${process.env.PATH}`, GLR_LOG_LEVEL: 'debug' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(path.join(sb.host.root, 'v0.4.5/third_party/genvm/.setup-nice'), 'utf8')).toBe('10\n');
+    if (isRoot) {
+      // glr lowers its own threads (it can raise them back): the download did not wait for that
+      const lines = r.stderr.split('\n');
+      const downloaded = lines.findIndex((l) => l.includes('"msg":"done: download"'));
+      const lowered = lines.findIndex((l) => l.includes('"msg":"preparation at low priority"'));
+      expect(downloaded, r.stderr).toBeGreaterThanOrEqual(0);
+      expect(lowered, r.stderr).toBeGreaterThan(downloaded);
+    }
   });
 });
