@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { readdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Desired } from '../desired/types.js';
@@ -5,7 +6,7 @@ import { isVersion } from '../desired/version.js';
 import { envNamesSet, envSecretValues } from '../genlayer/env-file.js';
 import { changedKeys, configDrift, configLeaves, type ConfigLeaves } from '../genlayer/node-config.js';
 import type { Layout } from '../layout.js';
-import { isNotFound, lstatOrNull, statOrNull } from '../runtime/fsx.js';
+import { isNotFound, statOrNull } from '../runtime/fsx.js';
 import { readlinkOrNull } from '../runtime/links.js';
 import type { DeploymentFacts, SnapshotFolder } from './types.js';
 import { readGivenFile } from './version-files.js';
@@ -19,12 +20,12 @@ import { readGivenFile } from './version-files.js';
  */
 export async function observeDeployment(
   desired: Desired,
-  o: { active: string | null; desiredFolderExists: boolean; configFileText: string | null },
+  o: { active: string | null; activeDb: Stats | null; desiredFolderExists: boolean; configFileText: string | null },
 ): Promise<{ facts: DeploymentFacts; secrets: string[] }> {
   const { layout } = desired;
   const configFile = o.configFileText;
   const [runningDb, runningConfig, envFile, snapshots] = await Promise.all([
-    o.active ? observeRunningDb(layout, o.active, desired.sharedDb) : null,
+    o.active ? observeRunningDb(layout, o.active, o.activeDb, desired.sharedDb) : null,
     o.active ? readTextOrNull(layout.configYaml(layout.versionDir(o.active))) : null,
     observeEnvFile(desired.envFile),
     observeSnapshots(layout, desired.sharedDb),
@@ -61,9 +62,9 @@ function keysOf(c: ConfigLeaves | null): string[] {
   return c ? [...c.keys()] : [];
 }
 
-async function observeRunningDb(layout: Layout, version: string, sharedDb: string): Promise<DeploymentFacts['runningDb']> {
+/** `st`: the lstat of the running version's `data/node/genlayer.db`, as observe read it for its folder */
+async function observeRunningDb(layout: Layout, version: string, st: Stats | null, sharedDb: string): Promise<DeploymentFacts['runningDb']> {
   const link = layout.dbLink(layout.versionDir(version));
-  const st = await lstatOrNull(link);
   const raw = st?.isSymbolicLink() ? await readlinkOrNull(link) : null;
   const target = raw === null ? (st?.isDirectory() ? link : null) : path.resolve(path.dirname(link), raw);
   const real = target === null ? null : await realpath(target).catch(() => null);

@@ -1,10 +1,11 @@
+import type { Stats } from 'node:fs';
 import { readdir, readFile, statfs } from 'node:fs/promises';
 import type { Desired } from '../desired/types.js';
 import { isVersion } from '../desired/version.js';
 import { envNamesSet, envSecretValues } from '../genlayer/env-file.js';
 import { readLlmConfig } from '../genlayer/llm-config.js';
 import { type Layout, RUNBOOK_LINKS } from '../layout.js';
-import { isNotFound, statOrNull } from '../runtime/fsx.js';
+import { isNotFound, lstatOrNull, statOrNull } from '../runtime/fsx.js';
 import { readHealth } from '../runtime/health.js';
 import { noAnswer } from '../runtime/health-reading.js';
 import { historyFacts } from '../runtime/history.js';
@@ -15,7 +16,7 @@ import { isPreparing, readPrepared } from '../runtime/marker.js';
 import { serviceManager, type ServiceManager, type ServiceState, type UnitFacts } from '../runtime/service.js';
 import { readTelemetry } from '../runtime/telemetry.js';
 import { isGlrError } from '../errors.js';
-import { hasOwnDb, observeConfigFile, observeDesiredFolder, observeKeystore } from './version-files.js';
+import { observeConfigFile, observeDesiredFolder, observeKeystore } from './version-files.js';
 import { glrFolderProblems, unreadable } from './glr-folder.js';
 import { observeDeployment } from './deployment.js';
 import { readSync } from '../genlayer/node-sync.js';
@@ -117,7 +118,8 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Seen
   const entries = (await readdir(layout.root, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
   const versionNames = entries.filter((e) => e.isDirectory() && isVersion(e.name)).map((e) => e.name);
   const links = await observeLinks(layout, entries, new Set(versionNames));
-  const versions = await Promise.all(versionNames.map((v) => observeVersion(layout, v, opts.sizes ?? false)));
+  const seen = await Promise.all(versionNames.map((v) => observeVersion(layout, v, opts.sizes ?? false)));
+  const versions = seen.map((v) => v.folder);
   // where glr manages the host, `current` names the active version even while a link drifted
   const active = linkedVersion({ links });
   const llm: Record<string, LlmObservation> = {};
@@ -134,7 +136,12 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Seen
     listOrNone(layout.trashDir),
     readBadReleases(layout),
     glrFolderProblems(layout),
-    observeDeployment(desired, { active, desiredFolderExists: versionNames.includes(desired.version), configFileText: configFile.text }),
+    observeDeployment(desired, {
+      active,
+      activeDb: seen.find((v) => v.folder.version === active)?.db ?? null,
+      desiredFolderExists: versionNames.includes(desired.version),
+      configFileText: configFile.text,
+    }),
   ]);
   const node =
     serviceSeen.state === null
@@ -165,14 +172,18 @@ async function observeHost(desired: Desired, opts: ObserveOptions): Promise<Seen
   return { observed, secrets: Object.freeze(secrets), envValues: node?.apart.values ?? new Map() };
 }
 
-async function observeVersion(layout: Layout, version: string, sizes: boolean): Promise<VersionFolder> {
-  const [prepared, preparing, ownDb, bytes] = await Promise.all([
+/**
+ * A version folder, and what its `data/node/genlayer.db` is (read once: a folder of its own, or
+ * the link whose target the deployment facts follow for the running version).
+ */
+async function observeVersion(layout: Layout, version: string, sizes: boolean): Promise<{ folder: VersionFolder; db: Stats | null }> {
+  const [prepared, preparing, db, bytes] = await Promise.all([
     readPrepared(layout, version),
     isPreparing(layout, version),
-    hasOwnDb(layout, version),
+    lstatOrNull(layout.dbLink(layout.versionDir(version))),
     sizes ? diskUsage(layout.versionDir(version)) : undefined,
   ]);
-  return { version, prepared, preparing, ownDb, ...(sizes ? { bytes: bytes ?? null } : {}) };
+  return { folder: { version, prepared, preparing, ownDb: db?.isDirectory() ?? false, ...(sizes ? { bytes: bytes ?? null } : {}) }, db };
 }
 
 /** The names in one of glr's folders, sorted; none when it does not exist. */

@@ -78,12 +78,6 @@ export async function observeKeystore(keystore: string): Promise<{ files: number
   return { files, open };
 }
 
-/** `V/data/node/genlayer.db` is a folder of its own (not a link to the shared DB). */
-export async function hasOwnDb(layout: Layout, version: string): Promise<boolean> {
-  const st = await lstatOrNull(layout.dbLink(layout.versionDir(version)));
-  return st?.isDirectory() ?? false;
-}
-
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
