@@ -8,17 +8,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SANDBOX_ENV, SANDBOX_KEYSTORE, waitFor, writeEnv, type SandboxHost } from '../../sandbox/host.js';
 import { expectRefusal } from '../helpers/hostile.js';
 import { leakedSecrets, runGlr } from '../helpers/glr.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { sandboxEachTest } from '../helpers/sandbox.js';
 
-let sb: Sandbox | undefined;
-afterEach(async () => {
-  await sb?.cleanup();
-  sb = undefined;
-});
+const each = sandboxEachTest();
 
 /** v0.5.12: a new consensus deployment (its own protocol) */
 const NEW_PROTOCOL = 'v0.5:7e3b9a40';
@@ -65,7 +61,7 @@ function dbDigest(db: string): Record<string, string> {
 
 describe('a breaking upgrade: a DB of its own, synced from genesis', () => {
   it('v0.5.11 → v0.5.12 (new protocol) with its own sharedDb, configFile and envFile, syncing past timeoutSeconds while progressing: exit 0; the old DB untouched; the keystore backed up; a second pass while it syncs writes nothing', async () => {
-    const s = (sb = await createSandbox({ running: 'v0.5.11' }));
+    const s = await each.sandbox({ running: 'v0.5.11' });
     await s.publish({ version: 'v0.5.12', protocol: NEW_PROTOCOL, syncMs: 300_000 });
     const { file, sharedDb } = ownDeployment(s.host, { timeoutSeconds: 6, progressSeconds: 2 });
 
@@ -132,7 +128,7 @@ describe('a breaking upgrade: a DB of its own, synced from genesis', () => {
   });
 
   it('the same release on the old DB: refused before the stop (exit 1), naming both protocols', async () => {
-    const s = (sb = await createSandbox({ running: 'v0.5.11' }));
+    const s = await each.sandbox({ running: 'v0.5.11' });
     await s.publish({ version: 'v0.5.12', protocol: NEW_PROTOCOL });
     const file = s.host.writeDesired({ version: 'v0.5.12', configFile: newConfig(s.host) });
     await expectRefusal(s.host, file, {
@@ -144,7 +140,7 @@ describe('a breaking upgrade: a DB of its own, synced from genesis', () => {
   });
 
   it('a sync that stalls: rolled back to v0.5.11 on its own DB, untouched (exit 3)', async () => {
-    const s = (sb = await createSandbox({ running: 'v0.5.11' }));
+    const s = await each.sandbox({ running: 'v0.5.11' });
     await s.publish({ version: 'v0.5.12', protocol: NEW_PROTOCOL, syncMs: 300_000, stallAfterMs: 0 });
     const { file, sharedDb } = ownDeployment(s.host, { timeoutSeconds: 4, progressSeconds: 2 });
     const r = await runGlr(['reconcile', '-f', file]);
@@ -163,7 +159,7 @@ describe('a breaking upgrade: a DB of its own, synced from genesis', () => {
 
   it('a carried .env override that would defeat the new config: refused, naming the variable and the key, never the value', async () => {
     const old = '0x0ldc0n5en5u5000000000000000000000000000a';
-    const s = (sb = await createSandbox({ running: 'v0.5.11', env: { ...SANDBOX_ENV, GENLAYERNODE_CONSENSUS_CONSENSUSADDRESS: old } }));
+    const s = await each.sandbox({ running: 'v0.5.11', env: { ...SANDBOX_ENV, GENLAYERNODE_CONSENSUS_CONSENSUSADDRESS: old } });
     await s.publish({ version: 'v0.5.12', protocol: NEW_PROTOCOL });
     const file = s.host.writeDesired({
       version: 'v0.5.12',

@@ -1,16 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
-import { createSandbox, journalPhase, startPreparing, type Sandbox } from '../helpers/sandbox.js';
+import { journalPhase, startPreparing, type Sandbox, sandboxEachTest } from '../helpers/sandbox.js';
 import { stagingLeft } from '../helpers/hostile.js';
 import { errorLines, killGlrWhen, leakedSecrets, planKinds, runGlr, startGlr } from '../helpers/glr.js';
 
-let sb: Sandbox | undefined;
-afterEach(async () => {
-  await sb?.cleanup();
-  sb = undefined;
-});
+const each = sandboxEachTest();
 
 const staging = (s: Sandbox) => path.join(s.host.root, '.glr/staging');
 const stagingEntries = (s: Sandbox) => stagingLeft(s.host);
@@ -40,8 +36,7 @@ async function killWhen(s: Sandbox, cond: (stderr: () => string) => boolean, env
 
 describe('SIGKILL at each phase, then reconcile again', () => {
   it('during the download', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5', padBytes: 3 * 2 ** 20 });
     s.server.fault('v0.4.5', { kind: 'throttle', bytesPerSecond: 1024 * 1024 });
     s.host.writeDesired({ version: 'v0.4.5' });
@@ -53,8 +48,7 @@ describe('SIGKILL at each phase, then reconcile again', () => {
   });
 
   it('during GenVM setup', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5', setupMs: 4000 });
     s.host.writeDesired({ version: 'v0.4.5' });
     await killWhen(s, (err) => err().includes('"action":"genvm-setup"') && existsSync(path.join(s.host.root, 'v0.4.5/.glr-preparing')));
@@ -67,8 +61,7 @@ describe('SIGKILL at each phase, then reconcile again', () => {
 
   for (const phase of ['switching', 'stopped', 'swapped', 'started'] as const) {
     it(`right after the journal says "${phase}"`, async () => {
-      sb = await createSandbox();
-      const s = sb;
+      const s = await each.sandbox();
       await s.publish({ version: 'v0.4.5' });
       s.host.writeDesired({ version: 'v0.4.5' });
       await killWhen(s, (err) => err().includes(`failpoint ${phase} reached`), { GLR_FAILPOINT: phase });
@@ -80,8 +73,7 @@ describe('SIGKILL at each phase, then reconcile again', () => {
   }
 
   it('during verify (the new node started, still syncing)', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5', syncMs: 3000 });
     s.host.writeDesired({ version: 'v0.4.5' });
     await killWhen(s, (err) => journalPhase(s) === 'started' && err().includes('"action":"verify"'));
@@ -90,8 +82,7 @@ describe('SIGKILL at each phase, then reconcile again', () => {
   });
 
   it('during a rollback: the next reconcile finishes it (exit 3)', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.6', mode: 'die-on-start' });
     s.host.writeDesired({ version: 'v0.4.6', timeoutSeconds: 30 });
     await killWhen(s, (err) => err().includes('failpoint rolling-back reached'), { GLR_FAILPOINT: 'rolling-back' });
@@ -108,7 +99,7 @@ describe('SIGKILL at each phase, then reconcile again', () => {
 
 describe('one glr per root', () => {
   it('two reconciles started together: one applies, the other exits 1 naming the first', async () => {
-    sb = await createSandbox();
+    const sb = await each.sandbox();
     await sb.publish({ version: 'v0.4.5', setupMs: 1500 });
     const file = sb.host.writeDesired({ version: 'v0.4.5' });
     const a = startGlr(['reconcile', '-f', file]);
@@ -127,8 +118,7 @@ describe('one glr per root', () => {
   });
 
   it('a lock left by a killed glr is taken over at once', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5' });
     s.host.writeDesired({ version: 'v0.4.5' });
     await killWhen(s, (err) => err().includes('failpoint switching reached'), { GLR_FAILPOINT: 'switching' });
@@ -138,8 +128,7 @@ describe('one glr per root', () => {
 
 describe('SIGTERM and SIGINT', () => {
   it('during preparation: stops cleanly, no half folder, exit 1', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     const { child, done } = await startPreparing(s, 'v0.4.5', 10_000);
     const t = Date.now();
     child.kill('SIGTERM');
@@ -154,8 +143,7 @@ describe('SIGTERM and SIGINT', () => {
   });
 
   it('during the switch window: held until the node is up, then glr exits', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5' });
     const { child, stderr, done } = startGlr(['reconcile', '-f', s.host.writeDesired({ version: 'v0.4.5' })], { env: { GLR_FAILPOINT: 'swapped:1000' } });
     await waitFor(() => stderr().includes('failpoint swapped reached'), { timeoutMs: 30_000, what: 'the swap' });

@@ -7,26 +7,21 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { type Sandbox, sandboxEachTest } from '../helpers/sandbox.js';
 import { expectRefusal } from '../helpers/hostile.js';
 import { errorLines, hasStackTrace, runGlr } from '../helpers/glr.js';
 import { startGlrWithOwnMounts } from '../helpers/mounts.js';
 
-let sb: Sandbox | undefined;
-afterEach(async () => {
-  await sb?.cleanup();
-  sb = undefined;
-});
+const each = sandboxEachTest();
 
 const glrDir = (s: Sandbox) => path.join(s.host.root, '.glr');
 
 describe('a folder where a file of glr should be', () => {
   for (const name of ['journal.json', 'history.jsonl']) {
     it(`.glr/${name}: every command names the file in one line (status too)`, async () => {
-      sb = await createSandbox();
-      const s = sb;
+      const s = await each.sandbox();
       await s.publish({ version: 'v0.4.5' });
       mkdirSync(path.join(glrDir(s), name), { recursive: true });
       const file = s.host.writeDesired({ version: 'v0.4.5' });
@@ -45,8 +40,7 @@ describe('a folder where a file of glr should be', () => {
 describe('a file where a folder of glr should be', () => {
   for (const name of ['.glr', '.glr/staging']) {
     it(`${name}: refused by the plan (the dry-run says it too), not an ENOTDIR in the middle of the apply`, async () => {
-      sb = await createSandbox();
-      const s = sb;
+      const s = await each.sandbox();
       await s.publish({ version: 'v0.4.5' });
       if (name !== '.glr') mkdirSync(glrDir(s));
       writeFileSync(path.join(s.host.root, name), 'not a folder\n');
@@ -68,8 +62,7 @@ describe('a file where a folder of glr should be', () => {
 
 describe('.glr that refuses writes from the start', () => {
   it('read-only: refused by the plan, saying read-only (not an ENOENT)', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5' });
     mkdirSync(glrDir(s));
     const file = s.host.writeDesired({ version: 'v0.4.5' });
@@ -87,8 +80,7 @@ describe('.glr that refuses writes from the start', () => {
 
 describe('a backup that cannot be written', () => {
   it('says the backup failed and why, and stops nothing', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5', setupMs: 2000 });
     mkdirSync(path.join(glrDir(s), 'backups'), { recursive: true });
     const file = s.host.writeDesired({ version: 'v0.4.5' });

@@ -12,16 +12,12 @@ import type { ApplyContext } from '../../src/actions/context.js';
 import type { Plan, WindowStep } from '../../src/plan/types.js';
 import { SwitchWindow } from '../../src/switch/window.js';
 import { waitFor } from '../../sandbox/host.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { type Sandbox, sandboxEachTest } from '../helpers/sandbox.js';
 import { hasStackTrace } from '../helpers/glr.js';
 import { startGlrWithOwnMounts } from '../helpers/mounts.js';
 import { applyContext } from '../helpers/apply-context.js';
 
-let sb: Sandbox | undefined;
-afterEach(async () => {
-  await sb?.cleanup();
-  sb = undefined;
-});
+const each = sandboxEachTest();
 
 /** reconcile to `version`, with `.glr` read-only for glr from the moment the node is confirmed stopped */
 async function readOnlyAfterTheStop(s: Sandbox, version: string, timeoutSeconds = 10) {
@@ -36,8 +32,7 @@ const JOURNAL_UNWRITTEN = /the journal \(\S+\/\.glr\/journal\.json\) could not b
 
 describe('.glr refuses writes inside the window', () => {
   it('the switch goes on: healthy on the new version (exit 0), and the outcome says the journal could not be written', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5' });
     const r = await readOnlyAfterTheStop(s, 'v0.4.5');
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -50,8 +45,7 @@ describe('.glr refuses writes inside the window', () => {
   });
 
   it('the rollback goes on too: the old version is up again (exit 3), the journal reported unwritten', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.6', mode: 'die-on-start' });
     const r = await readOnlyAfterTheStop(s, 'v0.4.6');
     expect(r.code, r.stdout + r.stderr).toBe(3);

@@ -3,16 +3,12 @@
  * namespace, `unshare --net`) works on the same root as one on the host. An abstract Unix socket
  * is per network namespace; the lock must hold for every glr that sees the root.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
-import { createSandbox, startPreparing, type Sandbox } from '../helpers/sandbox.js';
+import { startPreparing, sandboxEachTest } from '../helpers/sandbox.js';
 import { errorLines, runGlr, startGlr } from '../helpers/glr.js';
 
-let sb: Sandbox | undefined;
-afterEach(async () => {
-  await sb?.cleanup();
-  sb = undefined;
-});
+const each = sandboxEachTest();
 
 /** `glr ARGS` in a network namespace of its own (as in a container that shares the root's folder) */
 const OWN_NETWORK = ['unshare', ...(process.getuid?.() === 0 ? ['--net'] : ['--map-root-user', '--net']), '--'];
@@ -24,8 +20,7 @@ const FROM_ELSEWHERE =
 
 describe('the lock, seen from another network namespace', () => {
   it('a glr in another namespace is refused while one works on the root, and the holder finishes undisturbed', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     const holder = await startPreparing(s, 'v0.4.5', 4000);
     const other = await runInOwnNetwork(['reconcile', '-f', holder.file]);
     expect(other.code, other.stdout + other.stderr).toBe(1);
@@ -37,8 +32,7 @@ describe('the lock, seen from another network namespace', () => {
   });
 
   it('a glr watch in another namespace holds the lock: a reconcile here is refused, and status says it is held', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     const file = s.host.writeDesired({ version: 'v0.4.3', providers: null });
     const watch = startInOwnNetwork(['watch', '--interval', '30', '-f', file]);
     try {
@@ -56,8 +50,7 @@ describe('the lock, seen from another network namespace', () => {
   });
 
   it('status, from the same network namespace, names the holder; the lock is free again once it is done', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     const { file, ...holder } = await startPreparing(s, 'v0.4.5', 3000);
     const status = await runGlr(['status', '-f', file]);
     expect(status.stdout).toMatch(new RegExp(`^lock\\s+held by pid ${holder.child.pid} \\(glr reconcile, since`, 'm'));

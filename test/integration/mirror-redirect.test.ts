@@ -7,18 +7,16 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { type Sandbox, sandboxEachTest } from '../helpers/sandbox.js';
 import { expectRefusal } from '../helpers/hostile.js';
 import { runGlr } from '../helpers/glr.js';
 
-let sb: Sandbox | undefined;
+const each = sandboxEachTest();
 let mirror: http.Server | undefined;
 afterEach(async () => {
   mirror?.closeAllConnections();
   await new Promise<void>((r) => (mirror ? mirror.close(() => r()) : r()));
   mirror = undefined;
-  await sb?.cleanup();
-  sb = undefined;
 });
 
 /** A server on 127.0.0.1 that answers every GET with a 302 to `to(path)`; its origin. */
@@ -38,8 +36,7 @@ function viaMirror(s: Sandbox, origin: string): string {
 
 describe('a release URL that redirects', () => {
   it('a 302 to the tarball is followed; the release is verified and switched to', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5' });
     const origin = await redirecting((p) => `${s.server.origin}${p}`);
     const r = await runGlr(['reconcile', '-f', viaMirror(s, origin)]);
@@ -49,8 +46,7 @@ describe('a release URL that redirects', () => {
   });
 
   it('a redirect loop: refused after a bounded number of hops, nothing kept', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5' });
     let origin = '';
     origin = await redirecting((p) => `${origin}${p}?again`);

@@ -8,16 +8,12 @@
  */
 import { existsSync, renameSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../sandbox/host.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { type Sandbox, sandboxEachTest } from '../helpers/sandbox.js';
 import { errorLines, hasStackTrace, runGlr, startGlr } from '../helpers/glr.js';
 
-let sb: Sandbox | undefined;
-afterEach(async () => {
-  await sb?.cleanup();
-  sb = undefined;
-});
+const each = sandboxEachTest();
 
 /** The node keeps running, but the manager loses sight of it (its pid file moved away). */
 function hideFromManager(s: Sandbox): void {
@@ -31,8 +27,7 @@ const OUTSIDE =
 describe('a node that answers while the manager says stopped', () => {
   for (const version of ['v0.4.3', 'v0.4.5']) {
     it(`desired ${version}: refused before anything starts or stops, both facts named (dry-run too)`, async () => {
-      sb = await createSandbox();
-      const s = sb;
+      const s = await each.sandbox();
       await s.publish({ version: 'v0.4.5' });
       hideFromManager(s);
       const file = s.host.writeDesired({ version });
@@ -51,8 +46,7 @@ describe('a node that answers while the manager says stopped', () => {
   }
 
   it('a node started outside the manager during the window: glr does not start a second one', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5' });
     // the node is down: the plan starts one after the swap, without a stop of its own
     expect(s.host.svc('stop')).toBe(0);

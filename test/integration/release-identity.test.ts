@@ -5,22 +5,17 @@
  * other binary never runs on the shared DB and no good release is marked bad. A binary that
  * cannot say is a warning, not a refusal.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildRelease } from '../../sandbox/releases.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { sandboxEachTest } from '../helpers/sandbox.js';
 import { expectRefusal } from '../helpers/hostile.js';
 import { runGlr } from '../helpers/glr.js';
 
-let sb: Sandbox | undefined;
-afterEach(async () => {
-  await sb?.cleanup();
-  sb = undefined;
-});
+const each = sandboxEachTest();
 
 describe("the release's own word on its version", () => {
   it('the tarball at v0.4.5 holds v0.4.6: refused before the stop (exit 1), nothing of it kept, nothing marked bad', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     s.server.add('v0.4.5', await buildRelease({ version: 'v0.4.6' }));
     const file = s.host.writeDesired({ version: 'v0.4.5', timeoutSeconds: 3 });
     await expectRefusal(s.host, file, {
@@ -33,8 +28,7 @@ describe("the release's own word on its version", () => {
   });
 
   it('a binary that cannot say which version it is: a warning, and the switch goes on (exit 0)', async () => {
-    sb = await createSandbox();
-    const s = sb;
+    const s = await each.sandbox();
     await s.publish({ version: 'v0.4.5', noVersionCommand: true });
     const r = await runGlr(['reconcile', '-f', s.host.writeDesired({ version: 'v0.4.5' })]);
     expect(r.code, r.stdout + r.stderr).toBe(0);

@@ -1,15 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { describe, expect, it } from 'vitest';
+import { type Sandbox, sandboxEachTest } from '../helpers/sandbox.js';
 import { leakedSecrets, planKinds, runGlr } from '../helpers/glr.js';
 import { SWITCH_STEPS } from '../helpers/steps.js';
 
-let sb: Sandbox | undefined;
-afterEach(async () => {
-  await sb?.cleanup();
-  sb = undefined;
-});
+const each = sandboxEachTest();
 
 /** the shared DB written by one node at a time, numbered without gap or repeat */
 function expectDbIntact(s: Sandbox): void {
@@ -20,7 +16,7 @@ function expectDbIntact(s: Sandbox): void {
 
 describe('rollback by itself (exit 3)', () => {
   it('a release whose node dies on start: rolled back at once, v0.4.3 healthy again, links back', async () => {
-    sb = await createSandbox();
+    const sb = await each.sandbox();
     await sb.publish({ version: 'v0.4.6', mode: 'die-on-start' });
     const started = Date.now();
     // a long timeout: a node that died must not be waited for
@@ -42,7 +38,7 @@ describe('rollback by itself (exit 3)', () => {
   });
 
   it('a release that stays unhealthy: rolled back when health.timeoutSeconds ends', async () => {
-    sb = await createSandbox();
+    const sb = await each.sandbox();
     await sb.publish({ version: 'v0.4.6', mode: 'unhealthy' });
     const r = await runGlr(['reconcile', '-f', sb.host.writeDesired({ version: 'v0.4.6', timeoutSeconds: 3 })]);
     expect(r.code, r.stderr).toBe(3);
@@ -54,7 +50,7 @@ describe('rollback by itself (exit 3)', () => {
   });
 
   it('a release that answers, then dies: rolled back', async () => {
-    sb = await createSandbox();
+    const sb = await each.sandbox();
     await sb.publish({ version: 'v0.4.6', mode: 'die-after-boot', syncMs: 5000 });
     const r = await runGlr(['reconcile', '-f', sb.host.writeDesired({ version: 'v0.4.6', timeoutSeconds: 60 })]);
     expect(r.code, r.stderr).toBe(3);
@@ -66,7 +62,7 @@ describe('rollback by itself (exit 3)', () => {
 
 describe('when the way back fails too (exit 4)', () => {
   it('the old version does not come back: exit 4, the operator must act, never two nodes', async () => {
-    sb = await createSandbox();
+    const sb = await each.sandbox();
     await sb.publish({ version: 'v0.4.6', mode: 'die-on-start' });
     // v0.4.3 runs healthy now, but will not start again (its spec is read at start)
     const spec = path.join(sb.host.root, 'v0.4.3/bin/fake-node.json');
@@ -82,7 +78,7 @@ describe('when the way back fails too (exit 4)', () => {
 
 describe('the node down or kept down', () => {
   it('a node that is down is simply brought to the desired version', async () => {
-    sb = await createSandbox();
+    const sb = await each.sandbox();
     await sb.publish({ version: 'v0.4.5' });
     expect(sb.host.svc('stop')).toBe(0);
     const file = sb.host.writeDesired({ version: 'v0.4.5' });
@@ -95,7 +91,7 @@ describe('the node down or kept down', () => {
   });
 
   it('service.running: false switches the links and never starts the node', async () => {
-    sb = await createSandbox();
+    const sb = await each.sandbox();
     await sb.publish({ version: 'v0.4.5' });
     const r = await runGlr(['reconcile', '-f', sb.host.writeDesired({ version: 'v0.4.5', running: false })]);
     expect(r.code, r.stderr).toBe(0);
@@ -109,7 +105,7 @@ describe('the node down or kept down', () => {
   });
 
   it('switching back to an adopted version needs no preparation; its protocol is compared, as it would share the DB', async () => {
-    sb = await createSandbox();
+    const sb = await each.sandbox();
     await sb.publish({ version: 'v0.4.5' });
     expect((await runGlr(['reconcile', '-f', sb.host.writeDesired({ version: 'v0.4.5' })])).code).toBe(0);
     const back = sb.host.writeDesired({ version: 'v0.4.3', providers: null });
@@ -124,7 +120,7 @@ describe('the node down or kept down', () => {
 
 describe('an LLM change on the running version that fails', () => {
   it('restores the previous GenVM config and restarts with it', async () => {
-    sb = await createSandbox();
+    const sb = await each.sandbox();
     await sb.publish({ version: 'v0.4.5' });
     expect((await runGlr(['reconcile', '-f', sb.host.writeDesired({ version: 'v0.4.5' })])).code).toBe(0);
     const llm = path.join(sb.host.root, 'v0.4.5/third_party/genvm/config/genvm-module-llm.yaml');
