@@ -160,8 +160,9 @@ prompt_templates:
 
 const SETUP_PY = `#!/usr/bin/env python3
 # GenVM setup (sandbox): slow, like the real one; when it has finished it has left GenVM's
-# binaries (bin/genvm, bin/genvm-modules), a marker and the nice value it ran at. "incomplete" makes it exit 0 all the
-# same without the binaries, as a real setup whose download failed quietly does.
+# binaries (bin/genvm, bin/genvm-modules), a marker and the nice value it ran at. "incomplete"
+# makes it exit 0 all the same without the binaries, as a real setup whose download failed
+# quietly does.
 import json, os, sys, time
 here = os.path.dirname(os.path.abspath(__file__))
 genvm = os.path.dirname(here)

@@ -95,19 +95,19 @@ export class HostRunner implements StepRunner {
       ctx.log.warn({ err: e }, 'the preparation runs at normal priority: lowering it failed');
       return { mode: 'none', restore: async () => {} };
     });
-    if (s.kind === 'download') {
-      // loaded only when a release is downloaded: a pass that downloads nothing never pays for
-      // undici, tar and zlib
-      const { download } = await import('../actions/download.js');
-      await download(ctx, s);
-      return;
-    }
-    await this.lowering;
+    if (s.kind !== 'download') await this.lowering;
     switch (s.kind) {
       case 'clean-staging':
         return cleanStaging(ctx, s.names);
       case 'remove-version':
         return removeVersion(ctx, s.version);
+      case 'download': {
+        // loaded only when a release is downloaded: a pass that downloads nothing never pays for
+        // undici, tar and zlib
+        const { download } = await import('../actions/download.js');
+        await download(ctx, s);
+        return;
+      }
       case 'check-version':
         await checkVersion(ctx, s.version, s.sameDbAs);
         return;
