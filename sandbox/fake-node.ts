@@ -44,7 +44,6 @@
  * Run by the release's bin/genlayernode shim as: node fake-node.js <path the shim was run as> ARGS.
  * Its behaviour comes from bin/fake-node.json in the release (version, mode, timings...).
  */
-import { createHash } from 'node:crypto';
 import { appendFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import http from 'node:http';
@@ -75,8 +74,11 @@ export interface FakeNodeSpec {
    * the consensus protocol the release speaks, as `genlayernode version` prints it on its
    * `Protocol:` line and /health as `protocol_version` (e.g. `v0.4:1dd08066`)
    */
-  protocol?: string;
-  /** `genlayernode version` is not a command of this release (it exits 2, as an unknown command) */
+  protocol: string;
+  /**
+   * `genlayernode version` is not a command of this release (it exits 2, as an unknown command).
+   * Where it is one, the release's shim answers it (sandbox/releases.ts), not this script.
+   */
   noVersionCommand?: boolean;
   /** the sync stops this long after boot (the synced block stands still while the chain moves on) */
   stallAfterMs?: number;
@@ -95,11 +97,6 @@ export interface FakeNodeSpec {
 }
 
 const GENVM_VERSION = 'v0.2.11';
-
-/** The release's protocol: its spec's, else one per MAJOR.MINOR series (a release built before protocols were set). */
-function protocolOf(s: FakeNodeSpec): string {
-  return s.protocol ?? (s.shape === 'v0.5' ? 'v0.5:5a1e04df' : 'v0.4:1dd08066');
-}
 
 const shimPath = process.argv[2] ?? '';
 const binDir = path.dirname(realpathSync(shimPath));
@@ -375,13 +372,13 @@ function run(args: string[]): void {
             genvm_version: GENVM_VERSION,
             network: spec.network ?? 'testnet-asimov',
             node_version: spec.version,
-            protocol_version: protocolOf(spec),
+            protocol_version: spec.protocol,
             status: synced ? 'up' : 'down',
           }
         : {
             status: synced ? 'up' : 'down',
             node_version: spec.version,
-            protocol_version: protocolOf(spec),
+            protocol_version: spec.protocol,
             checks: { validating, zksync: { status: 'up', ...ts } },
           };
       res.writeHead(synced ? 200 : 503, { 'content-type': 'application/json' });
@@ -548,12 +545,7 @@ function main(): void {
   const [sub = 'run', ...args] = process.argv.slice(3);
   if (sub === 'run' || sub.startsWith('-')) return run(sub === 'run' ? args : [sub, ...args]);
   if (sub === 'doctor') process.exit(doctor(args));
-  if (sub === 'version' && !spec.noVersionCommand) {
-    const commit = createHash('sha1').update(spec.version).digest('hex').slice(0, 7);
-    process.stdout.write(`GenLayer Node\nVersion:  ${spec.version}\nProtocol: ${protocolOf(spec)}\nCommit:   ${commit}\nDate:     2026-01-15\n`);
-    process.exit(0);
-  }
-  process.stderr.write(`genlayernode: unknown command "${sub}" (sandbox: run, doctor, version)\n`);
+  process.stderr.write(`genlayernode: unknown command "${sub}" (sandbox: run, doctor${spec.noVersionCommand ? '' : ', version'})\n`);
   process.exit(2);
 }
 

@@ -13,7 +13,7 @@
  *         v0.5.7 also alloy-healthcheck.sh, genvm-modules-llm-release.yaml (every backend) and
  *         genvm-llm-greybox.lua.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -185,6 +185,17 @@ with open(os.path.join(genvm, ".setup-nice"), "w") as f:
 print("genvm setup: done", flush=True)
 `;
 
+/**
+ * `genlayernode version` answered by the shell, without starting the fake node: the real binary
+ * (Go) prints it in a few ms, where a Node process would take some 100 ms of every update glr
+ * checks a release's version in.
+ */
+function versionAnswer(spec: FakeNodeSpec): string {
+  const commit = createHash('sha1').update(spec.version).digest('hex').slice(0, 7);
+  const text = `GenLayer Node\nVersion:  ${spec.version}\nProtocol: ${spec.protocol}\nCommit:   ${commit}\nDate:     2026-01-15\n`;
+  return `if [ "$1" = version ]; then\n  printf '%s' '${text}'\n  exit 0\nfi\n`;
+}
+
 export function releaseTopFolder(version: string): string {
   return `genlayer-node-linux-amd64-${version}`;
 }
@@ -205,7 +216,7 @@ export function writeReleaseTree(dir: string, o: ReleaseOptions): void {
     doctorFails: o.doctorFails ?? [],
     network: o.network ?? 'testnet-asimov',
     noMetrics: o.noMetrics ?? false,
-    ...(o.protocol ? { protocol: o.protocol } : {}),
+    protocol: o.protocol ?? (shape === 'v0.5' ? 'v0.5:5a1e04df' : 'v0.4:1dd08066'),
     ...(o.noVersionCommand ? { noVersionCommand: true } : {}),
     ...(o.stallAfterMs !== undefined ? { stallAfterMs: o.stallAfterMs } : {}),
     ...(o.dbFormat !== undefined ? { dbFormat: o.dbFormat } : {}),
@@ -219,7 +230,11 @@ export function writeReleaseTree(dir: string, o: ReleaseOptions): void {
   };
   const omit = new Set(o.omit ?? []);
   if (!omit.has('bin')) {
-    file('bin/genlayernode', `#!/bin/sh\nexec "${process.execPath}" "${o.fakeNodeJs ?? FAKE_NODE_JS}" "$0" "$@"\n`, 0o755);
+    file(
+      'bin/genlayernode',
+      `#!/bin/sh\n${spec.noVersionCommand ? '' : versionAnswer(spec)}exec "${process.execPath}" "${o.fakeNodeJs ?? FAKE_NODE_JS}" "$0" "$@"\n`,
+      0o755,
+    );
     file('bin/fake-node.json', `${JSON.stringify(spec)}\n`);
   }
   if (!omit.has('third_party')) {
