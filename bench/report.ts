@@ -330,6 +330,18 @@ function floorSection(f: Floor, e: EndToEnd): string[] {
       rows,
     ),
     `Node's inflate of the tarball by chunk size: ${f.inflate.map((x) => `${x.chunk / 1024} KiB ${fmt(x.ms)}`).join('; ')} ms (best: ${f.best.chunk / 1024} KiB).`,
+    "Between the floor and glr: what a streamed pipeline pays before any of glr's own work, in the bench's process at normal priority: the body read from the same bucket over HTTP (undici, as glr reads it) and inflated as it arrives (1 MiB batches and chunks, as glr's), its output discarded; then the same with the output written to one file. No hashes, no tar parsing, no files of the release's count and sizes.",
+    table(
+      ['rate', 'network + inflate', '/ floor', '+ one file written', '/ floor', 'glr download action', '/ floor'],
+      e.rates.map((x) => {
+        const p = f.pipelines?.[x.name];
+        const fl = floorMs(f, x.name);
+        const g = e.glr[x.name]!.map((y) => y.downloadMs);
+        return p
+          ? [x.name, fmt(p.inflate), ratio(p.inflate, fl), fmt(p.write), ratio(p.write, fl), fmt(g), ratio(g, fl)]
+          : [x.name, '—', '', '—', '', fmt(g), ratio(g, fl)];
+      }),
+    ),
     "The CPU time each spent on it, user + system (ms): glr's own for its download action (every thread of its process: network, hashes, inflate, writes; from its log), the runbook's curl and tar steps with their children (tar runs gzip).",
     table(['rate', 'glr download action CPU', 'runbook curl + tar CPU', 'glr / runbook'], cpuRows),
     '',
