@@ -5,6 +5,7 @@ import { readSync } from '../genlayer/node-sync.js';
 import { errnoText, loggable } from '../runtime/text.js';
 import { refuse } from '../errors.js';
 import type { ApplyContext } from './context.js';
+import { copyKeystore } from './keystore.js';
 
 const KEEP = 10;
 
@@ -26,7 +27,7 @@ export async function backup(ctx: ApplyContext, version: string, keystore = fals
     await mkdir(dir, { mode: 0o700 });
     await atomicWriteFile(path.join(dir, '.env'), await readFile(layout.env(src)), 0o600);
     await atomicWriteFile(path.join(dir, 'config.yaml'), await readFile(layout.configYaml(src)), 0o600);
-    if (keystore) await copyKeystore(layout.keystore(src), path.join(dir, 'keystore'));
+    if (keystore) await copyKeystore(layout.keystore(src), path.join(dir, 'keystore'), (d) => mkdir(d, { mode: 0o700 }));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const what = keystore ? '.env, config.yaml and the keystore' : '.env and config.yaml';
@@ -48,14 +49,5 @@ async function prune(backups: string): Promise<void> {
     // a validator's key is never thrown away by housekeeping
     if (await stat(path.join(backups, old, 'keystore')).catch(() => null)) continue;
     await removeTree(path.join(backups, old));
-  }
-}
-
-/** The keystore folder, each file whole before it gets its name: folders 700, files 600 from the first instant. */
-async function copyKeystore(src: string, dst: string): Promise<void> {
-  await mkdir(dst, { mode: 0o700 });
-  for (const e of await readdir(src, { withFileTypes: true })) {
-    if (e.isDirectory()) await copyKeystore(path.join(src, e.name), path.join(dst, e.name));
-    else if (e.isFile()) await atomicWriteFile(path.join(dst, e.name), await readFile(path.join(src, e.name)), 0o600);
   }
 }

@@ -1,8 +1,10 @@
-import { chmod, lstat, mkdir, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isGlrError, refuse } from '../errors.js';
 import { atomicWriteFile, isNotFound } from '../runtime/fsx.js';
 import type { ApplyContext } from './context.js';
+import { copyKeystore } from './keystore.js';
+import { errorLine } from '../runtime/text.js';
 
 /**
  * Carries what makes the node this validator from the running version to the new one:
@@ -49,13 +51,15 @@ export async function carry(
         `the ${version} release ships its own data/node/keystore (${shipped.length} entr${shipped.length > 1 ? 'ies' : 'y'}); glr never mixes a release's files with the validator's keys: do not install this release, report it to GenLayer`,
       );
     }
-    await copyKeystore(layout.keystore(src), keystore, from, ensure);
+    const copied = await copyKeystore(layout.keystore(src), keystore, (d) => ensure(d, 0o700)).catch((e: unknown) => {
+      if (isNotFound(e) && (e as NodeJS.ErrnoException).path === layout.keystore(src))
+        throw refuse(`${from} has no keystore (data/node/keystore); restore it from your backup first`);
+      throw e;
+    });
+    if (copied === 0) throw refuse(`${from}'s keystore is empty; restore it from your backup first`);
   } catch (e) {
     if (isGlrError(e)) throw e;
-    const err = e as NodeJS.ErrnoException;
-    throw refuse(
-      `carrying config.yaml, .env and the keystore from ${from} into ${version} failed: ${err.code ? `${err.code} ` : ''}${err.message}; nothing was switched`,
-    );
+    throw refuse(`carrying config.yaml, .env and the keystore from ${from} into ${version} failed: ${errorLine(e)}; nothing was switched`);
   }
 }
 
@@ -82,28 +86,6 @@ async function folderCheck(dst: string, version: string): Promise<(dir: string, 
     await mkdir(dir, { recursive: true, mode });
     await check(dir);
   };
-}
-
-async function copyKeystore(src: string, dst: string, from: string, ensure: (dir: string, mode: number) => Promise<void>): Promise<void> {
-  let entries;
-  try {
-    entries = await readdir(src, { withFileTypes: true });
-  } catch (e) {
-    if (isNotFound(e)) throw refuse(`${from} has no keystore (data/node/keystore); restore it from your backup first`);
-    throw e;
-  }
-  await ensure(dst, 0o700);
-  await chmod(dst, 0o700);
-  let files = 0;
-  for (const e of entries) {
-    if (e.isDirectory()) {
-      await copyKeystore(path.join(src, e.name), path.join(dst, e.name), from, ensure);
-    } else if (e.isFile()) {
-      await atomicWriteFile(path.join(dst, e.name), await readFile(path.join(src, e.name)), 0o600);
-      files++;
-    }
-  }
-  if (files === 0 && entries.length === 0) throw refuse(`${from}'s keystore is empty; restore it from your backup first`);
 }
 
 /**
