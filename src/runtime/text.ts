@@ -24,6 +24,16 @@ export function size(n: number): string {
   return i === 0 ? `${n} bytes` : `${v >= 10 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
 }
 
+/**
+ * An error that is not glr's own as the end of one line: its code (an errno, zlib's, tar's) and
+ * its message, clipped, the code not said twice (Node's fs messages begin with it).
+ */
+export function errorLine(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const message = clip(err?.message ?? String(e));
+  return err?.code && !message.startsWith(err.code) ? `${err.code} ${message}` : message;
+}
+
 /** What an errno means to an operator reading one line. */
 export function errnoText(e: unknown): string {
   const code = (e as NodeJS.ErrnoException)?.code;
