@@ -4,7 +4,7 @@ import { isGlrError, refuse } from '../errors.js';
 import { atomicWriteFile, isNotFound } from '../runtime/fsx.js';
 import type { ApplyContext } from './context.js';
 import { copyKeystore } from './keystore.js';
-import { errorLine } from '../runtime/text.js';
+import { codeAndMessage } from '../runtime/text.js';
 
 /**
  * Carries what makes the node this validator from the running version to the new one:
@@ -59,7 +59,7 @@ export async function carry(
     if (copied === 0) throw refuse(`${from}'s keystore is empty; restore it from your backup first`);
   } catch (e) {
     if (isGlrError(e)) throw e;
-    throw refuse(`carrying config.yaml, .env and the keystore from ${from} into ${version} failed: ${errorLine(e)}; nothing was switched`);
+    throw refuse(`carrying config.yaml, .env and the keystore from ${from} into ${version} failed: ${codeAndMessage(e)}; nothing was switched`);
   }
 }
 

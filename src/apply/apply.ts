@@ -1,6 +1,6 @@
 import type { ApplyContext } from '../actions/context.js';
 import { isGlrError } from '../errors.js';
-import { errnoText, errorLine } from '../runtime/text.js';
+import { codeAndMessage, errnoText } from '../runtime/text.js';
 import { lstatOrNull } from '../runtime/fsx.js';
 import { refused, syncStateOf, type Measures, type Outcome, type OutcomeKind, type Stage } from '../plan/outcome.js';
 import type { SyncProgress } from '../switch/progress.js';
@@ -219,5 +219,5 @@ function reasonOf(e: unknown): string {
 
 function preparationFailed(plan: Plan, e: unknown): string {
   if (isGlrError(e)) return e.message;
-  return `preparing ${plan.target} failed: ${errorLine(e)}; nothing was switched`;
+  return `preparing ${plan.target} failed: ${codeAndMessage(e)}; nothing was switched`;
 }

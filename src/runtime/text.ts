@@ -28,7 +28,7 @@ export function size(n: number): string {
  * An error that is not glr's own as the end of one line: its code (an errno, zlib's, tar's) and
  * its message, clipped, the code not said twice (Node's fs messages begin with it).
  */
-export function errorLine(e: unknown): string {
+export function codeAndMessage(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   const message = clip(err?.message ?? String(e));
   return err?.code && !message.startsWith(err.code) ? `${err.code} ${message}` : message;

@@ -1,6 +1,6 @@
 import { GlrError, InterruptedError, refuse } from '../../errors.js';
 import { networkProblem } from '../../runtime/http.js';
-import { clip, errorLine, size } from '../../runtime/text.js';
+import { clip, codeAndMessage, size } from '../../runtime/text.js';
 import type { ApplyContext } from '../context.js';
 
 export interface Release {
@@ -38,7 +38,7 @@ export function unpackProblem(e: unknown, a: Release, budget: number, root: stri
       if (typeof err.code === 'string' && err.code.startsWith('TAR_')) {
         return refuse(`the ${v} tarball is damaged or unsafe: ${clip(err.message.replace(/^TAR_\w+: /, ''))}; nothing of it was kept`);
       }
-      return refuse(`extracting ${v} failed: ${errorLine(e)}; nothing of it was kept`);
+      return refuse(`extracting ${v} failed: ${codeAndMessage(e)}; nothing of it was kept`);
   }
 }
 
