@@ -37,9 +37,8 @@
  *
  * `genlayernode doctor` (run with the .env variables exported): ✓/✗ lines for the chain RPC,
  * the validator wallet (keystore, NODE_PASSWORD), GenVM's binaries and the WebDriver; always
- * exits 0, as the real one does. `genlayernode version` prints what the real one prints (an
- * operator's record of v0.4.2: a `GenLayer Node` title, then `Version:`, `Protocol:`, `Commit:`
- * and `Date:` lines, the values aligned), from the release's spec.
+ * exits 0, as the real one does. `genlayernode version` is answered by the shim itself, without
+ * this script (sandbox/releases.ts: what the real one prints, as fast as a Go binary prints it).
  *
  * Run by the release's bin/genlayernode shim as: node fake-node.js <path the shim was run as> ARGS.
  * Its behaviour comes from bin/fake-node.json in the release (version, mode, timings...).

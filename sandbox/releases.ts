@@ -188,7 +188,9 @@ print("genvm setup: done", flush=True)
 /**
  * `genlayernode version` answered by the shell, without starting the fake node: the real binary
  * (Go) prints it in a few ms, where a Node process would take some 100 ms of every update glr
- * checks a release's version in.
+ * checks a release's version in. What it prints is what the real one prints (an operator's
+ * record of v0.4.2: a `GenLayer Node` title, then `Version:`, `Protocol:`, `Commit:` and `Date:`
+ * lines, the values aligned).
  */
 function versionAnswer(spec: FakeNodeSpec): string {
   const commit = createHash('sha1').update(spec.version).digest('hex').slice(0, 7);
