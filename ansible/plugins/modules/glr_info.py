@@ -22,18 +22,14 @@ description:
     not healthy (on I(version), when given) - a rollout's soak between batches.
 author:
   - glr maintainers
+extends_documentation_fragment:
+  - genlayer.glr.glr
 options:
   file:
     description:
       - The desired-state file on the host (absolute path).
     type: path
     required: true
-  glr:
-    description:
-      - The argv that runs glr on the host.
-    type: list
-    elements: str
-    default: [node, /opt/glr/dist/bin/glr.js]
   healthy_for:
     description:
       - Seconds the node must stay healthy; it is looked at every I(every) seconds, and the first

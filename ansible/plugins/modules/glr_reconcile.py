@@ -31,6 +31,8 @@ description:
   - Needs glr installed on the host (the role C(genlayer.glr.glr) installs it) and Python 3 there.
 author:
   - glr maintainers
+extends_documentation_fragment:
+  - genlayer.glr.glr
 options:
   file:
     description:
@@ -50,12 +52,6 @@ options:
       - The new release tarball's SHA-256 (64 hex digits), set as C(release.sha256) with
         I(version).
     type: str
-  glr:
-    description:
-      - The argv that runs glr on the host.
-    type: list
-    elements: str
-    default: [node, /opt/glr/dist/bin/glr.js]
   timeout:
     description:
       - Where C(glr watch) runs on the host, how long to wait for its result (seconds). The
