@@ -2,9 +2,9 @@ import { lstat, mkdir, readdir, readFile, realpath, stat } from 'node:fs/promise
 import path from 'node:path';
 import { isGlrError, refuse } from '../errors.js';
 import { atomicWriteFile, isNotFound } from '../runtime/fsx.js';
+import { codeAndMessage } from '../runtime/text.js';
 import type { ApplyContext } from './context.js';
 import { copyKeystore } from './keystore.js';
-import { codeAndMessage } from '../runtime/text.js';
 
 /**
  * Carries what makes the node this validator from the running version to the new one:
@@ -51,8 +51,9 @@ export async function carry(
         `the ${version} release ships its own data/node/keystore (${shipped.length} entr${shipped.length > 1 ? 'ies' : 'y'}); glr never mixes a release's files with the validator's keys: do not install this release, report it to GenLayer`,
       );
     }
-    const copied = await copyKeystore(layout.keystore(src), keystore, (d) => ensure(d, 0o700)).catch((e: unknown) => {
-      if (isNotFound(e) && (e as NodeJS.ErrnoException).path === layout.keystore(src))
+    const running = layout.keystore(src);
+    const copied = await copyKeystore(running, keystore, (d) => ensure(d, 0o700)).catch((e: unknown) => {
+      if (isNotFound(e) && (e as NodeJS.ErrnoException).path === running)
         throw refuse(`${from} has no keystore (data/node/keystore); restore it from your backup first`);
       throw e;
     });
